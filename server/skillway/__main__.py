@@ -1,0 +1,3 @@
+from skillway.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The hook engine: which handlers match an event, running them, and reading their output."""

@@ -1,0 +1,1 @@
+"""The plugin host: discovery, manifests, and the loaders for commands, skills, agents and hooks."""

@@ -1,0 +1,50 @@
+"""Sub-agents ("personas"): `agents/*.md`, the body being the agent's whole system prompt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillway.plugins import frontmatter
+from skillway.plugins.frontmatter import as_list, as_text
+from skillway.plugins.model import Agent
+from skillway.plugins.problems import Problem, has_error, warning
+
+SCHEMA = "agent-frontmatter.schema.json"
+
+
+def load_agent(path: Path) -> tuple[Agent | None, list[Problem]]:
+    parsed, problems = frontmatter.load(path, SCHEMA)
+    if parsed is None:
+        return None, problems
+    if not parsed.present or any("not valid YAML" in p.message for p in problems):
+        # Claude Code loads an agent whose frontmatter does not parse under its file name.
+        problems = [p for p in problems if "not valid YAML" in p.message or not p.is_error]
+        problems.append(warning(path, f'agent frontmatter could not be read; loaded as "{path.stem}"'))
+        values = dict(parsed.values)
+        values.setdefault("name", path.stem)
+        values.setdefault("description", frontmatter.first_line(parsed.body))
+    elif has_error(problems):
+        return None, problems
+    else:
+        values = parsed.values
+    tools = values.get("tools")
+    max_turns = values.get("maxTurns")
+    agent = Agent(
+        name=str(values["name"]),
+        path=path,
+        description=str(values["description"]),
+        body=parsed.body.strip(),
+        tools=as_list(tools) if tools is not None else None,
+        disallowed_tools=as_list(values.get("disallowedTools")),
+        model=as_text(values.get("model")) or "inherit",
+        skills=as_list(values.get("skills")),
+        max_turns=max_turns if isinstance(max_turns, int) else None,
+        color=as_text(values.get("color")),
+    )
+    return agent, problems
+
+
+def agent_files(target: Path) -> list[Path]:
+    if target.is_file():
+        return [target]
+    return sorted(p for p in target.rglob("*.md") if p.name.lower() != "readme.md")

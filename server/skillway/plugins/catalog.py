@@ -1,0 +1,72 @@
+"""Names of commands, skills and agents across plugins.
+
+Everything is reachable by its qualified name (`plugin:name`, `plugin:frontend:component`) and by
+any shorter colon-separated suffix of it (`component`) when that suffix is unique. Where a skill and
+a command answer to the same name, the skill wins. The workspace's own `.claude/` items have bare
+qualified names, so they own their bare name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skillway.plugins.model import Agent, Command, Plugin, Skill
+
+
+@dataclass(frozen=True)
+class Entry:
+    qualified: str
+    plugin: Plugin
+    item: Command | Skill | Agent
+
+    @property
+    def kind(self) -> str:
+        return type(self.item).__name__.lower()
+
+
+class UnknownName(LookupError):
+    """No such name, or several entries answer to it: the message says which."""
+
+
+class Catalog:
+    def __init__(self, plugins: list[Plugin]) -> None:
+        self.commands: list[Entry] = []  # what a user can run as /name: user-invocable skills, then commands
+        self.agents: list[Entry] = []
+        for plugin in plugins:
+            if not plugin.loaded:
+                continue
+            skill_names = set()
+            for skill in plugin.skills:
+                if skill.user_invocable:
+                    self.commands.append(Entry(plugin.qualified(skill.name), plugin, skill))
+                skill_names.add(skill.name)
+            for command in plugin.commands:
+                if command.name not in skill_names:
+                    self.commands.append(Entry(plugin.qualified(command.name), plugin, command))
+            self.agents += [Entry(plugin.qualified(agent.name), plugin, agent) for agent in plugin.agents]
+
+    def resolve_command(self, name: str) -> Entry:
+        return _resolve(self.commands, name.removeprefix("/"), "command")
+
+    def resolve_agent(self, name: str) -> Entry:
+        return _resolve(self.agents, name, "agent")
+
+
+def _resolve(entries: list[Entry], name: str, what: str) -> Entry:
+    exact = [e for e in entries if e.qualified == name]
+    if exact:
+        return _prefer_skill(exact)
+    wanted = name.split(":")
+    candidates = [e for e in entries if e.qualified.split(":")[-len(wanted):] == wanted]
+    if not candidates:
+        raise UnknownName(f'no {what} named "{name}"')
+    skills = [e for e in candidates if isinstance(e.item, Skill)]
+    candidates = skills or candidates
+    if len(candidates) > 1:
+        names = ", ".join(sorted(e.qualified for e in candidates))
+        raise UnknownName(f'"{name}" is ambiguous: {names}; use the full name')
+    return candidates[0]
+
+
+def _prefer_skill(entries: list[Entry]) -> Entry:
+    return next((e for e in entries if isinstance(e.item, Skill)), entries[0])

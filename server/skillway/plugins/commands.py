@@ -1,0 +1,43 @@
+"""Slash commands: markdown files under `commands/`; sub-folders namespace them (`frontend:component`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillway.plugins import frontmatter
+from skillway.plugins.frontmatter import as_flag, as_list, as_text
+from skillway.plugins.model import Command
+from skillway.plugins.problems import Problem, has_error
+
+SCHEMA = "command-frontmatter.schema.json"
+
+
+def load_command(path: Path, name: str) -> tuple[Command | None, list[Problem]]:
+    parsed, problems = frontmatter.load(path, SCHEMA)
+    if parsed is None or has_error(problems):
+        return None, problems
+    values = parsed.values
+    description = values.get("description")
+    command = Command(
+        name=name,
+        path=path,
+        description=description if isinstance(description, str) and description else frontmatter.first_line(parsed.body),
+        argument_hint=as_text(values.get("argument-hint")),
+        allowed_tools=as_list(values.get("allowed-tools")),
+        model=as_text(values.get("model")),
+        disable_model_invocation=as_flag(values.get("disable-model-invocation"), False),
+        fan_out=as_list(values.get("fan-out")),
+        body_line=parsed.body_line,
+    )
+    return command, problems
+
+
+def command_files(target: Path) -> list[tuple[Path, str]]:
+    """(file, local name) for a command file or every `.md` below a command folder."""
+    if target.is_file():
+        return [(target, target.stem)]
+    found = []
+    for path in sorted(target.rglob("*.md")):
+        relative = path.relative_to(target).with_suffix("")
+        found.append((path, ":".join(relative.parts)))
+    return found

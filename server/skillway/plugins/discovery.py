@@ -1,0 +1,133 @@
+"""Finds every plugin a session uses: the bundled one, the user's, `--plugin-dir`s and the workspace's.
+
+A folder given as a plugin source is a marketplace (it has `.claude-plugin/marketplace.json`), a
+plugin (a manifest, a component folder or a root SKILL.md) or, failing both, a folder of plugins.
+The same folder reached twice loads once, under the first (most trusted) source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillway.config import Settings
+from skillway.plugins.bundled import bundled_plugin_root
+from skillway.plugins.loader import load_plugin, load_project
+from skillway.plugins.manifest import find_manifest
+from skillway.plugins.marketplace import MARKETPLACE_FILE, Marketplace, load_marketplace
+from skillway.plugins.model import Plugin, Source
+from skillway.plugins.problems import Problem, error
+from skillway.plugins.skills import SKILL_FILE
+
+_COMPONENT_FOLDERS = ("commands", "skills", "agents", "hooks")
+
+
+@dataclass
+class PluginSet:
+    plugins: list[Plugin] = field(default_factory=list)
+    marketplaces: list[Marketplace] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # not tied to one plugin (a missing folder)
+
+    def all_problems(self) -> list[Problem]:
+        found = list(self.problems)
+        for market in self.marketplaces:
+            found += market.problems
+        for plugin in self.plugins:
+            found += plugin.problems
+        return found
+
+    def find(self, name: str) -> Plugin | None:
+        return next((p for p in self.plugins if p.name == name or f"{p.name}@{p.marketplace}" == name), None)
+
+
+def is_plugin(folder: Path) -> bool:
+    return (
+        find_manifest(folder) is not None
+        or (folder / SKILL_FILE).is_file()
+        or any((folder / name).is_dir() for name in _COMPONENT_FOLDERS)
+    )
+
+
+def is_marketplace(folder: Path) -> bool:
+    return (folder / MARKETPLACE_FILE).is_file()
+
+
+class _Discovery:
+    def __init__(self, full_check: bool) -> None:
+        self.result = PluginSet()
+        self.seen: set[Path] = set()
+        self.full_check = full_check
+
+    def add_plugin(self, root: Path, source: Source, **options) -> None:
+        key = root.resolve()
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.result.plugins.append(load_plugin(root, source, full_check=self.full_check, **options))
+
+    def add_marketplace(self, folder: Path, source: Source) -> None:
+        market = load_marketplace(folder / MARKETPLACE_FILE)
+        self.result.marketplaces.append(market)
+        for root, definition in market.local.values():
+            self.add_plugin(root, source, definition=definition, marketplace=market.name)
+
+    def add_folder(self, folder: Path, source: Source, *, nested: bool = True) -> None:
+        if not folder.is_dir():
+            self.result.problems.append(error(folder, "plugin folder does not exist"))
+            return
+        if is_marketplace(folder):
+            self.add_marketplace(folder, source)
+        if is_plugin(folder):
+            self.add_plugin(folder, source)
+        elif nested and not is_marketplace(folder):
+            children = [child for child in sorted(folder.iterdir()) if child.is_dir() and not child.name.startswith(".")]
+            for child in children:
+                if is_plugin(child) or is_marketplace(child):
+                    self.add_folder(child, source, nested=False)
+
+
+def discover(
+    workspace: Path | None,
+    settings: Settings,
+    plugin_dirs: list[Path] = (),
+    *,
+    include_bundled: bool = True,
+    full_check: bool = False,
+) -> PluginSet:
+    discovery = _Discovery(full_check)
+    if include_bundled:
+        discovery.add_plugin(bundled_plugin_root(), Source.BUNDLED)
+    for folder in settings.plugin_dirs:
+        discovery.add_folder(folder, Source.USER)
+    for folder in plugin_dirs:
+        discovery.add_folder(folder, Source.PLUGIN_DIR)
+    if workspace is not None:
+        # Only `.claude-plugin/` makes the workspace itself a plugin or a marketplace: an ordinary
+        # project may well have a `hooks/` or `commands/` folder of its own.
+        if is_marketplace(workspace):
+            discovery.add_marketplace(workspace, Source.WORKSPACE)
+        if (workspace / ".claude-plugin" / "plugin.json").is_file():
+            discovery.add_plugin(workspace, Source.WORKSPACE)
+        for folder in settings.workspace_plugin_dirs:
+            discovery.add_folder(folder, Source.WORKSPACE)
+        claude_dir = workspace / ".claude"
+        if claude_dir.is_dir() and claude_dir.resolve() not in discovery.seen:
+            discovery.seen.add(claude_dir.resolve())
+            discovery.result.plugins.append(load_project(claude_dir, full_check=full_check))
+    discovery.result.problems += settings.problems
+    return discovery.result
+
+
+def load_for_workspace(workspace: Path | None, plugin_dirs: list[Path] = (), *, lsp_options: dict | None = None) -> PluginSet:
+    """Settings, then every plugin a session in `workspace` uses."""
+    from skillway.config import load_settings
+
+    return discover(workspace, load_settings(workspace, lsp_options=lsp_options), plugin_dirs)
+
+
+def load_for_validation(paths: list[Path]) -> PluginSet:
+    """Each path as a plugin, a marketplace or a folder of plugins, with every file read in full."""
+    discovery = _Discovery(full_check=True)
+    for path in paths:
+        discovery.add_folder(path, Source.PLUGIN_DIR)
+    return discovery.result

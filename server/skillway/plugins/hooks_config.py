@@ -1,0 +1,91 @@
+"""Hook configuration: hooks.json files, inline `hooks` in plugin.json, `hooks` in settings files.
+
+A file with an error contributes no hooks at all: half a hook configuration (a guard missing, its
+sibling present) is worse than none, and the problem says why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skillway.hooks.matchers import compile_matcher
+from skillway.plugins import files, schema
+from skillway.plugins.located_json import LocatedJson, Pointer
+from skillway.plugins.model import HookGroup, HookHandler
+from skillway.plugins.problems import Problem, error, has_error, warning
+
+SCHEMA = "hooks.schema.json"
+_RUNNABLE = {"command", "prompt"}
+
+
+def load_hooks_file(path: Path) -> tuple[list[HookGroup], list[Problem]]:
+    located, problems = files.read_json(path)
+    if located is None:
+        return [], problems
+    value = located.value
+    if isinstance(value, dict) and "hooks" not in value and value and all(isinstance(v, list) for v in value.values()):
+        problems.append(warning(path, 'legacy form: events at the top level; wrap them as {"hooks": {...}}'))
+        located = LocatedJson({"hooks": value}, {("hooks",) + k: v for k, v in located.positions.items()})
+    problems += schema.check(located.value, SCHEMA, path, located.position)
+    if has_error(problems):
+        return [], problems
+    groups, more = hook_groups(located.value["hooks"], path, located.position, ("hooks",))
+    return groups, problems + more
+
+
+def load_settings_hooks(path: Path) -> tuple[list[HookGroup], list[Problem]]:
+    """The `hooks` of a Claude Code settings file (`.claude/settings.json`); other keys are not ours."""
+    located, problems = files.read_json(path)
+    if located is None or not isinstance(located.value, dict) or "hooks" not in located.value:
+        return [], problems
+    problems += schema.check(located.value["hooks"], SCHEMA + "#/$defs/hooksObject", path, located.position, ("hooks",))
+    if has_error(problems):
+        return [], problems
+    groups, more = hook_groups(located.value["hooks"], path, located.position, ("hooks",))
+    return groups, problems + more
+
+
+def hook_groups(events: dict, path: Path, locate, pointer: Pointer) -> tuple[list[HookGroup], list[Problem]]:
+    """Build the groups of a schema-checked hooks object found at `pointer` in `path`."""
+    groups: list[HookGroup] = []
+    problems: list[Problem] = []
+    for event, entries in events.items():
+        for index, entry in enumerate(entries):
+            where = pointer + (event, index)
+            matcher = entry.get("matcher")
+            try:
+                compile_matcher(matcher)
+            except ValueError as exc:
+                problems.append(error(path, str(exc), *locate(where + ("matcher",))))
+                continue
+            handlers = []
+            for number, raw in enumerate(entry["hooks"]):
+                at = locate(where + ("hooks", number))
+                kind = raw["type"]
+                if kind not in _RUNNABLE:
+                    problems.append(warning(path, f'hook type "{kind}" is not supported by skillway; it is skipped', *at))
+                    continue
+                if kind == "command" and not raw.get("command"):
+                    problems.append(error(path, 'a "command" hook needs a "command"', *at))
+                    continue
+                handlers.append(_handler(raw))
+            if handlers:
+                groups.append(HookGroup(event, matcher, tuple(handlers), path, locate(where)[0]))
+    if has_error(problems):
+        return [], problems
+    return groups, problems
+
+
+def _handler(raw: dict) -> HookHandler:
+    args = raw.get("args")
+    return HookHandler(
+        type=raw["type"],
+        command=raw.get("command"),
+        args=tuple(args) if args is not None else None,
+        timeout=raw.get("timeout"),
+        run_async=bool(raw.get("async", False)),
+        shell=raw.get("shell"),
+        status_message=raw.get("statusMessage"),
+        once=bool(raw.get("once", False)),
+        prompt=raw.get("prompt"),
+    )

@@ -1,0 +1,185 @@
+"""Loads one plugin folder: manifest, then commands, skills, agents and hooks as the manifest says.
+
+Component paths follow Claude Code: `skills` adds to the default `skills/` folder while `commands`
+and `agents` replace theirs; each is a string or an array; a file or a folder. A component file with
+an error is left out; an error in the manifest leaves the whole plugin out. Either way the problem
+is recorded on the plugin, and other plugins are not affected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from skillway.plugins import hooks_config
+from skillway.plugins.agents import agent_files, load_agent
+from skillway.plugins.commands import command_files, load_command
+from skillway.plugins.located_json import LocatedJson
+from skillway.plugins.manifest import find_manifest, load_manifest
+from skillway.plugins.model import Plugin, Source
+from skillway.plugins.paths import inside, resolve_declared
+from skillway.plugins.problems import Problem, error, has_error, warning
+from skillway.plugins.skills import SKILL_FILE, load_skill, skill_files
+
+DEFAULT_HOOKS = Path("hooks", "hooks.json")
+
+
+def load_plugin(
+    root: Path,
+    source: Source,
+    *,
+    definition: dict | None = None,
+    marketplace: str | None = None,
+    full_check: bool = False,
+) -> Plugin:
+    """Load the plugin at `root`.
+
+    `definition` is a marketplace entry that is the whole plugin definition (`strict: false`).
+    `full_check` reads skill bodies too (validation), instead of only their frontmatter.
+    """
+    root = root.resolve()
+    plugin = Plugin(name=root.name, root=root, source=source, marketplace=marketplace)
+    located: LocatedJson | None = None
+    manifest_path = find_manifest(root)
+    if definition is not None:
+        plugin.manifest = {k: v for k, v in definition.items() if k not in ("source", "strict", "category", "tags")}
+    elif manifest_path is not None:
+        plugin.manifest_path = manifest_path
+        located, problems = load_manifest(manifest_path)
+        plugin.problems += problems
+        if located is None or has_error(problems):
+            name = located.value.get("name") if located else None
+            plugin.name = name if isinstance(name, str) and name else plugin.name
+            plugin.loaded = False
+            return plugin
+        plugin.manifest = located.value
+    plugin.name = plugin.manifest.get("name") or plugin.name
+    components = _Components(plugin, located, full_check)
+    components.load()
+    components.load_hooks()
+    return plugin
+
+
+PROJECT_SETTINGS = ("settings.json", "settings.local.json")
+
+
+def load_project(claude_dir: Path, *, full_check: bool = False) -> Plugin:
+    """A workspace's own `.claude/` folder: commands, skills and agents with bare names, and the
+    hooks of its settings files. It has no manifest."""
+    root = claude_dir.resolve()
+    plugin = Plugin(name="project", root=root, source=Source.WORKSPACE, namespaced=False)
+    _Components(plugin, None, full_check).load()
+    for name in PROJECT_SETTINGS:
+        if (root / name).is_file():
+            groups, problems = hooks_config.load_settings_hooks(root / name)
+            plugin.problems += problems
+            plugin.hooks += groups
+    return plugin
+
+
+class _Components:
+    def __init__(self, plugin: Plugin, located: LocatedJson | None, full_check: bool) -> None:
+        self.plugin = plugin
+        self.root = plugin.root
+        self.located = located
+        self.full_check = full_check
+        self.where = plugin.manifest_path or plugin.root
+        self.seen: set[Path] = set()
+
+    def report(self, problems: list[Problem]) -> None:
+        self.plugin.problems.extend(problems)
+
+    def position(self, *pointer) -> tuple[int, int]:
+        return self.located.position(pointer) if self.located else (1, 1)
+
+    def declared(self, key: str) -> list[Path] | None:
+        """The paths the manifest declares under `key`, checked; None when it declares none."""
+        value = self.plugin.manifest.get(key)
+        if value is None:
+            return None
+        entries = [value] if isinstance(value, str) else value
+        found = []
+        for index, text in enumerate(entries):
+            at = self.position(key) if isinstance(value, str) else self.position(key, index)
+            path, refused = resolve_declared(self.root, text)
+            if path is None:
+                self.report([error(self.where, refused, *at)])
+            elif not path.exists():
+                self.report([error(self.where, f'path "{text}" does not exist', *at)])
+            else:
+                if not (text.startswith("./") or text == "."):
+                    self.report([warning(self.where, f'path "{text}" should start with "./"', *at)])
+                found.append(path)
+        return found
+
+    def files_below(self, targets: list[Path], list_files: Callable[[Path], list]) -> list:
+        """Component files under `targets`, each once, refusing any that a symlink takes outside the root."""
+        found = []
+        for target in targets:
+            for item in list_files(target):
+                path = item[0] if isinstance(item, tuple) else item
+                if not inside(self.root, path):
+                    self.report([error(path, "file leaves the plugin root through a symlink; it is ignored")])
+                    continue
+                if path.resolve() in self.seen:
+                    continue
+                self.seen.add(path.resolve())
+                found.append(item)
+        return found
+
+    def defaults(self, folder: str) -> list[Path]:
+        path = self.root / folder
+        return [path] if path.is_dir() else []
+
+    def load(self) -> None:
+        plugin = self.plugin
+        commands = self.declared("commands")
+        for path, name in self.files_below(self.defaults("commands") if commands is None else commands, command_files):
+            command, problems = load_command(path, name)
+            self.report(problems)
+            if command is not None:
+                self.add_unique(plugin.commands, command)
+
+        skills = self.defaults("skills") + (self.declared("skills") or [])
+        if not skills and (self.root / SKILL_FILE).is_file():
+            skills = [self.root]  # a single-skill plugin
+        for path in self.files_below(skills, skill_files):
+            skill, problems = load_skill(path, head_only=not self.full_check)
+            self.report(problems)
+            if skill is not None:
+                self.add_unique(plugin.skills, skill)
+
+        agents = self.declared("agents")
+        for path in self.files_below(self.defaults("agents") if agents is None else agents, agent_files):
+            agent, problems = load_agent(path)
+            self.report(problems)
+            if agent is not None:
+                self.add_unique(plugin.agents, agent)
+
+
+    def add_unique(self, items: list, item) -> None:
+        twin = next((other for other in items if other.name == item.name), None)
+        if twin is not None:
+            self.report([warning(item.path, f'"{item.name}" is already defined by {twin.path}; this one is ignored')])
+        else:
+            items.append(item)
+
+    def load_hooks(self) -> None:
+        files = [self.root / DEFAULT_HOOKS] if (self.root / DEFAULT_HOOKS).is_file() else []
+        declared = self.plugin.manifest.get("hooks")
+        if isinstance(declared, dict):
+            locate = self.located.position if self.located else lambda pointer: (1, 1)
+            groups, problems = hooks_config.hook_groups(declared, self.where, locate, ("hooks",))
+            self.report(problems)
+            self.plugin.hooks += groups
+        elif declared is not None:
+            for path in self.declared("hooks") or []:
+                if path.resolve() in {f.resolve() for f in files}:
+                    self.report([warning(self.where, f'"{path.relative_to(self.root)}" is loaded by default; '
+                                         "listing it again makes Claude Code report a duplicate", *self.position("hooks"))])
+                else:
+                    files.append(path)
+        for path in files:
+            groups, problems = hooks_config.load_hooks_file(path)
+            self.report(problems)
+            self.plugin.hooks += groups

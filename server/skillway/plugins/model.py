@@ -1,0 +1,147 @@
+"""What a loaded plugin is made of. Plain data: loaders build it, everything else reads it."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillway.plugins.problems import Problem
+
+
+class Source(str, enum.Enum):
+    """Where a plugin came from; decides whether its hooks may run before the workspace is trusted."""
+
+    BUNDLED = "bundled"
+    USER = "user"  # plugin folders from the user's settings
+    PLUGIN_DIR = "plugin-dir"  # --plugin-dir
+    WORKSPACE = "workspace"  # the workspace's .claude/, .claude-plugin/ and its marketplace
+
+    @property
+    def trusted_by_default(self) -> bool:
+        return self is not Source.WORKSPACE
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # local name inside the plugin, sub-folders joined with ':' (frontend:component)
+    path: Path
+    description: str
+    argument_hint: str | None = None
+    allowed_tools: tuple[str, ...] = ()
+    model: str | None = None
+    disable_model_invocation: bool = False
+    fan_out: tuple[str, ...] = ()
+    body_line: int = 1
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str
+    path: Path  # the SKILL.md file
+    description: str
+    when_to_use: str | None = None
+    argument_hint: str | None = None
+    allowed_tools: tuple[str, ...] = ()
+    model: str | None = None
+    disable_model_invocation: bool = False
+    user_invocable: bool = True
+    context: str | None = None
+    agent: str | None = None
+
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
+
+    def read_body(self) -> str:
+        """The instructions, read only when the skill is invoked (progressive disclosure)."""
+        from skillway.plugins import frontmatter, files
+
+        text, problems = files.read_text(self.path)
+        if text is None:
+            raise OSError(problems[0].message)
+        return frontmatter.parse(self.path, text)[0].body
+
+
+@dataclass(frozen=True)
+class Agent:
+    name: str
+    path: Path
+    description: str
+    body: str
+    tools: tuple[str, ...] | None = None  # None: every tool
+    disallowed_tools: tuple[str, ...] = ()
+    model: str = "inherit"
+    skills: tuple[str, ...] = ()
+    max_turns: int | None = None
+    color: str | None = None
+
+
+@dataclass(frozen=True)
+class HookHandler:
+    type: str
+    command: str | None = None
+    args: tuple[str, ...] | None = None
+    timeout: float | None = None
+    run_async: bool = False
+    shell: str | None = None
+    status_message: str | None = None
+    once: bool = False
+    prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class HookGroup:
+    event: str
+    matcher: str | None
+    handlers: tuple[HookHandler, ...]
+    path: Path  # the file the group was declared in
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class MarketplaceEntry:
+    name: str
+    marketplace: str
+    source: str | dict
+    description: str | None = None
+    version: str | None = None
+    installed: bool = False  # local sources load; remote ones are listed only
+
+    @property
+    def install_id(self) -> str:
+        return f"{self.name}@{self.marketplace}"
+
+
+@dataclass
+class Plugin:
+    name: str
+    root: Path
+    source: Source
+    manifest_path: Path | None = None
+    manifest: dict = field(default_factory=dict)
+    namespaced: bool = True  # the workspace's own .claude/ components have bare names
+    marketplace: str | None = None
+    loaded: bool = True  # False when the manifest has an error: the plugin contributes nothing
+    commands: list[Command] = field(default_factory=list)
+    skills: list[Skill] = field(default_factory=list)
+    agents: list[Agent] = field(default_factory=list)
+    hooks: list[HookGroup] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def version(self) -> str | None:
+        version = self.manifest.get("version")
+        return version if isinstance(version, str) else None
+
+    @property
+    def description(self) -> str | None:
+        text = self.manifest.get("description")
+        return text if isinstance(text, str) else None
+
+    @property
+    def hook_handler_count(self) -> int:
+        return sum(len(group.handlers) for group in self.hooks)
+
+    def qualified(self, local_name: str) -> str:
+        return f"{self.name}:{local_name}" if self.namespaced else local_name

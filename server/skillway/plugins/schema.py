@@ -1,0 +1,178 @@
+"""Checks a value against the JSON Schemas in the bundled `manifest/schema/`.
+
+The schemas are shared with the editor features (completion and hover read their `description`s).
+Only the keywords those schemas use are implemented, plus three of our own: `x-severity: warning`
+(a violation is a warning, not an error), `x-legacy` (an `anyOf` branch that is accepted with that
+warning) and `x-message` (the message for a violation at that node).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from skillway.plugins.bundled import schema_dir
+from skillway.plugins.problems import Problem, Severity
+
+Pointer = tuple[str | int, ...]
+Locate = Callable[[Pointer], tuple[int, int]]
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "array": "an array",
+    "object": "an object",
+    "boolean": "a boolean",
+    "integer": "an integer",
+    "number": "a number",
+    "null": "null",
+}
+
+
+@cache
+def load_schema(name: str) -> dict:
+    return json.loads((schema_dir() / name).read_text(encoding="utf-8"))
+
+
+@cache
+def _pattern(source: str) -> re.Pattern:
+    return re.compile(source)
+
+
+def type_of(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null" if value is None else type(value).__name__
+
+
+def _matches_type(value: object, expected: str) -> bool:
+    actual = type_of(value)
+    return actual == expected or (expected == "number" and actual == "integer")
+
+
+def label(pointer: Pointer) -> str:
+    text = ""
+    for part in pointer:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return f'"{text}"' if text else "the document"
+
+
+def resolve(schema: dict, document: str) -> tuple[dict, str]:
+    """Follow `$ref`s (`#/$defs/x` or `other.schema.json#/$defs/x`)."""
+    while "$ref" in schema:
+        target, _, fragment = schema["$ref"].partition("#")
+        document = target or document
+        schema = load_schema(document)
+        for part in filter(None, fragment.split("/")):
+            schema = schema[part]
+    return schema, document
+
+
+def check(value: object, schema_name: str, path: Path, locate: Locate, at: Pointer = ()) -> list[Problem]:
+    """Check `value` (found at `at` in its file) against a schema file or a part of one
+    (`hooks.schema.json#/$defs/hooksObject`)."""
+    found: list[tuple[Pointer, Severity, str]] = []
+    _check(value, {"$ref": schema_name}, schema_name.partition("#")[0], at, Severity.ERROR, found)
+    problems = []
+    for pointer, severity, message in found:
+        line, column = locate(pointer)
+        problems.append(Problem(path, line, column, severity, message))
+    return problems
+
+
+def _check(value, schema, document, pointer, severity, out) -> None:
+    schema, document = resolve(schema, document)
+    if schema.get("x-severity") == "warning":
+        severity = Severity.WARNING
+    custom = schema.get("x-message")
+
+    def report(message: str) -> None:
+        out.append((pointer, severity, f"{label(pointer)} {custom}" if custom else message))
+
+    for part in schema.get("allOf", ()):
+        _check(value, part, document, pointer, severity, out)
+    if "anyOf" in schema:
+        for branch in schema["anyOf"]:
+            trial: list = []
+            _check(value, branch, document, pointer, Severity.ERROR, trial)
+            if not any(s is Severity.ERROR for _, s, _ in trial):
+                out.extend(trial)
+                legacy = resolve(branch, document)[0].get("x-legacy")
+                if legacy:
+                    out.append((pointer, Severity.WARNING, f"{label(pointer)}: {legacy}"))
+                break
+        else:
+            kinds = [_describe(resolve(b, document)[0]) for b in schema["anyOf"]]
+            report(f"{label(pointer)} must be {' or '.join(kinds)}, got {_TYPE_NAMES.get(type_of(value), type_of(value))}")
+            return
+
+    expected = schema.get("type")
+    if expected is not None:
+        options = expected if isinstance(expected, list) else [expected]
+        if not any(_matches_type(value, t) for t in options):
+            names = " or ".join(_TYPE_NAMES[t] for t in options)
+            report(f"{label(pointer)} must be {names}, got {_TYPE_NAMES.get(type_of(value), type_of(value))}")
+            return
+
+    if "enum" in schema and value not in schema["enum"]:
+        choices = ", ".join(json.dumps(v) for v in schema["enum"])
+        report(f"{label(pointer)} must be one of {choices}, got {json.dumps(value)}")
+    if "const" in schema and value != schema["const"]:
+        report(f"{label(pointer)} must be {json.dumps(schema['const'])}")
+
+    if isinstance(value, str):
+        if "minLength" in schema and len(value) < schema["minLength"]:
+            report(f"{label(pointer)} must not be empty" if schema["minLength"] == 1
+                   else f"{label(pointer)} is shorter than {schema['minLength']} characters")
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            report(f"{label(pointer)} is {len(value)} characters long; the limit is {schema['maxLength']}")
+        if "pattern" in schema and not _pattern(schema["pattern"]).search(value):
+            report(f"{label(pointer)} does not match the pattern {schema['pattern']}")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            report(f"{label(pointer)} must be at least {schema['minimum']}")
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            report(f"{label(pointer)} must be greater than {schema['exclusiveMinimum']}")
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            _check(item, schema["items"], document, pointer + (index,), severity, out)
+    elif isinstance(value, dict):
+        for key in schema.get("required", ()):
+            if key not in value:
+                out.append((pointer, severity, f'missing required field "{key}"'
+                            + (f" in {label(pointer)}" if pointer else "")))
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        for key, item in value.items():
+            if key in properties:
+                _check(item, properties[key], document, pointer + (key,), severity, out)
+            elif extra is False:
+                out.append((pointer + (key,), Severity.WARNING, f'unknown field "{key}" is ignored'))
+            elif isinstance(extra, dict):
+                _check(item, extra, document, pointer + (key,), severity, out)
+
+
+def _describe(schema: dict) -> str:
+    expected = schema.get("type")
+    if expected is None:
+        return "a value" if "enum" not in schema else "one of " + ", ".join(json.dumps(v) for v in schema["enum"])
+    options = expected if isinstance(expected, list) else [expected]
+    return " or ".join(_TYPE_NAMES[t] for t in options)
+
+
+def field_docs(schema_name: str) -> dict[str, str]:
+    """Top-level property name -> description: what the editor's hover and completion show."""
+    schema, document = resolve(load_schema(schema_name), schema_name)
+    return {key: resolve(prop, document)[0].get("description", "") for key, prop in schema.get("properties", {}).items()}
