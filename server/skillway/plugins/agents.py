@@ -20,8 +20,7 @@ def load_agent(path: Path) -> tuple[Agent | None, list[Problem]]:
         # Claude Code loads an agent whose frontmatter does not parse under its file name.
         problems = [p for p in problems if "not valid YAML" in p.message or not p.is_error]
         problems.append(warning(path, f'agent frontmatter could not be read; loaded as "{path.stem}"'))
-        values = dict(parsed.values)
-        values.setdefault("name", path.stem)
+        values = dict(parsed.values, name=path.stem)
         values.setdefault("description", frontmatter.first_line(parsed.body))
     elif has_error(problems):
         return None, problems

@@ -102,7 +102,10 @@ def _check(value, schema, document, pointer, severity, out) -> None:
         out.append((pointer, severity, f"{label(pointer)} {custom}" if custom else message))
 
     for part in schema.get("allOf", ()):
+        before = len(out)
         _check(value, part, document, pointer, severity, out)
+        if any(s is Severity.ERROR for _, s, _ in out[before:]):
+            break  # the first broken rule is the one worth reading
     if "anyOf" in schema:
         for branch in schema["anyOf"]:
             trial: list = []

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from skillway.plugins import frontmatter
+from skillway.plugins import frontmatter, schema
 from skillway.plugins.frontmatter import as_flag, as_list, as_text
 from skillway.plugins.model import Skill
 from skillway.plugins.problems import Problem, has_error, warning
@@ -22,15 +23,15 @@ def load_skill(path: Path, *, head_only: bool = True) -> tuple[Skill | None, lis
     name = values.get("name")
     if name is None:
         # The folder name stands in, and must follow the same rules.
-        problems += frontmatter.schema_check_value({"name": folder}, SCHEMA, path)
+        problems += [replace(p, message=p.message.replace('"name"', f'the folder name "{folder}"', 1))
+                     for p in schema.check({"name": folder}, SCHEMA, path, lambda pointer: (1, 1))]
         name = folder
-    elif isinstance(name, str) and name != folder:
-        problems.append(warning(path, f'skill name "{name}" differs from its folder "{folder}"', parsed.line_of("name")))
     description = values.get("description")
     if not isinstance(description, str) or not description.strip():
         if "description" not in values:
             problems.append(warning(path, 'missing "description": the model cannot tell when to use this skill'))
-        description = frontmatter.first_line(parsed.body)
+        whole = frontmatter.load(path, SCHEMA)[0] if head_only else parsed  # the body is needed after all
+        description = frontmatter.first_line(whole.body) if whole else ""
     if has_error(problems):
         return None, problems
     skill = Skill(

@@ -1,0 +1,43 @@
+"""Every test runs with its own settings and data folders: nothing reads or writes the real user's."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def isolated_user_dirs(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("SKILLWAY_CONFIG_DIR", str(home / "config"))
+    monkeypatch.setenv("SKILLWAY_DATA_DIR", str(home / "data"))
+    monkeypatch.delenv("SKILLWAY_PLUGIN_DIRS", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    return home
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Create `files` (relative path -> text, dedented; or bytes) under `root`; return `root`."""
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """`tree({...})` writes files under a fresh folder and returns it."""
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str | bytes], name: str | None = None) -> Path:
+        return write_tree(tmp_path / (name or f"tree{next(counter)}"), files)
+
+    return make
