@@ -227,9 +227,6 @@ def test_plugin_dir_is_accepted_at_any_position(run, myplug, args):
     assert listed(result)["myplug"]["source"] == "plugin-dir"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli.py: argparse copies the sub-command's namespace over the parent's, so a --plugin-dir given "
-    "after the sub-command replaces the ones given before it instead of adding to them"))
 def test_plugin_dir_before_and_after_command_are_both_loaded(run, myplug, other):
     result = run("--plugin-dir", myplug, "plugins", "list", "--json", "--plugin-dir", other)
 
@@ -381,6 +378,23 @@ def test_validate_single_skill_file_with_bad_name(run, tmp_path):
 
     assert (result.returncode, result.stdout) == (
         1, f'{skill}:2:1: error: "name" must use only lowercase letters, digits and hyphens\n')
+
+
+def test_validate_single_manifest_file_with_error_exits_1(run, tmp_path):
+    plugin = write_files(tmp_path / "badplug", {".claude-plugin/plugin.json": BAD_KEYWORDS})
+
+    result = run("plugins", "validate", plugin / ".claude-plugin" / "plugin.json")
+
+    assert (result.returncode, result.stdout) == (
+        1, f'{plugin / ".claude-plugin" / "plugin.json"}:3:3: error: "keywords" must be an array, got a string\n')
+
+
+def test_validate_stray_manifest_file_with_error_exits_1(run, tmp_path):
+    manifest = write_files(tmp_path / "draft", {"plugin.json": BAD_KEYWORDS}) / "plugin.json"
+
+    result = run("plugins", "validate", manifest)
+
+    assert result.returncode == 1
 
 
 def test_validate_resolves_relative_path_against_cwd_option(run, tmp_path):

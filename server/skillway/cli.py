@@ -10,19 +10,20 @@ from pathlib import Path
 from skillway import __version__
 
 
-def _common_options() -> argparse.ArgumentParser:
-    # SUPPRESS keeps a subcommand's defaults from erasing the same options given before it.
+def _common_options(scope: str) -> argparse.ArgumentParser:
+    # Options given before the subcommand and after it land in different places (argparse lets a
+    # subcommand's values overwrite the top level's), and main() joins them.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--plugin-dir", action="append", type=Path, default=argparse.SUPPRESS, metavar="DIR",
-                        help="load the plugin (or marketplace, or folder of plugins) in DIR; repeatable")
-    common.add_argument("--cwd", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+    common.add_argument("--plugin-dir", action="append", type=Path, default=[], dest=f"{scope}_plugin_dirs",
+                        metavar="DIR", help="load the plugin (or marketplace, or folder of plugins) in DIR; repeatable")
+    common.add_argument("--cwd", type=Path, default=None, dest=f"{scope}_cwd", metavar="DIR",
                         help="the workspace folder (default: the current directory)")
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common_options()
-    parser = argparse.ArgumentParser(prog="skillway", parents=[common],
+    common = _common_options("command")
+    parser = argparse.ArgumentParser(prog="skillway", parents=[_common_options("top")],
                                      description="Claude-Code-style plugins and the code API in any LSP editor.")
     parser.add_argument("--version", action="version", version=f"skillway {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -30,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", parents=[common], help="run the language server (what an editor starts)")
     commands.add_parser("doctor", parents=[common], help="show what skillway loaded and what is wrong")
 
-    plugins = commands.add_parser("plugins", parents=[common], help="list, show or validate plugins")
+    plugins = commands.add_parser("plugins", parents=[_common_options("group")], help="list, show or validate plugins")
     plugin_commands = plugins.add_subparsers(dest="plugins_command", metavar="ACTION", required=True)
     listing = plugin_commands.add_parser("list", parents=[common], help="every plugin this workspace loads")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -46,8 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    workspace = (getattr(args, "cwd", None) or Path.cwd()).resolve()
-    plugin_dirs = [p.resolve() for p in getattr(args, "plugin_dir", [])]
+    scopes = ("top", "group", "command")
+    cwd = next((c for c in (getattr(args, f"{s}_cwd", None) for s in reversed(scopes)) if c), Path.cwd())
+    workspace = cwd.resolve()
+    plugin_dirs = [p.resolve() for s in scopes for p in getattr(args, f"{s}_plugin_dirs", [])]
     if args.command is None:
         parser.print_help()
         return 0

@@ -7,6 +7,7 @@ from pathlib import Path
 from skillway.plugins import frontmatter
 from skillway.plugins.frontmatter import as_list, as_text
 from skillway.plugins.model import Agent
+from skillway.plugins.paths import Found, markdown_tree
 from skillway.plugins.problems import Problem, has_error, warning
 
 SCHEMA = "agent-frontmatter.schema.json"
@@ -43,7 +44,8 @@ def load_agent(path: Path) -> tuple[Agent | None, list[Problem]]:
     return agent, problems
 
 
-def agent_files(target: Path) -> list[Path]:
+def agent_files(target: Path) -> list[Found]:
+    """An agent file, or every `.md` below an agent folder except a README."""
     if target.is_file():
-        return [target]
-    return sorted(p for p in target.rglob("*.md") if p.name.lower() != "readme.md")
+        return [Found(target, False)]
+    return [found for found in markdown_tree(target) if found.path.name.lower() != "readme.md"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from skillway.plugins import frontmatter
 from skillway.plugins.frontmatter import as_flag, as_list, as_text
 from skillway.plugins.model import Command
+from skillway.plugins.paths import Found, markdown_tree
 from skillway.plugins.problems import Problem, has_error
 
 SCHEMA = "command-frontmatter.schema.json"
@@ -32,12 +33,8 @@ def load_command(path: Path, name: str) -> tuple[Command | None, list[Problem]]:
     return command, problems
 
 
-def command_files(target: Path) -> list[tuple[Path, str]]:
-    """(file, local name) for a command file or every `.md` below a command folder."""
+def command_files(target: Path) -> list[Found]:
+    """A command file, or every `.md` below a command folder, named by its sub-folders."""
     if target.is_file():
-        return [(target, target.stem)]
-    found = []
-    for path in sorted(target.rglob("*.md")):
-        relative = path.relative_to(target).with_suffix("")
-        found.append((path, ":".join(relative.parts)))
-    return found
+        return [Found(target, False, target.stem)]
+    return markdown_tree(target)

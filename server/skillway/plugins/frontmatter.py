@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from skillway.plugins import files, schema
 from skillway.plugins.problems import Problem, error, warning
 
 try:  # libyaml is ~10x faster; PyYAML wheels ship it, source builds may not
@@ -141,8 +142,6 @@ def load(path: Path, schema_name: str, *, head_only: bool = False) -> tuple[Fron
 
     `head_only` stops reading after the frontmatter: the body is read later, when it is used.
     """
-    from skillway.plugins import files, schema
-
     text, problems = files.read_text(path, head_until=_FENCE if head_only else None)
     if text is None:
         return None, problems

@@ -17,7 +17,7 @@ from skillway.plugins.commands import command_files, load_command
 from skillway.plugins.located_json import LocatedJson
 from skillway.plugins.manifest import find_manifest, load_manifest
 from skillway.plugins.model import Plugin, Source
-from skillway.plugins.paths import inside, resolve_declared
+from skillway.plugins.paths import Found, resolve_declared
 from skillway.plugins.problems import Problem, error, has_error, warning
 from skillway.plugins.skills import SKILL_FILE, load_skill, skill_files
 
@@ -112,19 +112,17 @@ class _Components:
                 found.append(path)
         return found
 
-    def files_below(self, targets: list[Path], list_files: Callable[[Path], list]) -> list:
+    def files_below(self, targets: list[Path], list_files: Callable[[Path], list[Found]]) -> list[Found]:
         """Component files under `targets`, each once, refusing any that a symlink takes outside the root."""
         found = []
         for target in targets:
-            for item in list_files(target):
-                path = item[0] if isinstance(item, tuple) else item
-                if not inside(self.root, path):
-                    self.report([error(path, "file leaves the plugin root through a symlink; it is ignored")])
-                    continue
-                if path.resolve() in self.seen:
-                    continue
-                self.seen.add(path.resolve())
-                found.append(item)
+            for item in list_files(target.resolve()):  # resolved paths below are real unless linked
+                real = item.path.resolve() if item.linked else item.path
+                if not real.is_relative_to(self.root):
+                    self.report([error(item.path, "file leaves the plugin root through a symlink; it is ignored")])
+                elif real not in self.seen:
+                    self.seen.add(real)
+                    found.append(item)
         return found
 
     def defaults(self, folder: str) -> list[Path]:
@@ -134,7 +132,7 @@ class _Components:
     def load(self) -> None:
         plugin = self.plugin
         commands = self.declared("commands")
-        for path, name in self.files_below(self.defaults("commands") if commands is None else commands, command_files):
+        for path, _, name in self.files_below(self.defaults("commands") if commands is None else commands, command_files):
             command, problems = load_command(path, name)
             self.report(problems)
             if command is not None:
@@ -143,14 +141,14 @@ class _Components:
         skills = self.defaults("skills") + (self.declared("skills") or [])
         if not skills and (self.root / SKILL_FILE).is_file():
             skills = [self.root]  # a single-skill plugin
-        for path in self.files_below(skills, skill_files):
+        for path, _, _ in self.files_below(skills, skill_files):
             skill, problems = load_skill(path, head_only=not self.full_check)
             self.report(problems)
             if skill is not None:
                 self.add_unique(plugin.skills, skill)
 
         agents = self.declared("agents")
-        for path in self.files_below(self.defaults("agents") if agents is None else agents, agent_files):
+        for path, _, _ in self.files_below(self.defaults("agents") if agents is None else agents, agent_files):
             agent, problems = load_agent(path)
             self.report(problems)
             if agent is not None:

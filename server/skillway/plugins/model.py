@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from skillway.plugins import files, frontmatter
 from skillway.plugins.problems import Problem
 
 
@@ -55,8 +56,6 @@ class Skill:
 
     def read_body(self) -> str:
         """The instructions, read only when the skill is invoked (progressive disclosure)."""
-        from skillway.plugins import frontmatter, files
-
         text, problems = files.read_text(self.path)
         if text is None:
             raise OSError(problems[0].message)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
+from typing import NamedTuple
 
 
 def inside(root: Path, path: Path) -> bool:
@@ -24,3 +27,50 @@ def resolve_declared(root: Path, declared: str) -> tuple[Path | None, str | None
     if not inside(root, full):
         return None, f'path "{declared}" leaves the plugin root'
     return full, None
+
+
+class Found(NamedTuple):
+    path: Path
+    linked: bool  # a symlink was followed on the way: the real place must be checked
+    name: str = ""  # the local name made of sub-folders (frontend:component)
+
+
+# Walking with scandir tells symlinks apart for free, so only linked files need a realpath(): a
+# folder of thousands of skills is validated without resolving every file.
+
+def markdown_tree(folder: Path, linked: bool = False, parts: tuple[str, ...] = ()) -> list[Found]:
+    """`.md` files below `folder` (resolved), sorted, named by their sub-folders."""
+    found: list[Found] = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return found
+    for entry in entries:
+        via_link = linked or entry.is_symlink()
+        if entry.is_dir():
+            # Hidden folders are not components; link loops stop at a sane depth.
+            if not entry.name.startswith(".") and len(parts) < 16:
+                found += markdown_tree(folder / entry.name, via_link, parts + (entry.name,))
+        elif entry.name.endswith(".md"):
+            found.append(Found(folder / entry.name, via_link, ":".join(parts + (entry.name[:-3],))))
+    return found
+
+
+def files_in_subfolders(folder: Path, file_name: str) -> list[Found]:
+    """`folder/*/file_name` (resolved `folder`), sorted: one lstat per candidate."""
+    found: list[Found] = []
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.is_dir():
+            continue
+        path = folder / entry.name / file_name
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            continue
+        if stat.S_ISREG(mode) or (stat.S_ISLNK(mode) and path.is_file()):
+            found.append(Found(path, entry.is_symlink() or stat.S_ISLNK(mode), entry.name))
+    return found

@@ -84,7 +84,7 @@ def check(value: object, schema_name: str, path: Path, locate: Locate, at: Point
     """Check `value` (found at `at` in its file) against a schema file or a part of one
     (`hooks.schema.json#/$defs/hooksObject`)."""
     found: list[tuple[Pointer, Severity, str]] = []
-    _check(value, {"$ref": schema_name}, schema_name.partition("#")[0], at, Severity.ERROR, found)
+    _node({"$ref": schema_name}, schema_name.partition("#")[0]).check(value, at, Severity.ERROR, found)
     problems = []
     for pointer, severity, message in found:
         line, column = locate(pointer)
@@ -92,79 +92,119 @@ def check(value: object, schema_name: str, path: Path, locate: Locate, at: Point
     return problems
 
 
-def _check(value, schema, document, pointer, severity, out) -> None:
-    schema, document = resolve(schema, document)
-    if schema.get("x-severity") == "warning":
-        severity = Severity.WARNING
-    custom = schema.get("x-message")
+_NODES: dict[tuple[int, str], _Node] = {}
 
-    def report(message: str) -> None:
-        out.append((pointer, severity, f"{label(pointer)} {custom}" if custom else message))
 
-    for part in schema.get("allOf", ()):
-        before = len(out)
-        _check(value, part, document, pointer, severity, out)
-        if any(s is Severity.ERROR for _, s, _ in out[before:]):
-            break  # the first broken rule is the one worth reading
-    if "anyOf" in schema:
-        for branch in schema["anyOf"]:
-            trial: list = []
-            _check(value, branch, document, pointer, Severity.ERROR, trial)
-            if not any(s is Severity.ERROR for _, s, _ in trial):
-                out.extend(trial)
-                legacy = resolve(branch, document)[0].get("x-legacy")
-                if legacy:
-                    out.append((pointer, Severity.WARNING, f"{label(pointer)}: {legacy}"))
-                break
-        else:
-            kinds = [_describe(resolve(b, document)[0]) for b in schema["anyOf"]]
-            report(f"{label(pointer)} must be {' or '.join(kinds)}, got {_TYPE_NAMES.get(type_of(value), type_of(value))}")
+def _node(schema: dict, document: str) -> _Node:
+    """The compiled form of a schema object, built once (validation runs on thousands of files)."""
+    key = (id(schema), document)
+    node = _NODES.get(key)
+    if node is None:
+        node = _NODES[key] = _Node(schema, document)
+    return node
+
+
+def _got(value: object) -> str:
+    return _TYPE_NAMES.get(type_of(value), type_of(value))
+
+
+class _Node:
+    def __init__(self, schema: dict, document: str) -> None:
+        self.raw = schema  # keeps the dict alive, so its id() in _NODES stays unique
+        schema, document = resolve(schema, document)
+        self.document = document
+        self.schema = schema
+        self.warning_only = schema.get("x-severity") == "warning"
+        self.custom = schema.get("x-message")
+        self.legacy = schema.get("x-legacy")
+        expected = schema.get("type")
+        self.types = None if expected is None else (expected if isinstance(expected, list) else [expected])
+        self.pattern = _pattern(schema["pattern"]) if "pattern" in schema else None
+        self.required = schema.get("required", ())
+        self.extra = schema.get("additionalProperties", True)
+        # Children are compiled on first use: schemas refer to themselves ($ref cycles).
+        self._parts: dict[str, object] = {}
+
+    def child(self, key: str) -> object:
+        if key not in self._parts:
+            value = self.schema[key] if key in ("allOf", "anyOf", "items", "properties") else self.extra
+            if key in ("allOf", "anyOf"):
+                value = [_node(part, self.document) for part in value]
+            elif key == "properties":
+                value = {name: _node(part, self.document) for name, part in value.items()}
+            elif isinstance(value, dict):
+                value = _node(value, self.document)
+            self._parts[key] = value
+        return self._parts[key]
+
+    def check(self, value, pointer, severity, out) -> None:
+        schema = self.schema
+        if self.warning_only:
+            severity = Severity.WARNING
+
+        def report(message: str) -> None:
+            out.append((pointer, severity, f"{label(pointer)} {self.custom}" if self.custom else message))
+
+        if "allOf" in schema:
+            for part in self.child("allOf"):
+                before = len(out)
+                part.check(value, pointer, severity, out)
+                if any(s is Severity.ERROR for _, s, _ in out[before:]):
+                    break  # the first broken rule is the one worth reading
+        if "anyOf" in schema:
+            for branch in self.child("anyOf"):
+                trial: list = []
+                branch.check(value, pointer, Severity.ERROR, trial)
+                if not any(s is Severity.ERROR for _, s, _ in trial):
+                    out.extend(trial)
+                    if branch.legacy:
+                        out.append((pointer, Severity.WARNING, f"{label(pointer)}: {branch.legacy}"))
+                    break
+            else:
+                kinds = " or ".join(_describe(branch.schema) for branch in self.child("anyOf"))
+                report(f"{label(pointer)} must be {kinds}, got {_got(value)}")
+                return
+        if self.types is not None and not any(_matches_type(value, t) for t in self.types):
+            report(f"{label(pointer)} must be {' or '.join(_TYPE_NAMES[t] for t in self.types)}, got {_got(value)}")
             return
+        if "enum" in schema and value not in schema["enum"]:
+            choices = ", ".join(json.dumps(v) for v in schema["enum"])
+            report(f"{label(pointer)} must be one of {choices}, got {json.dumps(value)}")
+        if "const" in schema and value != schema["const"]:
+            report(f"{label(pointer)} must be {json.dumps(schema['const'])}")
 
-    expected = schema.get("type")
-    if expected is not None:
-        options = expected if isinstance(expected, list) else [expected]
-        if not any(_matches_type(value, t) for t in options):
-            names = " or ".join(_TYPE_NAMES[t] for t in options)
-            report(f"{label(pointer)} must be {names}, got {_TYPE_NAMES.get(type_of(value), type_of(value))}")
-            return
-
-    if "enum" in schema and value not in schema["enum"]:
-        choices = ", ".join(json.dumps(v) for v in schema["enum"])
-        report(f"{label(pointer)} must be one of {choices}, got {json.dumps(value)}")
-    if "const" in schema and value != schema["const"]:
-        report(f"{label(pointer)} must be {json.dumps(schema['const'])}")
-
-    if isinstance(value, str):
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            report(f"{label(pointer)} must not be empty" if schema["minLength"] == 1
-                   else f"{label(pointer)} is shorter than {schema['minLength']} characters")
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            report(f"{label(pointer)} is {len(value)} characters long; the limit is {schema['maxLength']}")
-        if "pattern" in schema and not _pattern(schema["pattern"]).search(value):
-            report(f"{label(pointer)} does not match the pattern {schema['pattern']}")
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            report(f"{label(pointer)} must be at least {schema['minimum']}")
-        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
-            report(f"{label(pointer)} must be greater than {schema['exclusiveMinimum']}")
-    elif isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            _check(item, schema["items"], document, pointer + (index,), severity, out)
-    elif isinstance(value, dict):
-        for key in schema.get("required", ()):
-            if key not in value:
-                out.append((pointer, severity, f'missing required field "{key}"'
-                            + (f" in {label(pointer)}" if pointer else "")))
-        properties = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        for key, item in value.items():
-            if key in properties:
-                _check(item, properties[key], document, pointer + (key,), severity, out)
-            elif extra is False:
-                out.append((pointer + (key,), Severity.WARNING, f'unknown field "{key}" is ignored'))
-            elif isinstance(extra, dict):
-                _check(item, extra, document, pointer + (key,), severity, out)
+        if isinstance(value, str):
+            if "minLength" in schema and len(value) < schema["minLength"]:
+                report(f"{label(pointer)} must not be empty" if schema["minLength"] == 1
+                       else f"{label(pointer)} is shorter than {schema['minLength']} characters")
+            if "maxLength" in schema and len(value) > schema["maxLength"]:
+                report(f"{label(pointer)} is {len(value)} characters long; the limit is {schema['maxLength']}")
+            if self.pattern is not None and not self.pattern.search(value):
+                report(f"{label(pointer)} does not match the pattern {self.pattern.pattern}")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            if "minimum" in schema and value < schema["minimum"]:
+                report(f"{label(pointer)} must be at least {schema['minimum']}")
+            if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+                report(f"{label(pointer)} must be greater than {schema['exclusiveMinimum']}")
+        elif isinstance(value, list):
+            if "items" in schema:
+                items = self.child("items")
+                for index, item in enumerate(value):
+                    items.check(item, pointer + (index,), severity, out)
+        elif isinstance(value, dict):
+            for key in self.required:
+                if key not in value:
+                    out.append((pointer, severity, f'missing required field "{key}"'
+                                + (f" in {label(pointer)}" if pointer else "")))
+            properties = self.child("properties") if "properties" in schema else {}
+            extra = self.child("additionalProperties")
+            for key, item in value.items():
+                if key in properties:
+                    properties[key].check(item, pointer + (key,), severity, out)
+                elif extra is False:
+                    out.append((pointer + (key,), Severity.WARNING, f'unknown field "{key}" is ignored'))
+                elif isinstance(extra, _Node):
+                    extra.check(item, pointer + (key,), severity, out)
 
 
 def _describe(schema: dict) -> str:
@@ -178,4 +218,5 @@ def _describe(schema: dict) -> str:
 def field_docs(schema_name: str) -> dict[str, str]:
     """Top-level property name -> description: what the editor's hover and completion show."""
     schema, document = resolve(load_schema(schema_name), schema_name)
-    return {key: resolve(prop, document)[0].get("description", "") for key, prop in schema.get("properties", {}).items()}
+    return {key: prop.get("description") or resolve(prop, document)[0].get("description", "")
+            for key, prop in schema.get("properties", {}).items()}

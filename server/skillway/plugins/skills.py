@@ -8,6 +8,7 @@ from pathlib import Path
 from skillway.plugins import frontmatter, schema
 from skillway.plugins.frontmatter import as_flag, as_list, as_text
 from skillway.plugins.model import Skill
+from skillway.plugins.paths import Found, files_in_subfolders
 from skillway.plugins.problems import Problem, has_error, warning
 
 SCHEMA = "skill-frontmatter.schema.json"
@@ -50,10 +51,10 @@ def load_skill(path: Path, *, head_only: bool = True) -> tuple[Skill | None, lis
     return skill, problems
 
 
-def skill_files(target: Path) -> list[Path]:
+def skill_files(target: Path) -> list[Found]:
     """SKILL.md files for a declared skills path: a SKILL.md, a skill folder, or a folder of skills."""
     if target.is_file():
-        return [target] if target.name == SKILL_FILE else []
+        return [Found(target, False)] if target.name == SKILL_FILE else []
     if (target / SKILL_FILE).is_file():
-        return [target / SKILL_FILE]
-    return sorted(p for p in target.glob(f"*/{SKILL_FILE}") if p.is_file())
+        return [Found(target / SKILL_FILE, False)]
+    return files_in_subfolders(target, SKILL_FILE)

@@ -9,6 +9,7 @@ from skillway.plugins.agents import load_agent
 from skillway.plugins.commands import load_command
 from skillway.plugins.discovery import load_for_validation
 from skillway.plugins.loader import PROJECT_SETTINGS, load_plugin
+from skillway.plugins.manifest import load_manifest
 from skillway.plugins.marketplace import load_marketplace
 from skillway.plugins.model import Source
 from skillway.plugins.problems import Problem, error
@@ -34,8 +35,10 @@ def validate_file(path: Path) -> list[Problem]:
     """The problems of one plugin file, its kind told by its name and place."""
     name, parents = path.name, {p.name for p in path.parents}
     if name == "plugin.json":
+        if path.parent.name not in (".claude-plugin", "manifest"):
+            return load_manifest(path)[1]  # not in a plugin: the file alone, without its paths
         plugin = load_plugin(path.parent.parent, Source.PLUGIN_DIR)
-        return [p for p in plugin.problems if p.path == path.resolve()] if plugin.manifest_path else []
+        return [p for p in plugin.problems if p.path == path.resolve()]
     if name == "marketplace.json":
         return load_marketplace(path).problems
     if name in PROJECT_SETTINGS and path.parent.name == ".claude":
