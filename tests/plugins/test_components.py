@@ -255,6 +255,20 @@ def test_agent_whose_frontmatter_does_not_parse_loads_under_its_file_name(tree):
         "warning", 'agent frontmatter could not be read; loaded as "helper"')
 
 
+def test_agent_whose_frontmatter_is_not_even_key_value_lines_still_loads_under_its_file_name(tree):
+    root = tree({"agents/helper.md": "---\nname: x\n- item\n---\nHelps with things.\n"})
+    plugin = load(root)
+    assert [(a.name, a.description) for a in plugin.agents] == [("helper", "Helps with things.")]
+    assert {p.severity.value for p in plugin.problems} == {"warning"}
+
+
+def test_command_with_unreadable_frontmatter_is_left_out_with_an_error(tree):
+    root = tree({"commands/a.md": "---\ndescription: x\n- item\n---\nA\n"})
+    plugin = load(root)
+    assert plugin.commands == []
+    assert problems_of(plugin) == [("a.md", 3, "error", "frontmatter is not valid YAML: did not find expected key")]
+
+
 def test_agent_name_with_a_colon_is_an_error(tree):
     root = tree({"agents/a.md": "---\nname: tools:a\ndescription: A\n---\nBody\n"})
     assert problems_of(load(root)) == [("a.md", 2, "error", '"name" must use only lowercase letters, digits and hyphens')]

@@ -36,6 +36,13 @@ def test_invalid_yaml_is_read_as_plain_lines_with_a_warning():
     assert "not valid YAML" in problems[0].message
 
 
+def test_yaml_that_cannot_be_read_even_as_plain_lines_is_an_error():
+    parsed, problems = frontmatter.parse(PATH, "---\nname: x\n- item\n---\nbody")
+    assert parsed.values == {}
+    assert [(p.line, p.severity.value, p.message) for p in problems] == [
+        (3, "error", "frontmatter is not valid YAML: did not find expected key")]
+
+
 def test_frontmatter_that_is_not_a_mapping_is_an_error():
     _, problems = frontmatter.parse(PATH, "---\n- a\n- b\n---\n")
     assert [p.message for p in problems] == ["frontmatter must be a mapping of keys to values, got list"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from skillway.plugins import frontmatter
 from skillway.plugins.frontmatter import as_list, as_text
 from skillway.plugins.model import Agent
 from skillway.plugins.paths import Found, markdown_tree
-from skillway.plugins.problems import Problem, has_error, warning
+from skillway.plugins.problems import Problem, Severity, has_error, warning
 
 SCHEMA = "agent-frontmatter.schema.json"
 
@@ -19,7 +20,8 @@ def load_agent(path: Path) -> tuple[Agent | None, list[Problem]]:
         return None, problems
     if not parsed.present or any("not valid YAML" in p.message for p in problems):
         # Claude Code loads an agent whose frontmatter does not parse under its file name.
-        problems = [p for p in problems if "not valid YAML" in p.message or not p.is_error]
+        problems = [replace(p, severity=Severity.WARNING) if "not valid YAML" in p.message else p
+                    for p in problems if "not valid YAML" in p.message or not p.is_error]
         problems.append(warning(path, f'agent frontmatter could not be read; loaded as "{path.stem}"'))
         values = dict(parsed.values, name=path.stem)
         values.setdefault("description", frontmatter.first_line(parsed.body))

@@ -53,7 +53,11 @@ def parse(path: Path, text: str) -> tuple[Frontmatter, list[Problem]]:
         line = mark.line + 2 if mark else 2
         reason = getattr(exc, "problem", None) or "invalid YAML"
         result.values, result.key_lines = {}, {}
-        _parse_loose(lines[1:end], result)
+        unreadable = _parse_loose(lines[1:end], result)
+        if unreadable:
+            # Not even one `key: value` per line: nothing trustworthy can be read from it.
+            result.values, result.key_lines = {}, {}
+            return result, [error(path, f"frontmatter is not valid YAML: {reason}", line)]
         return result, [warning(path, f"frontmatter is not valid YAML ({reason}); read as plain 'key: value' lines", line)]
     if not isinstance(result.values, dict):
         kind = type(result.values).__name__
@@ -79,13 +83,18 @@ def _parse_yaml(block: str, result: Frontmatter) -> None:
         result.values = {str(k): v for k, v in result.values.items()}
 
 
-def _parse_loose(lines: list[str], result: Frontmatter) -> None:
+def _parse_loose(lines: list[str], result: Frontmatter) -> int:
+    """Read `key: value` lines; return how many non-blank, non-comment lines were not of that form."""
+    unreadable = 0
     for number, line in enumerate(lines, start=2):
         match = _LOOSE_LINE.match(line.rstrip("\r\n"))
         if match:
             key, value = match.groups()
             result.values[key] = value.strip().strip("\"'")
             result.key_lines[key] = number
+        elif line.strip() and not line.lstrip().startswith("#"):
+            unreadable += 1
+    return unreadable
 
 
 def first_line(body: str) -> str:
