@@ -31,6 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", parents=[common], help="run the language server (what an editor starts)")
     commands.add_parser("doctor", parents=[common], help="show what skillway loaded and what is wrong")
 
+    hooks = commands.add_parser("hooks", parents=[_common_options("group")], help="list hooks or fire an event")
+    hook_commands = hooks.add_subparsers(dest="hooks_command", metavar="ACTION", required=True)
+    hook_list = hook_commands.add_parser("list", parents=[common], help="every hook this workspace has")
+    hook_list.add_argument("--json", action="store_true", help="print JSON")
+    hook_run = hook_commands.add_parser("run", parents=[common], help="fire one event and print the merged outcome")
+    hook_run.add_argument("event", metavar="EVENT")
+    hook_run.add_argument("--input", metavar="JSON", help="extra input fields as a JSON object, or - to read them from stdin")
+    hook_run.add_argument("--matcher-value", metavar="V", help="the value matchers are tested against (default: from the input)")
+    hook_run.add_argument("--json", action="store_true", help="print JSON")
+
+    trust = commands.add_parser("trust", parents=[common], help="let a workspace's own hooks and commands run")
+    trust.add_argument("path", nargs="?", type=Path, metavar="PATH", help="the workspace (default: --cwd or the current directory)")
+    trust.add_argument("--revoke", action="store_true", help="stop trusting the workspace")
+    trust.add_argument("--list", action="store_true", help="list trusted workspaces")
+
     plugins = commands.add_parser("plugins", parents=[_common_options("group")], help="list, show or validate plugins")
     plugin_commands = plugins.add_subparsers(dest="plugins_command", metavar="ACTION", required=True)
     listing = plugin_commands.add_parser("list", parents=[common], help="every plugin this workspace loads")
@@ -62,7 +77,64 @@ def main(argv: list[str] | None = None) -> int:
 
         print(doctor_report(workspace, plugin_dirs))
         return 0
+    if args.command == "hooks":
+        return _hooks(args, workspace, plugin_dirs)
+    if args.command == "trust":
+        return _trust(args, args.path.resolve() if args.path else workspace, plugin_dirs)
     return _plugins(args, workspace, plugin_dirs)
+
+
+def _hooks(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
+    import asyncio
+
+    from skillway.hooks import report
+    from skillway.session import Session
+
+    session = Session.open(workspace, plugin_dirs)
+    if args.hooks_command == "list":
+        rows = report.hook_rows(session.registry.hooks, session.may_run)
+        print(json.dumps(rows, indent=2) if args.json else report.hook_rows_text(rows))
+        return 0
+    fields = dict(report.DEFAULT_FIELDS.get(args.event, {}))
+    if args.input:
+        try:
+            given = json.loads(sys.stdin.read() if args.input == "-" else args.input)
+        except json.JSONDecodeError as exc:
+            print(f"skillway: --input is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=sys.stderr)
+            return 1
+        if not isinstance(given, dict):
+            print("skillway: --input must be a JSON object", file=sys.stderr)
+            return 1
+        fields.update(given)
+    match = args.matcher_value if args.matcher_value is not None else fields.get(report.MATCH_FIELDS.get(args.event, ""))
+    outcome = asyncio.run(session.hooks.fire(args.event, fields, match=match))
+    print(json.dumps(outcome.to_json(), indent=2) if args.json else report.outcome_text(outcome))
+    return 2 if outcome.blocked else 0
+
+
+def _trust(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
+    from skillway.config import data_dir
+    from skillway.trust import TrustStore
+
+    store = TrustStore(data_dir())
+    if args.list:
+        for path, entry in sorted(store.entries().items()):
+            print(f"{path}  (trusted {entry.get('trusted_at', '?')})")
+        return 0
+    if args.revoke:
+        removed = store.revoke(workspace)
+        print(f"{workspace}: {'no longer trusted' if removed else 'was not trusted'}")
+        return 0
+    from skillway.hooks.report import hook_rows, hook_rows_text
+    from skillway.session import Session
+
+    session = Session.open(workspace, plugin_dirs)
+    own = [h for h in session.registry.hooks if not h.plugin.source.trusted_by_default]
+    session.trust_workspace()
+    print(f"{workspace}: trusted; its {len(own)} hook(s) may run" + (":" if own else "."))
+    if own:
+        print(hook_rows_text(hook_rows(own, lambda hook: True)))
+    return 0
 
 
 def _plugins(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:

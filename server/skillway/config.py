@@ -34,10 +34,13 @@ class Settings:
     plugin_dirs: tuple[Path, ...] = ()
     # Plugin folders named by the workspace's own settings file: loaded as workspace plugins.
     workspace_plugin_dirs: tuple[Path, ...] = ()
+    # Characters of SessionStart context injected into every model request (over it, the largest
+    # contributions are cut with a note).
+    context_budget: int = 12_000
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
 
-_KNOWN = {"pluginDirs"}
+_KNOWN = {"pluginDirs", "contextBudget"}
 
 
 def load_settings(
@@ -50,18 +53,25 @@ def load_settings(
     problems: list[Problem] = []
     user_dirs: list[Path] = []
     workspace_dirs: list[Path] = []
+    budget = Settings.context_budget
 
+    layers: list[tuple[dict, Path, Path, bool]] = []  # (values, origin, base folder, from the workspace)
     user_file = config_dir() / "settings.json"
-    user_dirs += _plugin_dirs(_read_file(user_file, problems), user_file, user_file.parent, problems)
+    layers.append((_read_file(user_file, problems), user_file, user_file.parent, False))
     if workspace is not None:
         workspace_file = workspace / WORKSPACE_SETTINGS
-        workspace_dirs += _plugin_dirs(_read_file(workspace_file, problems), workspace_file, workspace, problems)
+        layers.append((_read_file(workspace_file, problems), workspace_file, workspace, True))
     if lsp_options is not None:
         origin = Path("initializationOptions")
-        user_dirs += _plugin_dirs(_check_keys(dict(lsp_options), origin, problems), origin, workspace or Path.cwd(), problems)
+        layers.append((_check_keys(dict(lsp_options), origin, problems), origin, workspace or Path.cwd(), False))
+    for values, origin, base, from_workspace in layers:
+        (workspace_dirs if from_workspace else user_dirs).extend(_plugin_dirs(values, origin, base, problems))
+        budget = _count(values, "contextBudget", origin, problems, budget)
     if environ.get("SKILLWAY_PLUGIN_DIRS"):
         user_dirs += [Path(p).expanduser() for p in environ["SKILLWAY_PLUGIN_DIRS"].split(os.pathsep) if p]
-    return Settings(tuple(user_dirs), tuple(workspace_dirs), tuple(problems))
+    budget = _count({"v": environ.get("SKILLWAY_CONTEXT_BUDGET")}, "v", Path("$SKILLWAY_CONTEXT_BUDGET"), problems,
+                    budget, text=True)
+    return Settings(tuple(user_dirs), tuple(workspace_dirs), budget, tuple(problems))
 
 
 def _read_file(path: Path, problems: list[Problem]) -> dict:
@@ -99,3 +109,17 @@ def _plugin_dirs(data: dict, origin: Path, base: Path, problems: list[Problem]) 
         problems.append(error(origin, 'setting "pluginDirs" must be a list of folder paths; it is ignored'))
         return []
     return [base / Path(item).expanduser() for item in value]
+
+
+def _count(data: dict, key: str, origin: Path, problems: list[Problem], current: int, *, text: bool = False) -> int:
+    """A whole number >= 0 from `data[key]`, or `current` (with a problem when the value is wrong)."""
+    value = data.get(key)
+    if value is None:
+        return current
+    if text and isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        name = key if not text else origin.name
+        problems.append(error(origin, f'setting "{name}" must be a whole number >= 0, got {value!r}; it is ignored'))
+        return current
+    return value

@@ -1,0 +1,1 @@
+"""The conversation loop: tools, permissions, sub-agents, and the JSONL transcript of every turn."""

@@ -1,0 +1,181 @@
+"""Fires hook events: picks the matching handlers, runs them all at once, and merges what they say.
+
+Handlers run as subprocesses (through `skillway.processes`) with the event as JSON on stdin, the
+`CLAUDE_*` variables set and skillway's own secrets removed from their environment. Hooks from an
+untrusted workspace are not run, and the outcome says how many were held back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillway import processes
+from skillway.hooks.outcome import HandlerReport, HookOutcome, read_output
+from skillway.hooks.registry import HookRegistry, RegisteredHook
+from skillway.placeholders import plugin_data_id, substitute
+from skillway.secrets import child_environment, redact
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 600.0
+EVENT_TIMEOUTS = {"UserPromptSubmit": 30.0}
+SESSION_END_BUDGET = 1.5  # seconds shared by all SessionEnd handlers: ending must stay quick
+OUTPUT_CAP = 10_000
+STOP_BLOCK_LIMIT = 8
+
+
+@dataclass
+class HookContext:
+    """What every event's input carries, and where hooks run."""
+
+    session_id: str
+    transcript_path: Path
+    project_dir: Path
+    data_dir: Path  # the user data folder: plugin data and full texts of capped output go below it
+    permission_mode: str = "default"
+    is_trusted: Callable[[RegisteredHook], bool] = lambda hook: True
+
+
+@dataclass
+class HookEngine:
+    registry: HookRegistry
+    context: HookContext
+    background: set[asyncio.Task] = field(default_factory=set)
+    _ran_once: set[tuple] = field(default_factory=set)
+    _saved_outputs: int = 0
+
+    async def fire(self, event: str, fields: dict | None = None, *, match: str | None = None) -> HookOutcome:
+        """Run every hook for `event` whose matcher accepts `match`; return the merged outcome."""
+        outcome = HookOutcome(event)
+        candidates = [h for h in self.registry.matching(event, match) if not (h.handler.once and h.identity in self._ran_once)]
+        runnable = [h for h in candidates if self.context.is_trusted(h)]
+        held_back = len(candidates) - len(runnable)
+        if held_back:
+            outcome.warnings.append(f"{held_back} hook{'s' if held_back > 1 else ''} not run: workspace not trusted "
+                                    "(run `skillway trust` in it to allow them)")
+        payload = json.dumps(self._payload(event, fields or {})).encode()
+        deadline = time.monotonic() + SESSION_END_BUDGET if event == "SessionEnd" else None
+        waited = []
+        for hook in runnable:
+            if hook.handler.once:
+                self._ran_once.add(hook.identity)
+            if hook.handler.type == "prompt":
+                outcome.warnings.append(f"{hook.label}: prompt hooks are not supported yet; skipped")
+                continue
+            if hook.handler.run_async:
+                task = asyncio.create_task(self._run(hook, payload, event, deadline))
+                self.background.add(task)
+                task.add_done_callback(self.background.discard)
+                continue
+            waited.append(hook)
+        results = await asyncio.gather(*(self._run(h, payload, event, deadline) for h in waited))
+        for hook, (completed, timeout) in zip(waited, results):
+            self._fold(outcome, hook, completed, timeout)
+        return outcome
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for background (async) hooks, then stop those still running."""
+        if not self.background:
+            return
+        _, pending = await asyncio.wait(set(self.background), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    def _payload(self, event: str, fields: dict) -> dict:
+        return {
+            "session_id": self.context.session_id,
+            "transcript_path": str(self.context.transcript_path),
+            "cwd": str(self.context.project_dir),
+            "hook_event_name": event,
+            "permission_mode": self.context.permission_mode,
+            **fields,
+        }
+
+    def _variables(self, hook: RegisteredHook) -> dict[str, str]:
+        plugin = hook.plugin
+        plugin_id = f"{plugin.name}@{plugin.marketplace}" if plugin.marketplace else plugin.name
+        data = self.context.data_dir / "plugins" / plugin_data_id(plugin_id)
+        data.mkdir(parents=True, exist_ok=True)
+        return {
+            "CLAUDE_PROJECT_DIR": str(self.context.project_dir),
+            "CLAUDE_PLUGIN_ROOT": str(plugin.root),
+            "CLAUDE_PLUGIN_DATA": str(data),
+            "CLAUDE_SESSION_ID": self.context.session_id,
+        }
+
+    def _argv(self, hook: RegisteredHook, variables: dict[str, str]) -> list[str]:
+        handler = hook.handler
+        command = substitute(handler.command or "", variables)
+        if handler.args is not None:  # exec form: no shell
+            return [command, *(substitute(arg, variables) for arg in handler.args)]
+        return [handler.shell or "sh", "-c", command]
+
+    async def _run(self, hook: RegisteredHook, payload: bytes, event: str, deadline: float | None):
+        timeout = hook.handler.timeout or EVENT_TIMEOUTS.get(event, DEFAULT_TIMEOUT)
+        if deadline is not None:
+            timeout = max(0.05, min(timeout, deadline - time.monotonic()))
+        variables = self._variables(hook)
+        completed = await processes.run(
+            self._argv(hook, variables),
+            input=payload,
+            env=child_environment(variables),
+            cwd=self.context.project_dir,
+            timeout=timeout,
+        )
+        log.debug("hook %s exited %s in %.3f s", redact(hook.label), completed.exit_code, completed.duration)
+        if hook.handler.run_async and completed.exit_code not in (0, None):
+            log.warning("async hook %s exited %s: %s", redact(hook.label), completed.exit_code, redact(completed.stderr[-500:]))
+        return completed, timeout
+
+    def _fold(self, outcome: HookOutcome, hook: RegisteredHook, completed: processes.Completed, timeout: float) -> None:
+        context_before, messages_before = len(outcome.additional_context), len(outcome.system_messages)
+        read_output(outcome, hook.plugin.name, hook.label, completed.exit_code, completed.stdout, completed.stderr,
+                    completed.timed_out, timeout)
+        for items, start in ((outcome.additional_context, context_before), (outcome.system_messages, messages_before)):
+            for index in range(start, len(items)):
+                items[index] = self._cap(items[index], hook)
+        outcome.context_plugins += [hook.plugin.name] * (len(outcome.additional_context) - context_before)
+        outcome.handlers.append(HandlerReport(hook.label, hook.plugin.name, completed.exit_code, completed.duration,
+                                              completed.timed_out, completed.started, completed.ended, hook.handler.run_async))
+
+    def _cap(self, text: str, hook: RegisteredHook) -> str:
+        if len(text) <= OUTPUT_CAP:
+            return text
+        folder = self.context.data_dir / "hook-output" / self.context.session_id
+        folder.mkdir(parents=True, exist_ok=True)
+        self._saved_outputs += 1
+        path = folder / f"{plugin_data_id(hook.plugin.name)}-{self._saved_outputs}.txt"
+        path.write_text(text, encoding="utf-8")
+        return text[:OUTPUT_CAP] + f"\n[output cut at {OUTPUT_CAP} characters; the full text is in {path}]"
+
+
+class StopGuard:
+    """Counts Stop (or SubagentStop) blocks in a row: after STOP_BLOCK_LIMIT the turn ends anyway."""
+
+    def __init__(self, limit: int = STOP_BLOCK_LIMIT) -> None:
+        self.limit = limit
+        self.blocks_in_a_row = 0
+
+    @property
+    def active(self) -> bool:
+        """`stop_hook_active` for the next Stop event: continuing because a Stop hook said so."""
+        return self.blocks_in_a_row > 0
+
+    def should_continue(self, outcome: HookOutcome) -> bool:
+        """True when the agent must go back to work with `outcome.reason`."""
+        if not outcome.blocked or outcome.stop:
+            self.blocks_in_a_row = 0
+            return False
+        if self.blocks_in_a_row >= self.limit:
+            outcome.warnings.append(f"Stop hooks blocked {self.limit} times in a row; the turn ends anyway")
+            self.blocks_in_a_row = 0
+            return False
+        self.blocks_in_a_row += 1
+        return True

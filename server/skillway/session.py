@@ -1,0 +1,122 @@
+"""A Session: one workspace's plugins, hooks, transcript and injected context, from start to end.
+
+The CLI, the language server and the tests all drive it the same way: `await session.start()`,
+use it, `await session.end()`.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from skillway.agent.transcript import Transcript
+from skillway.config import Settings, data_dir, load_settings
+from skillway.hooks.engine import HookContext, HookEngine
+from skillway.hooks.outcome import HookOutcome
+from skillway.hooks.registry import HookRegistry, RegisteredHook
+from skillway.plugins.discovery import PluginSet, discover
+from skillway.trust import TrustStore, hook_fingerprint
+
+CONTEXT_HEADER = "SessionStart hook additional context: "
+
+
+def project_slug(workspace: Path) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "-", str(workspace))
+
+
+class Session:
+    def __init__(self, workspace: Path, plugins: PluginSet, settings: Settings, *, session_id: str | None = None) -> None:
+        self.workspace = workspace.resolve()
+        self.plugins = plugins
+        self.settings = settings
+        self.session_id = session_id or str(uuid.uuid4())
+        self.data_dir = data_dir()
+        self.transcript = Transcript(
+            self.data_dir / "transcripts" / project_slug(self.workspace) / f"{self.session_id}.jsonl",
+            self.session_id, self.workspace)
+        self.trust_store = TrustStore(self.data_dir)
+        self.hook_fingerprint = hook_fingerprint(plugins.plugins)
+        self.registry = HookRegistry(plugins.plugins)
+        self.hooks = HookEngine(self.registry, HookContext(
+            session_id=self.session_id,
+            transcript_path=self.transcript.path,
+            project_dir=self.workspace,
+            data_dir=self.data_dir,
+            is_trusted=self.may_run,
+        ))
+        self.injected_context: str = ""
+        self.start_outcome: HookOutcome | None = None
+
+    @classmethod
+    def open(cls, workspace: Path, plugin_dirs: list[Path] = (), *, lsp_options: dict | None = None,
+             bare: bool = False) -> Session:
+        """Load settings and plugins for `workspace`. `bare`: no plugins, so no hooks either."""
+        settings = load_settings(workspace, lsp_options=lsp_options)
+        plugins = PluginSet() if bare else discover(workspace, settings, plugin_dirs)
+        return cls(workspace, plugins, settings)
+
+    # --- trust ---------------------------------------------------------------------------------
+
+    @property
+    def workspace_trusted(self) -> bool:
+        return self.trust_store.is_trusted(self.workspace, self.hook_fingerprint)
+
+    def trust_workspace(self) -> None:
+        self.trust_store.trust(self.workspace, self.hook_fingerprint)
+
+    def untrusted_hooks(self) -> list[RegisteredHook]:
+        return [] if self.workspace_trusted else [h for h in self.registry.hooks if not h.plugin.source.trusted_by_default]
+
+    def may_run(self, hook: RegisteredHook) -> bool:
+        return hook.plugin.source.trusted_by_default or self.workspace_trusted
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self, source: str = "startup", model: str | None = None) -> HookOutcome:
+        """Fire SessionStart; what the hooks add becomes the context of every model request."""
+        fields = {"source": source} | ({"model": model} if model else {})
+        outcome = await self.hooks.fire("SessionStart", fields, match=source)
+        self.start_outcome = outcome
+        self.injected_context = wrap_context(
+            list(zip(outcome.context_plugins, outcome.additional_context)), self.settings.context_budget)
+        return outcome
+
+    async def end(self, reason: str = "other") -> HookOutcome:
+        outcome = await self.hooks.fire("SessionEnd", {"reason": reason}, match=reason)
+        await self.hooks.drain()
+        return outcome
+
+
+def wrap_context(contributions: list[tuple[str, str]], budget: int) -> str:
+    """The SessionStart context as a system reminder, within `budget` characters of hook text.
+
+    Over budget, the largest contributions are cut first, each with a note saying so.
+    """
+    if not contributions:
+        return ""
+    texts = [text for _, text in contributions]
+    if sum(map(len, texts)) > budget:
+        texts = _fit(contributions, budget)
+    return "<system-reminder>\n" + CONTEXT_HEADER + "\n".join(texts) + "\n</system-reminder>"
+
+
+def _fit(contributions: list[tuple[str, str]], budget: int) -> list[str]:
+    # The largest cap c with sum(min(len, c)) <= budget: small contributions stay whole.
+    lengths = sorted(len(text) for _, text in contributions)
+    cap, remaining = 0, budget
+    for index, length in enumerate(lengths):
+        share = remaining // (len(lengths) - index)
+        if length > share:
+            cap = share
+            break
+        remaining -= length
+    fitted = []
+    for plugin, text in contributions:
+        if len(text) <= cap:
+            fitted.append(text)
+            continue
+        note = f"\n[skillway cut {{}} of {len(text)} characters from plugin \"{plugin}\" to fit the {budget}-character context budget]"
+        keep = max(0, cap - len(note.format(len(text))))
+        fitted.append(text[:keep] + note.format(len(text) - keep))
+    return fitted

@@ -1,0 +1,68 @@
+"""Workspace trust: a workspace's own hooks (and later its shell commands) run only once trusted.
+
+Trust is stored in the user data folder, keyed by the workspace path and a hash of its hook
+configuration: a changed hooks file has to be trusted again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from skillway.plugins.model import Plugin, Source
+
+TRUST_FILE = "trust.json"
+
+
+def hook_fingerprint(plugins: list[Plugin]) -> str:
+    """A hash of every hook the workspace itself brings (its own plugins and settings files)."""
+    config = [
+        {"plugin": p.name, "root": str(p.root), "event": g.event, "matcher": g.matcher,
+         "handlers": [asdict(h) for h in g.handlers]}
+        for p in plugins if p.source is Source.WORKSPACE for g in p.hooks
+    ]
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
+
+class TrustStore:
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / TRUST_FILE
+
+    def _read(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}  # a missing or broken file trusts nothing
+        return data if isinstance(data, dict) else {}
+
+    def _write(self, data: dict) -> None:
+        # Several editors may share this file: write a whole new file and swap it in.
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".trust-")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2, sort_keys=True)
+        os.replace(temporary, self.path)
+
+    def is_trusted(self, workspace: Path, fingerprint: str) -> bool:
+        entry = self._read().get(str(workspace.resolve()))
+        return isinstance(entry, dict) and entry.get("hooks") == fingerprint
+
+    def trust(self, workspace: Path, fingerprint: str) -> None:
+        data = self._read()
+        data[str(workspace.resolve())] = {"hooks": fingerprint, "trusted_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        self._write(data)
+
+    def revoke(self, workspace: Path) -> bool:
+        data = self._read()
+        removed = data.pop(str(workspace.resolve()), None) is not None
+        if removed:
+            self._write(data)
+        return removed
+
+    def entries(self) -> dict[str, dict]:
+        return self._read()
