@@ -75,11 +75,11 @@ def test_command(root):
 
 def brief(root):
     lines = [f"Workspace: {root.name}"]
-    branch = git(root, "rev-parse", "--abbrev-ref", "HEAD")
-    if branch is None:
+    if git(root, "rev-parse", "--is-inside-work-tree") is None:
         lines.append("Not a git repository.")
     else:
-        lines.append(f"Git branch: {branch.strip() or '(none yet)'}")
+        branch = git(root, "symbolic-ref", "--short", "HEAD") or git(root, "rev-parse", "--short", "HEAD")
+        lines.append(f"Git branch: {(branch or '').strip() or '(detached)'}")
         status = git(root, "status", "--porcelain") or ""
         changed = [line[3:] for line in status.splitlines() if line.strip()]
         if changed:

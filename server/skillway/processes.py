@@ -18,6 +18,7 @@ from pathlib import Path
 EXIT_NOT_FOUND = 127
 # After the child exits, how long its output may stay open (a forked grandchild holding the pipe).
 OUTPUT_GRACE_SECONDS = 0.5
+EXIT_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -62,35 +63,56 @@ async def run(
     feeder = asyncio.create_task(_feed(process, input))
     out = asyncio.create_task(process.stdout.read())
     err = asyncio.create_task(process.stderr.read())
+    output = asyncio.gather(out, err)
+    exited = asyncio.create_task(_exit_of(process))
     timed_out = False
     try:
-        try:
-            await asyncio.wait_for(process.wait(), timeout)
-        except TimeoutError:
+        # Usually the output closes when the child exits. asyncio's wait() also waits for the output
+        # to close, so a grandchild holding it would hide the child's exit: `exited` watches for it.
+        done, _ = await asyncio.wait({output, exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if not done:
             timed_out = True
             _kill_group(process)
-            await process.wait()
-        _, pending = await asyncio.wait({out, err}, timeout=OUTPUT_GRACE_SECONDS)
-        if pending:  # a grandchild still holds the output open: it goes with its group
-            _kill_group(process)
-            await asyncio.wait(pending)
+        elif output in done and process.returncode is None:
+            try:  # the output closed; the exit comes at the same moment (or the timeout applies)
+                await asyncio.wait_for(process.wait(), max(0.0, started + timeout - time.monotonic()))
+            except TimeoutError:
+                timed_out = True
+                _kill_group(process)
+        if output not in done:
+            _, pending = await asyncio.wait({output}, timeout=OUTPUT_GRACE_SECONDS)
+            if pending:  # a grandchild still holds the output open: it goes with its group
+                _kill_group(process)
+                _, pending = await asyncio.wait({output}, timeout=OUTPUT_GRACE_SECONDS)
+            if pending:  # it left the group (setsid): stop listening rather than wait forever
+                output.cancel()
+                process._transport.close()  # noqa: SLF001 - the only way to let go of its pipes
+        if process.returncode is None:
+            await asyncio.wait({exited}, timeout=OUTPUT_GRACE_SECONDS * 4)
     except asyncio.CancelledError:
         _kill_group(process)
-        for task in (feeder, out, err):
-            task.cancel()
-        with contextlib.suppress(Exception):
-            await asyncio.shield(process.wait())
+        output.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(asyncio.wait({exited}, timeout=OUTPUT_GRACE_SECONDS * 4))
         raise
     finally:
         feeder.cancel()
+        exited.cancel()
+    stdout, stderr = output.result() if output.done() and not output.cancelled() else (b"", b"")
     return Completed(
         exit_code=None if timed_out else process.returncode,
-        stdout="" if timed_out else out.result().decode("utf-8", "replace"),
-        stderr="" if timed_out else err.result().decode("utf-8", "replace"),
+        stdout="" if timed_out else stdout.decode("utf-8", "replace"),
+        stderr="" if timed_out else stderr.decode("utf-8", "replace"),
         timed_out=timed_out,
         started=started,
         ended=time.monotonic(),
     )
+
+
+async def _exit_of(process: asyncio.subprocess.Process) -> int:
+    while process.returncode is None:
+        await asyncio.sleep(EXIT_POLL_SECONDS)
+    return process.returncode
 
 
 async def _feed(process: asyncio.subprocess.Process, data: bytes) -> None:
