@@ -102,21 +102,29 @@ def wrap_context(contributions: list[tuple[str, str]], budget: int) -> str:
 
 
 def _fit(contributions: list[tuple[str, str]], budget: int) -> list[str]:
-    # The largest cap c with sum(min(len, c)) <= budget: small contributions stay whole.
-    lengths = sorted(len(text) for _, text in contributions)
-    cap, remaining = 0, budget
-    for index, length in enumerate(lengths):
-        share = remaining // (len(lengths) - index)
-        if length > share:
-            cap = share
+    """Cut the largest contributions to one common length, so that texts and notes fit `budget`."""
+    def note(plugin: str, length: int, kept: int) -> str:
+        return f'\n[skillway cut {length - kept} of {length} chars from plugin "{plugin}"]'
+
+    cut: set[int] = set()
+    while True:
+        # Room for text once the notes of the cut contributions are paid for (a note is at most this long).
+        room = budget - sum(len(note(contributions[i][0], len(contributions[i][1]), 0)) for i in cut)
+        cap = _common_cap([len(text) for _, text in contributions], max(0, room))
+        grown = {i for i, (_, text) in enumerate(contributions) if len(text) > cap}
+        if grown <= cut:
             break
+        cut |= grown
+    return [text[:cap] + note(plugin, len(text), cap) if i in cut else text
+            for i, (plugin, text) in enumerate(contributions)]
+
+
+def _common_cap(lengths: list[int], budget: int) -> int:
+    """The largest c with sum(min(length, c)) <= budget: small contributions stay whole."""
+    remaining, ordered = budget, sorted(lengths)
+    for index, length in enumerate(ordered):
+        share = remaining // (len(ordered) - index)
+        if length > share:
+            return share
         remaining -= length
-    fitted = []
-    for plugin, text in contributions:
-        if len(text) <= cap:
-            fitted.append(text)
-            continue
-        note = f"\n[skillway cut {{}} of {len(text)} characters from plugin \"{plugin}\" to fit the {budget}-character context budget]"
-        keep = max(0, cap - len(note.format(len(text))))
-        fitted.append(text[:keep] + note.format(len(text) - keep))
-    return fitted
+    return ordered[-1] if ordered else 0

@@ -99,16 +99,14 @@ class HookEngine:
         }
 
     def _variables(self, hook: RegisteredHook) -> dict[str, str]:
+        variables = {"CLAUDE_PROJECT_DIR": str(self.context.project_dir), "CLAUDE_SESSION_ID": self.context.session_id}
         plugin = hook.plugin
+        if not plugin.namespaced:
+            return variables  # the workspace's own settings hooks belong to no plugin
         plugin_id = f"{plugin.name}@{plugin.marketplace}" if plugin.marketplace else plugin.name
         data = self.context.data_dir / "plugins" / plugin_data_id(plugin_id)
         data.mkdir(parents=True, exist_ok=True)
-        return {
-            "CLAUDE_PROJECT_DIR": str(self.context.project_dir),
-            "CLAUDE_PLUGIN_ROOT": str(plugin.root),
-            "CLAUDE_PLUGIN_DATA": str(data),
-            "CLAUDE_SESSION_ID": self.context.session_id,
-        }
+        return variables | {"CLAUDE_PLUGIN_ROOT": str(plugin.root), "CLAUDE_PLUGIN_DATA": str(data)}
 
     def _argv(self, hook: RegisteredHook, variables: dict[str, str]) -> list[str]:
         handler = hook.handler

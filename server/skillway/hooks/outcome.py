@@ -36,7 +36,8 @@ class HandlerReport:
 class HookOutcome:
     event: str
     blocked: bool = False
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why it blocked (deny, exit 2, decision: block)
+    ask_reasons: list[str] = field(default_factory=list)  # PreToolUse "ask": what to tell the user when asking
     stop: bool = False  # `continue: false`: the whole turn ends
     stop_reason: str | None = None
     permission: str | None = None  # PreToolUse: allow | ask | deny, merged deny > ask > allow
@@ -59,6 +60,7 @@ class HookOutcome:
             "continue": not self.stop,
             "stop_reason": self.stop_reason,
             "permission_decision": self.permission,
+            "ask_reason": "\n".join(self.ask_reasons) or None,
             "additional_context": self.additional_context,
             "system_messages": self.system_messages,
             "warnings": self.warnings,
@@ -80,6 +82,8 @@ def read_output(outcome: HookOutcome, plugin: str, label: str, exit_code: int | 
         return
     data, json_problem = _json_object(stdout)
     if exit_code == 2:
+        if data is not None and data.get("continue") is False:
+            _stop(outcome, data)  # `continue: false` wins over everything, exit 2 included
         reason = (data or {}).get("reason") if isinstance((data or {}).get("reason"), str) else None
         _block(outcome, reason or stderr.strip() or f"{label} exited with code 2", shown_to_user=event not in BLOCKABLE_EVENTS)
         return
@@ -125,13 +129,17 @@ def _permission(outcome: HookOutcome, decision: str) -> None:
         outcome.permission = decision
 
 
+def _stop(outcome: HookOutcome, data: dict) -> None:
+    outcome.stop = True
+    stop_reason = data.get("stopReason")
+    if isinstance(stop_reason, str) and stop_reason:
+        outcome.stop_reason = "\n".join(filter(None, [outcome.stop_reason, stop_reason]))
+
+
 def _read_json(outcome: HookOutcome, plugin: str, label: str, data: dict) -> None:
     event = outcome.event
     if data.get("continue") is False:
-        outcome.stop = True
-        stop_reason = data.get("stopReason")
-        if isinstance(stop_reason, str) and stop_reason:
-            outcome.stop_reason = "\n".join(filter(None, [outcome.stop_reason, stop_reason]))
+        _stop(outcome, data)
     if isinstance(data.get("systemMessage"), str) and data["systemMessage"]:
         outcome.system_messages.append(data["systemMessage"])
 
@@ -179,7 +187,7 @@ def _read_specific(outcome: HookOutcome, label: str, specific: dict) -> None:
     if decision in _PERMISSION_RANK:
         _permission(outcome, decision)
         if decision == "ask" and isinstance(reason, str) and reason:
-            outcome.reasons.append(reason)
+            outcome.ask_reasons.append(reason)
     elif decision is not None:
         outcome.warnings.append(f'{label}: permissionDecision must be "allow", "deny" or "ask", not {decision!r}')
     if isinstance(specific.get("updatedInput"), dict):
