@@ -59,3 +59,42 @@ def test_malformed_settings_file_is_reported_at_its_line_and_ignored(isolated_us
 def test_unknown_setting_is_a_warning(tmp_path):
     settings = load_settings(tmp_path, lsp_options={"plugin_dirs": []}, environ={})
     assert [p.message for p in settings.problems] == ['unknown setting "plugin_dirs" is ignored']
+
+
+def test_model_settings_have_defaults_per_purpose():
+    settings = load_settings(None, environ={})
+    assert (settings.models["completion"], settings.retries["completion"], settings.retries["chat"]) == (
+        "claude-haiku-4-5", 0, 2)
+    assert settings.timeouts["completion"] < settings.timeouts["chat"]
+
+
+def test_object_settings_merge_key_by_key_across_layers(isolated_user_dirs, tmp_path):
+    write_user_settings(isolated_user_dirs, {"models": {"chat": "claude-opus-4-6"}})
+    settings = load_settings(tmp_path, lsp_options={"models": {"completion": "local-coder"}}, environ={})
+    assert dict(settings.models) == {"completion": "local-coder", "chat": "claude-opus-4-6", "agent": "claude-sonnet-4-6"}
+
+
+def test_base_url_comes_from_the_environment_over_files(isolated_user_dirs):
+    write_user_settings(isolated_user_dirs, {"baseUrl": "http://from-file"})
+    settings = load_settings(None, environ={"ANTHROPIC_BASE_URL": "http://127.0.0.1:8080"})
+    assert settings.base_url == "http://127.0.0.1:8080"
+
+
+def test_a_wrong_value_keeps_the_lower_layer_and_names_the_setting(isolated_user_dirs, tmp_path):
+    write_user_settings(isolated_user_dirs, {"timeouts": {"completion": 5}})
+    settings = load_settings(tmp_path, lsp_options={"timeouts": {"completion": -1}}, environ={})
+    assert settings.timeouts["completion"] == 5.0
+    assert [p.message for p in settings.problems] == [
+        'setting "timeouts" must be a number > 0, got {"completion": -1}; it is ignored']
+
+
+def test_unknown_purpose_is_refused(tmp_path):
+    settings = load_settings(tmp_path, lsp_options={"models": {"fast": "x"}}, environ={})
+    assert [p.message for p in settings.problems] == [
+        'setting "models" must be an object with keys among completion, chat, agent, got {"fast": "x"}; it is ignored']
+
+
+def test_prices_need_input_and_output(tmp_path):
+    settings = load_settings(tmp_path, lsp_options={"prices": {"sonnet": {"input": 3}}}, environ={})
+    assert settings.prices == {}
+    assert "prices" in settings.problems[0].message

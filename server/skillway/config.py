@@ -2,13 +2,14 @@
 
 Keys are camelCase as editors write them. A wrong value gives a problem naming the file (or variable)
 and the setting, and that layer's value is ignored: the setting keeps what the layers below gave it.
+Object-valued settings (`models`, `timeouts`, ...) merge key by key across layers.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from skillway.plugins.problems import Problem, error, warning
 
 APP = "skillway"
 WORKSPACE_SETTINGS = Path(".skillway", "settings.json")
+PURPOSES = ("completion", "chat", "agent")
 
 
 def config_dir() -> Path:
@@ -37,10 +39,87 @@ class Settings:
     # Characters of SessionStart context injected into every model request (over it, the largest
     # contributions are cut with a note).
     context_budget: int = 12_000
+    # The code API. Credentials come only from the environment (ANTHROPIC_API_KEY or
+    # ANTHROPIC_AUTH_TOKEN), never from a settings file that might be committed.
+    base_url: str | None = None
+    models: Mapping[str, str] = field(default_factory=lambda: {
+        "completion": "claude-haiku-4-5", "chat": "claude-sonnet-4-6", "agent": "claude-sonnet-4-6"})
+    max_tokens: Mapping[str, int] = field(default_factory=lambda: {"completion": 256, "chat": 4096, "agent": 8192})
+    # Completions: a short timeout and no retry (a late suggestion is worthless); the rest wait.
+    timeouts: Mapping[str, float] = field(default_factory=lambda: {"completion": 10.0, "chat": 600.0, "agent": 600.0})
+    retries: Mapping[str, int] = field(default_factory=lambda: {"completion": 0, "chat": 2, "agent": 2})
+    prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # family or model id -> {input, output}
+    quotas: Mapping[str, Mapping] = field(default_factory=dict)  # "*" or project -> {maxTokens?, maxCostUsd?, window?}
+    project_id: str | None = None  # the ledger's project; default: the workspace folder
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
 
-_KNOWN = {"pluginDirs", "contextBudget"}
+# --- value checks: each returns the value, or raises ValueError with what is expected ----------
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a non-empty string")
+    return value
+
+
+def _whole(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("a whole number >= 0")
+    return value
+
+
+def _positive_whole(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("a whole number > 0")
+    return value
+
+
+def _positive(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError("a number > 0")
+    return float(value)
+
+
+def _object(value: object) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("an object")
+    return value
+
+
+def _per_purpose(check: Callable) -> Callable:
+    def parse(value: object) -> dict:
+        if not isinstance(value, dict) or not set(value) <= set(PURPOSES):
+            raise ValueError(f"an object with keys among {', '.join(PURPOSES)}")
+        return {key: check(item) for key, item in value.items()}
+
+    return parse
+
+
+def _price_table(value: object) -> dict:
+    table = _object(value)
+    for name, price in table.items():
+        if not isinstance(price, dict) or not {"input", "output"} <= set(price) or not all(
+                isinstance(price[k], (int, float)) and not isinstance(price[k], bool) and price[k] >= 0
+                for k in ("input", "output")):
+            raise ValueError(f'an object of {{"input": USD, "output": USD}} per million tokens (see "{name}")')
+    return table
+
+
+# setting key -> (Settings field, check, merged key by key across layers)
+_SCALARS: dict[str, tuple[str, Callable, bool]] = {
+    "contextBudget": ("context_budget", _whole, False),
+    "baseUrl": ("base_url", _text, False),
+    "projectId": ("project_id", _text, False),
+    "models": ("models", _per_purpose(_text), True),
+    "maxTokens": ("max_tokens", _per_purpose(_positive_whole), True),
+    "timeouts": ("timeouts", _per_purpose(_positive), True),
+    "retries": ("retries", _per_purpose(_whole), True),
+    "prices": ("prices", _price_table, True),
+    "quotas": ("quotas", _object, True),
+}
+_KNOWN = {"pluginDirs", "$schema", *_SCALARS}
+# Environment variables that set a setting (the value is JSON when it is not a plain string).
+_ENVIRONMENT = {"SKILLWAY_CONTEXT_BUDGET": "contextBudget", "ANTHROPIC_BASE_URL": "baseUrl", "SKILLWAY_PROJECT_ID": "projectId"}
 
 
 def load_settings(
@@ -53,7 +132,7 @@ def load_settings(
     problems: list[Problem] = []
     user_dirs: list[Path] = []
     workspace_dirs: list[Path] = []
-    budget = Settings.context_budget
+    values: dict[str, object] = {}
 
     layers: list[tuple[dict, Path, Path, bool]] = []  # (values, origin, base folder, from the workspace)
     user_file = config_dir() / "settings.json"
@@ -64,14 +143,28 @@ def load_settings(
     if lsp_options is not None:
         origin = Path("initializationOptions")
         layers.append((_check_keys(dict(lsp_options), origin, problems), origin, workspace or Path.cwd(), False))
-    for values, origin, base, from_workspace in layers:
-        (workspace_dirs if from_workspace else user_dirs).extend(_plugin_dirs(values, origin, base, problems))
-        budget = _count(values, "contextBudget", origin, problems, budget)
+    environment_values = {}
+    for variable, key in _ENVIRONMENT.items():
+        if environ.get(variable):
+            raw = environ[variable]
+            environment_values[key] = int(raw) if key == "contextBudget" and raw.strip().isdigit() else raw
+    layers.append((environment_values, Path("environment"), Path.cwd(), False))
+
+    for data, origin, base, from_workspace in layers:
+        (workspace_dirs if from_workspace else user_dirs).extend(_plugin_dirs(data, origin, base, problems))
+        for key, (name, check, merged) in _SCALARS.items():
+            if key not in data:
+                continue
+            try:
+                value = check(data[key])
+            except ValueError as exc:
+                problems.append(error(origin, f'setting "{key}" must be {exc}, got {json.dumps(data[key])}; it is ignored'))
+                continue
+            values[name] = {**values.get(name, getattr(Settings(), name)), **value} if merged else value
     if environ.get("SKILLWAY_PLUGIN_DIRS"):
         user_dirs += [Path(p).expanduser() for p in environ["SKILLWAY_PLUGIN_DIRS"].split(os.pathsep) if p]
-    budget = _count({"v": environ.get("SKILLWAY_CONTEXT_BUDGET")}, "v", Path("$SKILLWAY_CONTEXT_BUDGET"), problems,
-                    budget, text=True)
-    return Settings(tuple(user_dirs), tuple(workspace_dirs), budget, tuple(problems))
+    return Settings(plugin_dirs=tuple(user_dirs), workspace_plugin_dirs=tuple(workspace_dirs),
+                    problems=tuple(problems), **values)
 
 
 def _read_file(path: Path, problems: list[Problem]) -> dict:
@@ -96,7 +189,7 @@ def _check_keys(data: dict, origin: Path, problems: list[Problem]) -> dict:
     if isinstance(data.get(APP), dict):
         data = data[APP]
     for key in data:
-        if key not in _KNOWN and key != "$schema":
+        if key not in _KNOWN:
             problems.append(warning(origin, f'unknown setting "{key}" is ignored'))
     return data
 
@@ -109,17 +202,3 @@ def _plugin_dirs(data: dict, origin: Path, base: Path, problems: list[Problem]) 
         problems.append(error(origin, 'setting "pluginDirs" must be a list of folder paths; it is ignored'))
         return []
     return [base / Path(item).expanduser() for item in value]
-
-
-def _count(data: dict, key: str, origin: Path, problems: list[Problem], current: int, *, text: bool = False) -> int:
-    """A whole number >= 0 from `data[key]`, or `current` (with a problem when the value is wrong)."""
-    value = data.get(key)
-    if value is None:
-        return current
-    if text and isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        name = key if not text else origin.name
-        problems.append(error(origin, f'setting "{name}" must be a whole number >= 0, got {value!r}; it is ignored'))
-        return current
-    return value

@@ -1,0 +1,1 @@
+"""The code API: client, streaming, errors, rate limits, usage ledger and quotas; prompts/ holds templates."""

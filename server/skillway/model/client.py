@@ -1,0 +1,358 @@
+"""The one place skillway talks to the code API: a thin async layer over the official SDK.
+
+Every call streams (so the time to the first token is known), is cancellable end to end (cancelling
+the caller's task closes the HTTP connection), passes the rate-limit gate and the usage quotas
+first, and leaves one row in the usage ledger whatever its outcome. `anthropic` is imported on
+first use or by `warm_up()`: it is too slow to import on the way to an editor's first answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillway.config import Settings
+from skillway.model import errors
+from skillway.model.errors import Kind, ModelError
+from skillway.model.ratelimits import RateLimitBook, account_key, retry_at
+from skillway.secrets import REDACTED, redact
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+CACHE = {"type": "ephemeral"}
+MODEL_ALIASES = {"opus": "claude-opus-4-6", "sonnet": "claude-sonnet-4-6", "haiku": "claude-haiku-4-5"}
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    purpose: str  # completion | chat | agent: picks model, timeout, retries and max tokens
+    messages: list[dict]
+    system: str | None = None  # stable instructions (cached)
+    context: str | None = None  # the session's injected context (cached)
+    tools: list[dict] | None = None  # tool definitions (cached)
+    model: str | None = None  # an id or an alias (opus, sonnet, haiku, inherit)
+    max_tokens: int | None = None
+    stop_sequences: list[str] | None = None
+    temperature: float | None = None
+    ledger_purpose: str | None = None  # what the ledger calls it (e.g. "action"); default: purpose
+
+
+@dataclass
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+
+
+@dataclass
+class ModelResponse:
+    id: str = ""
+    model: str = ""
+    content: list[dict] = field(default_factory=list)
+    stop_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    first_token_ms: float | None = None
+    total_ms: float | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(block.get("text", "") for block in self.content if block.get("type") == "text")
+
+    @property
+    def tool_uses(self) -> list[dict]:
+        return [block for block in self.content if block.get("type") == "tool_use"]
+
+    def as_message(self) -> dict:
+        return {"id": self.id, "role": "assistant", "model": self.model, "content": self.content}
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolUse:
+    block: dict  # {type: tool_use, id, name, input}
+
+
+@dataclass(frozen=True)
+class Restart:
+    """The stream failed midway and starts over: drop what arrived so far (never half-apply)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Done:
+    response: ModelResponse
+
+
+StreamEvent = TextDelta | ToolUse | Restart | Done
+
+
+def warm_up() -> threading.Thread:
+    """Import the SDK in the background, so the first request does not pay for it."""
+    thread = threading.Thread(target=importlib.import_module, args=("anthropic",), name="skillway-sdk-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+class ModelClient:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        project: str,
+        ledger=None,
+        rate_limits: RateLimitBook | None = None,
+        environ: Mapping[str, str] | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.project = project
+        self.ledger = ledger
+        self.rate_limits = rate_limits or RateLimitBook()
+        self.environ = os.environ if environ is None else environ
+        self.notify = notify or (lambda message: None)
+        self.base_url = (settings.base_url or self.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self._sdk = None
+        self._warned_level: str | None = None
+
+    # --- set-up ----------------------------------------------------------------------------------
+
+    def _credential(self) -> tuple[str, dict]:
+        key = self.environ.get("ANTHROPIC_API_KEY")
+        token = self.environ.get("ANTHROPIC_AUTH_TOKEN")
+        if key:
+            return key, {"api_key": key}
+        if token:
+            return token, {"auth_token": token}
+        if self.base_url != DEFAULT_BASE_URL:
+            return "none", {"api_key": "none"}  # a local server (llama-server, Ollama) wants no key
+        raise errors.no_credentials()
+
+    def _client(self):
+        if self._sdk is None:
+            import anthropic
+
+            _, credential = self._credential()
+            self._sdk = anthropic.AsyncAnthropic(base_url=self.base_url, **credential)
+        return self._sdk
+
+    def model_for(self, request: ModelRequest) -> str:
+        name = request.model if request.model and request.model != "inherit" else self.settings.models[request.purpose]
+        return MODEL_ALIASES.get(name, name)
+
+    def params(self, request: ModelRequest) -> dict:
+        """The request body: stable blocks (system, injected context, tools) carry cache_control."""
+        system = [{"type": "text", "text": text, "cache_control": CACHE} for text in (request.system, request.context) if text]
+        params: dict = {
+            "model": self.model_for(request),
+            "max_tokens": request.max_tokens or self.settings.max_tokens[request.purpose],
+            "messages": request.messages,
+        }
+        if system:
+            params["system"] = system
+        if request.tools:
+            params["tools"] = [*request.tools[:-1], {**request.tools[-1], "cache_control": CACHE}]
+        if request.stop_sequences:
+            params["stop_sequences"] = request.stop_sequences
+        if request.temperature is not None:
+            params["temperature"] = request.temperature
+        return params
+
+    # --- calls -----------------------------------------------------------------------------------
+
+    async def create(self, request: ModelRequest) -> ModelResponse:
+        """The whole answer (a stream collected); a failed attempt's partial output is dropped."""
+        async with contextlib.aclosing(self.stream(request)) as events:
+            async for event in events:
+                if isinstance(event, Done):
+                    return event.response
+        raise AssertionError("a stream ends with Done or an error")  # pragma: no cover
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        """Text deltas and finished tool_use blocks as they arrive, then Done."""
+        credential, _ = self._credential()
+        account = account_key(self.base_url, credential)
+        timeout = self.settings.timeouts[request.purpose]
+        self._check_quota(request)
+        await self.rate_limits.admit(account, request.purpose, max_wait=timeout)
+        # An error event after HTTP 200 is not covered by the SDK's retries: commands try once more.
+        attempts = 1 if request.purpose == "completion" else 2
+        for attempt in range(attempts):
+            try:
+                async for event in self._attempt(request, account, timeout):
+                    yield event
+                return
+            except ModelError as exc:
+                if len(credential) >= 8:  # the environment's key is redacted already; this may be another
+                    exc.message = exc.message.replace(credential, REDACTED)
+                if exc.kind is Kind.STREAM and attempt + 1 < attempts:
+                    log.info("retrying after a stream error: %s", exc.message)
+                    yield Restart(exc.message)
+                    continue
+                raise
+
+    async def count_tokens(self, request: ModelRequest) -> int:
+        params = self.params(request)
+        params.pop("max_tokens")
+        try:
+            result = await self._client().messages.count_tokens(**params)
+        except Exception as exc:  # noqa: BLE001 - every SDK failure becomes a ModelError
+            raise self._translate(exc, self.settings.timeouts[request.purpose]) from None
+        return result.input_tokens
+
+    async def _attempt(self, request: ModelRequest, account: tuple[str, str], timeout: float) -> AsyncIterator[StreamEvent]:
+        response = ModelResponse(model=self.model_for(request))
+        sdk = self._client().with_options(timeout=timeout, max_retries=self.settings.retries[request.purpose])
+        started = time.monotonic()  # after the SDK is loaded: latency is the API's, not our import's
+        outcome, error_kind = "cancelled", None
+        blocks: dict[int, dict] = {}
+        partial_json: dict[int, list[str]] = {}
+        stream = None
+        try:
+            try:
+                raw = await sdk.messages.with_raw_response.create(**self.params(request), stream=True)
+            except Exception as exc:  # noqa: BLE001
+                headers = getattr(getattr(exc, "response", None), "headers", None)
+                if headers is not None:
+                    self.rate_limits.update(account, headers)
+                raise self._translate(exc, timeout) from None
+            self.rate_limits.update(account, raw.headers)
+            stream = await raw.parse()
+            try:
+                async for event in stream:
+                    kind = event.type
+                    if kind == "message_start":
+                        response.id, response.model = event.message.id, event.message.model
+                        _add_usage(response.usage, event.message.usage)
+                    elif kind == "content_block_start":
+                        blocks[event.index] = event.content_block.model_dump(exclude_none=True)
+                        if blocks[event.index].get("type") == "tool_use":
+                            partial_json[event.index] = []
+                    elif kind == "content_block_delta":
+                        if response.first_token_ms is None:
+                            response.first_token_ms = (time.monotonic() - started) * 1000
+                        delta = event.delta
+                        if delta.type == "text_delta":
+                            blocks[event.index]["text"] = blocks[event.index].get("text", "") + delta.text
+                            yield TextDelta(delta.text)
+                        elif delta.type == "input_json_delta":
+                            partial_json[event.index].append(delta.partial_json)
+                    elif kind == "content_block_stop" and event.index in partial_json:
+                        text = "".join(partial_json.pop(event.index))
+                        blocks[event.index]["input"] = json.loads(text) if text.strip() else {}
+                        yield ToolUse(blocks[event.index])
+                    elif kind == "message_delta":
+                        response.stop_reason = event.delta.stop_reason
+                        if event.usage is not None:
+                            response.usage.output_tokens = event.usage.output_tokens or response.usage.output_tokens
+                    # ping, message_stop and event types this code does not know are ignored
+            except ModelError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - an error event or a dropped connection midway
+                raise self._translate(exc, timeout, mid_stream=True) from None
+            response.content = [blocks[index] for index in sorted(blocks)]
+            response.total_ms = (time.monotonic() - started) * 1000
+            outcome = "ok"
+        except ModelError as exc:
+            outcome, error_kind = "error", exc.kind.value
+            raise
+        finally:
+            if stream is not None:
+                await stream.close()  # on cancel too: this is what aborts the HTTP request
+            self._record(request, response, started, outcome, error_kind)
+        yield Done(response)  # after the row is written: a caller may stop reading at Done
+
+    # --- errors, quotas, ledger ----------------------------------------------------------------
+
+    def _translate(self, exc: Exception, timeout: float, *, mid_stream: bool = False) -> ModelError:
+        import anthropic
+
+        if isinstance(exc, ModelError):
+            return exc
+        if isinstance(exc, anthropic.APIStatusError):
+            headers = exc.response.headers if exc.response is not None else {}
+            status = exc.status_code if not mid_stream else 200
+            return errors.from_status(status, exc.body, retry_at(headers, time.time()),
+                                      mid_stream=mid_stream or exc.status_code == 200)
+        if isinstance(exc, anthropic.APITimeoutError):
+            return errors.timeout(timeout)
+        if isinstance(exc, anthropic.APIConnectionError):
+            cause = exc.__cause__ or exc
+            reason = "connection refused" if "refused" in str(cause).lower() or isinstance(cause, ConnectionRefusedError) \
+                else redact(str(cause) or type(cause).__name__)
+            if mid_stream:
+                return ModelError(Kind.STREAM, f"The connection to the API dropped midway ({reason}); nothing was applied.")
+            return errors.connection(self.base_url, reason)
+        if mid_stream:
+            return ModelError(Kind.STREAM, f"The API stream failed midway ({type(exc).__name__}: {redact(str(exc))}); "
+                                           "nothing was applied.")
+        log.exception("unexpected error from the SDK")
+        return ModelError(Kind.SERVER, f"The API call failed unexpectedly ({type(exc).__name__}).")
+
+    def _check_quota(self, request: ModelRequest) -> None:
+        if self.ledger is None or not self.settings.quotas:
+            return
+        from skillway.model.quotas import check, quotas_from_settings
+
+        quotas, _ = quotas_from_settings(self.settings.quotas)
+        if not quotas:
+            return
+        now = time.time()
+        since = now - max(q.window_seconds for q in quotas)
+        state = check(self.ledger.records(since), quotas, now, self.project)
+        if state is None or state.level == "ok":
+            self._warned_level = None
+            return
+        if state.level == "exceeded":
+            raise ModelError(Kind.QUOTA, state.message, retry_at=state.frees_at)
+        if self._warned_level != state.level:
+            self._warned_level = state.level
+            self.notify(state.message)
+
+    def _record(self, request: ModelRequest, response: ModelResponse, started: float, outcome: str,
+                error_kind: str | None) -> None:
+        if self.ledger is None:
+            return
+        from skillway.model.ledger import UsageRecord
+        from skillway.model.prices import estimate_cost
+
+        usage = response.usage
+        try:
+            self.ledger.record(UsageRecord(
+                time=time.time(), project=self.project, purpose=request.ledger_purpose or request.purpose,
+                model=response.model, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                cache_write_tokens=usage.cache_write_tokens, cache_read_tokens=usage.cache_read_tokens,
+                cost_usd=estimate_cost(response.model, usage.input_tokens, usage.output_tokens,
+                                       usage.cache_write_tokens, usage.cache_read_tokens, dict(self.settings.prices)),
+                first_token_ms=response.first_token_ms, total_ms=(time.monotonic() - started) * 1000,
+                outcome=outcome, error_kind=error_kind))
+        except Exception:  # noqa: BLE001 - a ledger problem must never fail the call it measures
+            log.exception("could not record usage")
+
+
+def _add_usage(usage: Usage, reported) -> None:
+    if reported is None:
+        return
+    usage.input_tokens = reported.input_tokens or 0
+    usage.output_tokens = getattr(reported, "output_tokens", 0) or 0
+    usage.cache_write_tokens = getattr(reported, "cache_creation_input_tokens", 0) or 0
+    usage.cache_read_tokens = getattr(reported, "cache_read_input_tokens", 0) or 0
+
+
+def project_name(settings: Settings, workspace: Path) -> str:
+    """The ledger's project: the configured id, else the workspace folder."""
+    return settings.project_id or str(workspace)
