@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     hook_run.add_argument("--matcher-value", metavar="V", help="the value matchers are tested against (default: from the input)")
     hook_run.add_argument("--json", action="store_true", help="print JSON")
 
+    usage = commands.add_parser("usage", parents=[common], help="tokens, cost, latency and quotas from the usage ledger")
+    usage.add_argument("--window", default="5h", metavar="WINDOW", help="how far back: 5h (default), 24h, 7d, ...")
+    usage.add_argument("--by", choices=["project", "purpose", "model"], help="one row per project, purpose or model")
+    usage.add_argument("--json", action="store_true", help="print JSON")
+    usage.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained page with a chart to FILE")
+
     trust = commands.add_parser("trust", parents=[common], help="let a workspace's own hooks and commands run")
     trust.add_argument("path", nargs="?", type=Path, metavar="PATH", help="the workspace (default: --cwd or the current directory)")
     trust.add_argument("--revoke", action="store_true", help="stop trusting the workspace")
@@ -79,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "hooks":
         return _hooks(args, workspace, plugin_dirs)
+    if args.command == "usage":
+        return _usage(args, workspace)
     if args.command == "trust":
         return _trust(args, args.path.resolve() if args.path else workspace, plugin_dirs)
     return _plugins(args, workspace, plugin_dirs)
@@ -110,6 +118,36 @@ def _hooks(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -
     outcome = asyncio.run(session.hooks.fire(args.event, fields, match=match))
     print(json.dumps(outcome.to_json(), indent=2) if args.json else report.outcome_text(outcome))
     return 2 if outcome.blocked else 0
+
+
+def _usage(args: argparse.Namespace, workspace: Path) -> int:
+    import time
+
+    from skillway.config import load_settings
+    from skillway.model.ledger import LedgerError, UsageLedger
+    from skillway.model.quotas import parse_window
+    from skillway.model.usage_report import report_html, report_text, usage_report
+
+    try:
+        window = parse_window(args.window)
+    except ValueError as exc:
+        print(f"skillway: --window: {exc}", file=sys.stderr)
+        return 1
+    settings = load_settings(workspace)
+    try:
+        with UsageLedger.default() as ledger:
+            data, records, states = usage_report(ledger, settings, window, args.by, time.time())
+    except LedgerError as exc:
+        print(f"skillway: {exc}", file=sys.stderr)
+        return 1
+    for problem in data["problems"]:
+        print(f"skillway: quotas setting: {problem}", file=sys.stderr)
+    if args.html:
+        args.html.write_text(report_html(records, states, window, time.time()), encoding="utf-8")
+        print(f"wrote {args.html}")
+        return 0
+    print(json.dumps(data, indent=2) if args.json else report_text(data))
+    return 0
 
 
 def _trust(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:

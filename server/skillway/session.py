@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import cached_property
 from pathlib import Path
 
 from skillway.agent.transcript import Transcript
@@ -15,6 +16,7 @@ from skillway.config import Settings, data_dir, load_settings
 from skillway.hooks.engine import HookContext, HookEngine
 from skillway.hooks.outcome import HookOutcome
 from skillway.hooks.registry import HookRegistry, RegisteredHook
+from skillway.model.client import ModelClient, ModelRequest, project_name
 from skillway.plugins.discovery import PluginSet, discover
 from skillway.trust import TrustStore, hook_fingerprint
 
@@ -47,6 +49,7 @@ class Session:
         ))
         self.injected_context: str = ""
         self.start_outcome: HookOutcome | None = None
+        self.notices: list[str] = []  # things to tell the user once (quota warnings): the front end drains it
 
     @classmethod
     def open(cls, workspace: Path, plugin_dirs: list[Path] = (), *, lsp_options: dict | None = None,
@@ -70,6 +73,26 @@ class Session:
 
     def may_run(self, hook: RegisteredHook) -> bool:
         return hook.plugin.source.trusted_by_default or self.workspace_trusted
+
+    # --- the model ------------------------------------------------------------------------------
+
+    @cached_property
+    def model(self) -> ModelClient:
+        """The session's code API client; usage goes to the shared ledger under this project."""
+        from skillway.model.ledger import UsageLedger
+
+        return ModelClient(self.settings, project=project_name(self.settings, self.workspace),
+                           ledger=UsageLedger.default(), notify=self.notices.append)
+
+    def model_request(self, purpose: str, messages: list[dict], *, instructions: str | None = None, **options) -> ModelRequest:
+        """A request carrying what every request of this session carries: the base system prompt and
+        the injected SessionStart context (both cached), then `instructions` (a command's or agent's body)."""
+        from skillway.model.templates import render
+
+        system = render("system.md.j2", purpose=purpose, project_dir=self.workspace)
+        if instructions:
+            system += "\n\n" + instructions
+        return ModelRequest(purpose, messages, system=system, context=self.injected_context or None, **options)
 
     # --- lifecycle -----------------------------------------------------------------------------
 

@@ -1,0 +1,70 @@
+"""A session's SessionStart context reaches every model request it makes."""
+
+import json
+
+import pytest
+
+from skillway.config import Settings
+from skillway.plugins.discovery import discover
+from skillway.session import Session, wrap_context
+from tests.conftest import write_tree
+from tests.fakes.anthropic_server import FakeAnthropic
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-0123456789")
+    with FakeAnthropic() as server:
+        yield server
+
+
+def session_with_brief(tmp_path, settings: Settings) -> Session:
+    plugin = write_tree(tmp_path / "brief", {
+        "hooks/hooks.json": json.dumps({"hooks": {"SessionStart": [{"hooks": [
+            {"type": "command", "command": "echo 'Branch: main; tests: make test'"}]}]}}),
+    })
+    workspace = write_tree(tmp_path / "ws", {"README.md": "hi"})
+    return Session(workspace, discover(workspace, settings, [plugin], include_bundled=False), settings)
+
+
+async def test_injected_context_is_a_cached_system_block_of_every_request(tmp_path, fake):
+    session = session_with_brief(tmp_path, Settings(base_url=fake.base_url))
+    await session.start()
+    for purpose in ("chat", "agent"):
+        await session.model.create(session.model_request(purpose, [{"role": "user", "content": "hi"}]))
+    expected = {"type": "text", "cache_control": {"type": "ephemeral"},
+                "text": "<system-reminder>\nSessionStart hook additional context: Branch: main; tests: make test\n</system-reminder>"}
+    assert [request.body["system"][1] for request in fake.requests] == [expected, expected]
+
+
+async def test_instructions_follow_the_base_system_prompt(tmp_path, fake):
+    session = session_with_brief(tmp_path, Settings(base_url=fake.base_url))
+    request = session.model_request("agent", [{"role": "user", "content": "x"}], instructions="You review code.")
+    assert request.system.startswith("You are skillway, a coding assistant")
+    assert request.system.endswith("\n\nYou review code.")
+    assert request.context is None  # the session has not started: nothing injected yet
+
+
+async def test_a_session_records_its_usage_under_the_workspace(tmp_path, fake):
+    session = session_with_brief(tmp_path, Settings(base_url=fake.base_url))
+    await session.model.create(session.model_request("chat", [{"role": "user", "content": "hi"}]))
+    (row,) = session.model.ledger.records(0)
+    assert (row.project, row.purpose, row.outcome) == (str(session.workspace), "chat", "ok")
+
+
+def test_context_within_budget_is_kept_whole():
+    assert wrap_context([("a", "x" * 10), ("b", "y" * 5)], 15) == (
+        "<system-reminder>\nSessionStart hook additional context: " + "x" * 10 + "\n" + "y" * 5 + "\n</system-reminder>")
+
+
+def test_no_context_means_no_reminder():
+    assert wrap_context([], 100) == ""
+
+
+def test_over_budget_every_cut_contribution_carries_its_note_and_the_total_fits():
+    contributions = [("big", "b" * 5000), ("bigger", "c" * 8000), ("small", "s" * 100)]
+    text = wrap_context(contributions, 1000)
+    body = text.removeprefix("<system-reminder>\nSessionStart hook additional context: ").removesuffix("\n</system-reminder>")
+    assert len(body) - 2 <= 1000  # two joining newlines
+    assert '[skillway cut ' in body and 'chars from plugin "big"]' in body and 'chars from plugin "bigger"]' in body
+    assert body.endswith("\n" + "s" * 100)
