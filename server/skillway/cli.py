@@ -28,7 +28,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"skillway {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser("serve", parents=[common], help="run the language server (what an editor starts)")
+    serve = commands.add_parser("serve", parents=[common], help="run the language server (what an editor starts)")
+    transport = serve.add_mutually_exclusive_group()
+    transport.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
+    transport.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead")
+    transport.add_argument("--ws", metavar="HOST:PORT", help="listen for WebSocket clients instead")
     commands.add_parser("doctor", parents=[common], help="show what skillway loaded and what is wrong")
 
     hooks = commands.add_parser("hooks", parents=[_common_options("group")], help="list hooks or fire an event")
@@ -76,8 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     if args.command == "serve":
-        print("skillway serve: the language server arrives with a later release of this repository.", file=sys.stderr)
-        return 1
+        return _serve(args, plugin_dirs)
     if args.command == "doctor":
         from skillway.doctor import doctor_report
 
@@ -90,6 +93,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "trust":
         return _trust(args, args.path.resolve() if args.path else workspace, plugin_dirs)
     return _plugins(args, workspace, plugin_dirs)
+
+
+def _serve(args: argparse.Namespace, plugin_dirs: list[Path]) -> int:
+    address = args.tcp or args.ws
+    host, port = "127.0.0.1", 2087
+    if address:
+        host, _, port_text = address.rpartition(":")
+        if not port_text.isdigit():
+            print(f"skillway: expected HOST:PORT, got {address!r}", file=sys.stderr)
+            return 1
+        host, port = host or "127.0.0.1", int(port_text)
+    from skillway.lsp.server import run
+
+    run("tcp" if args.tcp else "ws" if args.ws else "stdio", host, port, plugin_dirs)
+    return 0
 
 
 def _hooks(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:

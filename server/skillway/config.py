@@ -51,6 +51,10 @@ class Settings:
     prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # family or model id -> {input, output}
     quotas: Mapping[str, Mapping] = field(default_factory=dict)  # "*" or project -> {maxTokens?, maxCostUsd?, window?}
     project_id: str | None = None  # the ledger's project; default: the workspace folder
+    # The editor: how long a completion waits for typing to pause, and whether to offer the
+    # suggestion as a completion item too (None: only for clients without inline completion).
+    completion_debounce_ms: int = 150
+    completion_items: bool | None = None
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
 
@@ -78,6 +82,12 @@ def _positive(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ValueError("a number > 0")
     return float(value)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
 
 
 def _object(value: object) -> dict:
@@ -116,6 +126,8 @@ _SCALARS: dict[str, tuple[str, Callable, bool]] = {
     "retries": ("retries", _per_purpose(_whole), True),
     "prices": ("prices", _price_table, True),
     "quotas": ("quotas", _object, True),
+    "completionDebounceMs": ("completion_debounce_ms", _whole, False),
+    "completionItems": ("completion_items", _flag, False),
 }
 _KNOWN = {"pluginDirs", "$schema", *_SCALARS}
 # Environment variables that set a setting (the value is JSON when it is not a plain string).

@@ -1,9 +1,12 @@
-"""The secrets skillway holds (API credentials): kept out of child processes, logs and transcripts."""
+"""Secrets: the credentials skillway holds (kept out of child processes, logs and transcripts), and
+files that look like secrets (kept out of prompts)."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from pathlib import Path
 
 # Credentials skillway reads; none of them is ever handed to a hook, a shell command or a file.
 SECRET_VARIABLES = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "SKILLWAY_API_KEY")
@@ -28,3 +31,15 @@ def redact(text: str, environ: Mapping[str, str] | None = None) -> str:
     for value in secret_values(environ):
         text = text.replace(value, REDACTED)
     return text
+
+
+_SECRET_NAMES = re.compile(
+    r"""^(\.env(\..*)?|.*\.(pem|key|p12|pfx|jks|keystore|asc|gpg)|id_(rsa|dsa|ecdsa|ed25519)(\.pub)?|\.netrc|\.pgpass|
+    \.npmrc|\.pypirc|credentials(\..*)?|.*secrets?(\..*)?|.*\.tfvars|kubeconfig|\.htpasswd)$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def is_secret_file(path: str | Path) -> bool:
+    """Files that look like secrets (.env*, keys, credential files): never put into a prompt."""
+    return bool(_SECRET_NAMES.match(Path(path).name))

@@ -74,6 +74,11 @@ class Session:
     def may_run(self, hook: RegisteredHook) -> bool:
         return hook.plugin.source.trusted_by_default or self.workspace_trusted
 
+    def apply_settings(self, settings: Settings) -> None:
+        """New settings (the editor changed them): the next model call uses them."""
+        self.settings = settings
+        self.__dict__.pop("model", None)  # rebuilt on next use with the new base URL, models, quotas
+
     # --- the model ------------------------------------------------------------------------------
 
     @cached_property

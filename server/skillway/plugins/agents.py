@@ -14,8 +14,9 @@ from skillway.plugins.problems import Problem, Severity, has_error, warning
 SCHEMA = "agent-frontmatter.schema.json"
 
 
-def load_agent(path: Path) -> tuple[Agent | None, list[Problem]]:
-    parsed, problems = frontmatter.load(path, SCHEMA)
+def load_agent(path: Path, text: str | None = None) -> tuple[Agent | None, list[Problem]]:
+    """With `text`, that text is read instead of the file's content (an editor's unsaved buffer)."""
+    parsed, problems = frontmatter.load(path, SCHEMA, text=text)
     if parsed is None:
         return None, problems
     if not parsed.present or any("not valid YAML" in p.message for p in problems):

@@ -13,8 +13,9 @@ from skillway.plugins.problems import Problem, has_error
 SCHEMA = "command-frontmatter.schema.json"
 
 
-def load_command(path: Path, name: str) -> tuple[Command | None, list[Problem]]:
-    parsed, problems = frontmatter.load(path, SCHEMA)
+def load_command(path: Path, name: str, text: str | None = None) -> tuple[Command | None, list[Problem]]:
+    """With `text`, that text is read instead of the file's content (an editor's unsaved buffer)."""
+    parsed, problems = frontmatter.load(path, SCHEMA, text=text)
     if parsed is None or has_error(problems):
         return None, problems
     values = parsed.values

@@ -31,6 +31,20 @@ def read_text(path: Path, *, head_until: str | None = None) -> tuple[str | None,
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         return None, [error(path, f"file is not valid UTF-8 (byte {exc.start})", line)]
+    return _checked(path, text)
+
+
+def check_text(path: Path, text: str) -> tuple[str | None, list[Problem]]:
+    """`read_text` for text already in memory (an editor's unsaved buffer): the same limits and problems."""
+    size = len(text.encode("utf-8", "surrogatepass")) if len(text) * 4 > MAX_FILE_BYTES else len(text)
+    if size > MAX_FILE_BYTES:
+        return None, [error(path, f"file is too large ({size} bytes; the limit is {MAX_FILE_BYTES})")]
+    if "\x00" in text:
+        return None, [error(path, "file is binary, not text")]
+    return _checked(path, text.removeprefix("\ufeff"))
+
+
+def _checked(path: Path, text: str) -> tuple[str, list[Problem]]:
     if not text.strip():
         return text, [warning(path, "file is empty")]
     return text, []
@@ -53,9 +67,12 @@ def _read_head(stream, marker: str) -> bytes:
     return b"".join(parts)
 
 
-def read_json(path: Path) -> tuple[located_json.LocatedJson | None, list[Problem]]:
-    """A JSON file with the position of every key, or None and the problem (syntax errors at their place)."""
-    text, problems = read_text(path)
+def read_json(path: Path, text: str | None = None) -> tuple[located_json.LocatedJson | None, list[Problem]]:
+    """A JSON file with the position of every key, or None and the problem (syntax errors at their place).
+
+    With `text`, that text is checked instead of the file's content (an editor's unsaved buffer).
+    """
+    text, problems = read_text(path) if text is None else check_text(path, text)
     if text is None:
         return None, problems
     if not text.strip():
@@ -64,3 +81,5 @@ def read_json(path: Path) -> tuple[located_json.LocatedJson | None, list[Problem
         return located_json.parse(text), problems
     except located_json.JsonSyntaxError as exc:
         return None, [error(path, exc.message, exc.line, exc.column)]
+    except RecursionError:
+        return None, [error(path, "invalid JSON: nested too deeply")]

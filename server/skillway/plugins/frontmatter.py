@@ -146,12 +146,17 @@ def as_text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def load(path: Path, schema_name: str, *, head_only: bool = False) -> tuple[Frontmatter | None, list[Problem]]:
+def load(path: Path, schema_name: str, *, head_only: bool = False,
+         text: str | None = None) -> tuple[Frontmatter | None, list[Problem]]:
     """Read a markdown plugin file and check its frontmatter against `schema_name`.
 
     `head_only` stops reading after the frontmatter: the body is read later, when it is used.
+    With `text`, that text is checked instead of the file's content (an editor's unsaved buffer).
     """
-    text, problems = files.read_text(path, head_until=_FENCE if head_only else None)
+    if text is None:
+        text, problems = files.read_text(path, head_until=_FENCE if head_only else None)
+    else:
+        text, problems = files.check_text(path, text)
     if text is None:
         return None, problems
     parsed, more = parse(path, text)

@@ -18,8 +18,9 @@ SCHEMA = "hooks.schema.json"
 _RUNNABLE = {"command", "prompt"}
 
 
-def load_hooks_file(path: Path) -> tuple[list[HookGroup], list[Problem]]:
-    located, problems = files.read_json(path)
+def load_hooks_file(path: Path, text: str | None = None) -> tuple[list[HookGroup], list[Problem]]:
+    """With `text`, that text is read instead of the file's content (an editor's unsaved buffer)."""
+    located, problems = files.read_json(path, text)
     if located is None:
         return [], problems
     value = located.value
@@ -33,9 +34,12 @@ def load_hooks_file(path: Path) -> tuple[list[HookGroup], list[Problem]]:
     return groups, problems + more
 
 
-def load_settings_hooks(path: Path) -> tuple[list[HookGroup], list[Problem]]:
-    """The `hooks` of a Claude Code settings file (`.claude/settings.json`); other keys are not ours."""
-    located, problems = files.read_json(path)
+def load_settings_hooks(path: Path, text: str | None = None) -> tuple[list[HookGroup], list[Problem]]:
+    """The `hooks` of a Claude Code settings file (`.claude/settings.json`); other keys are not ours.
+
+    With `text`, that text is read instead of the file's content (an editor's unsaved buffer).
+    """
+    located, problems = files.read_json(path, text)
     if located is None or not isinstance(located.value, dict) or "hooks" not in located.value:
         return [], problems
     problems += schema.check(located.value["hooks"], SCHEMA + "#/$defs/hooksObject", path, located.position, ("hooks",))

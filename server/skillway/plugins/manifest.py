@@ -19,9 +19,12 @@ def find_manifest(root: Path) -> Path | None:
     return None
 
 
-def load_manifest(path: Path) -> tuple[LocatedJson | None, list[Problem]]:
-    """The manifest, or None when it cannot be used (the plugin then fails to load)."""
-    located, problems = files.read_json(path)
+def load_manifest(path: Path, text: str | None = None) -> tuple[LocatedJson | None, list[Problem]]:
+    """The manifest, or None when it cannot be used (the plugin then fails to load).
+
+    With `text`, that text is checked instead of the file's content (an editor's unsaved buffer).
+    """
+    located, problems = files.read_json(path, text)
     if located is None:
         return None, problems
     if not isinstance(located.value, dict):

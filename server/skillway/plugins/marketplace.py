@@ -24,9 +24,10 @@ class Marketplace:
     problems: list[Problem] = field(default_factory=list)
 
 
-def load_marketplace(path: Path) -> Marketplace:
+def load_marketplace(path: Path, text: str | None = None) -> Marketplace:
+    """With `text`, that text is read instead of the file's content (an editor's unsaved buffer)."""
     root = path.parent.parent  # the folder holding .claude-plugin/
-    located, problems = files.read_json(path)
+    located, problems = files.read_json(path, text)
     market = Marketplace(name=root.name, path=path, problems=problems)
     if located is None:
         return market

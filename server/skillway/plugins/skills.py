@@ -15,8 +15,11 @@ SCHEMA = "skill-frontmatter.schema.json"
 SKILL_FILE = "SKILL.md"
 
 
-def load_skill(path: Path, *, head_only: bool = True) -> tuple[Skill | None, list[Problem]]:
-    parsed, problems = frontmatter.load(path, SCHEMA, head_only=head_only)
+def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -> tuple[Skill | None, list[Problem]]:
+    """With `text`, that text is read instead of the file's content (an editor's unsaved buffer)."""
+    if text is not None:
+        head_only = False  # the whole text is at hand already
+    parsed, problems = frontmatter.load(path, SCHEMA, head_only=head_only, text=text)
     if parsed is None:
         return None, problems
     values = parsed.values

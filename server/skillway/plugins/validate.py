@@ -31,25 +31,53 @@ def validate(paths: list[Path]) -> list[Problem]:
     return problems
 
 
+def file_kind(path: Path) -> str | None:
+    """The kind of plugin file `path` is, told by its name and place: "manifest", "marketplace",
+    "settings", "hooks", "skill", "agent" or "command"; None for a file that is none of these."""
+    name = path.name
+    if name == "plugin.json":
+        return "manifest"
+    if name == "marketplace.json":
+        return "marketplace"
+    if name in PROJECT_SETTINGS and path.parent.name == ".claude":
+        return "settings"
+    if name == "hooks.json" or (path.suffix == ".json" and path.parent.name == "hooks"):
+        return "hooks"
+    if name == SKILL_FILE:
+        return "skill"
+    if path.suffix == ".md":
+        parents = {p.name for p in path.parents}
+        if "agents" in parents:
+            return "agent"
+        if "commands" in parents:
+            return "command"
+    return None
+
+
+def in_plugin_manifest_folder(path: Path) -> bool:
+    """A plugin.json where a plugin keeps its manifest (its declared paths are then checked too)."""
+    return path.parent.name in (".claude-plugin", "manifest")
+
+
 def validate_file(path: Path) -> list[Problem]:
     """The problems of one plugin file, its kind told by its name and place."""
-    name, parents = path.name, {p.name for p in path.parents}
-    if name == "plugin.json":
-        if path.parent.name not in (".claude-plugin", "manifest"):
+    kind = file_kind(path)
+    if kind == "manifest":
+        if not in_plugin_manifest_folder(path):
             return load_manifest(path)[1]  # not in a plugin: the file alone, without its paths
         plugin = load_plugin(path.parent.parent, Source.PLUGIN_DIR)
         return [p for p in plugin.problems if p.path == path.resolve()]
-    if name == "marketplace.json":
+    if kind == "marketplace":
         return load_marketplace(path).problems
-    if name in PROJECT_SETTINGS and path.parent.name == ".claude":
+    if kind == "settings":
         return hooks_config.load_settings_hooks(path)[1]
-    if name == "hooks.json" or (path.suffix == ".json" and path.parent.name == "hooks"):
+    if kind == "hooks":
         return hooks_config.load_hooks_file(path)[1]
-    if name == SKILL_FILE:
+    if kind == "skill":
         return load_skill(path, head_only=False)[1]
-    if path.suffix == ".md" and "agents" in parents:
+    if kind == "agent":
         return load_agent(path)[1]
-    if path.suffix == ".md" and "commands" in parents:
+    if kind == "command":
         relative = path.stem
         return load_command(path, relative)[1]
     return [error(path, "not a plugin file skillway knows (plugin.json, marketplace.json, hooks.json, "

@@ -1,0 +1,89 @@
+"""Running a code action: one prompt per action (templates), one model call, one result.
+
+An edit action returns the new text for the selected range; a report action returns markdown that
+the editor opens as a document. Nothing here knows about LSP.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from skillway.model.templates import render
+from skillway.secrets import is_secret_file
+
+_FENCED = re.compile(r"```[\w+-]*[ \t]*\n(.*?)\n?```", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    action: str
+    path: Path
+    language: str
+    selection: str
+    before: str  # a little of the text before the selection, for context
+    after: str
+    diagnostic: str | None = None
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    new_text: str | None = None  # edit actions: the replacement of the selection
+    report: Path | None = None  # report actions: the markdown file written
+
+
+class ActionRefused(Exception):
+    """The action cannot run on this input (the message says why)."""
+
+
+def replacement_from(answer: str) -> str:
+    """The code in the answer: its first fenced block, or the whole answer when there is none."""
+    fenced = _FENCED.search(answer)
+    return fenced.group(1) if fenced else answer.strip("\n")
+
+
+async def perform(session, request: ActionInput) -> ActionResult:
+    if is_secret_file(request.path):
+        raise ActionRefused(f"{request.path.name} looks like a secrets file; it is not sent to the model")
+    kind, _, name = request.action.partition(":")
+    instructions = None
+    if kind == "skill":
+        entry = _skill(session, name)
+        instructions = f"Apply the skill {entry.qualified}:\n\n{entry.item.read_body()}"
+    template = "action-fix.md.j2" if kind == "fix" else f"action-{kind}.md.j2" if kind != "skill" else "action-skill.md.j2"
+    prompt = render(template, path=_relative(request.path, session.workspace), language=request.language,
+                    selection=request.selection, before=request.before, after=request.after,
+                    diagnostic=request.diagnostic or "")
+    response = await session.model.create(session.model_request(
+        "chat", [{"role": "user", "content": prompt}], instructions=instructions, ledger_purpose="action"))
+    if kind in ("explain", "tests"):
+        return ActionResult(report=_write_report(session.workspace, kind, request.path, response.text))
+    return ActionResult(new_text=replacement_from(response.text))
+
+
+def _skill(session, name: str):
+    from skillway.plugins.catalog import Catalog, UnknownName
+
+    try:
+        return Catalog(session.plugins.plugins).resolve_command(name)
+    except UnknownName as exc:
+        raise ActionRefused(str(exc)) from None
+
+
+def _relative(path: Path, workspace: Path) -> str:
+    try:
+        return str(path.relative_to(workspace))
+    except ValueError:
+        return path.name
+
+
+def _write_report(workspace: Path, kind: str, path: Path, text: str) -> Path:
+    folder = workspace / ".skillway" / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    report = folder / f"{kind}-{path.stem}-{stamp}.md"
+    title = {"explain": "Explanation", "tests": "Proposed tests"}[kind]
+    report.write_text(f"# {title}: {path.name}\n\n{text.strip()}\n", encoding="utf-8")
+    return report

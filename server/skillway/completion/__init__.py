@@ -1,0 +1,1 @@
+"""Inline completion: context around the cursor, the prompt, debounce and cancel, cache, cleanup."""

@@ -1,0 +1,98 @@
+"""Plugin files while they are written: diagnostics at the exact line, completion of keys and
+values, hover with what a field means. The work is done by `skillway.authoring`."""
+
+from __future__ import annotations
+
+from lsprotocol import types as lsp
+
+from skillway.lsp.documents import MAX_DOCUMENT_CHARS, document, offset, path_of
+from skillway.lsp.server import SkillwayServer
+
+_SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
+SOURCE = "skillway"
+
+
+def register(server: SkillwayServer) -> None:
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: SkillwayServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        publish(ls, params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: SkillwayServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        publish(ls, params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: SkillwayServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        from skillway.lsp.completion import forget
+
+        forget(ls, params.text_document.uri)
+        if _kind(params.text_document.uri):
+            ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+
+    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+    def hover(ls: SkillwayServer, params: lsp.HoverParams) -> lsp.Hover | None:
+        from skillway.authoring.hover import hover as describe
+
+        where = _where(ls, params.text_document.uri, params.position)
+        if where is None:
+            return None
+        path, text, line, character = where
+        markdown = describe(path, text, line, character)
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=markdown)) if markdown else None
+
+
+def _kind(uri: str) -> str | None:
+    from skillway.authoring.kinds import document_kind
+
+    path = path_of(uri)
+    return document_kind(path) if path is not None else None
+
+
+def _where(ls: SkillwayServer, uri: str, position: lsp.Position):
+    """(path, text, 0-based line, Python character index) in a plugin file, or None."""
+    doc, path = document(ls, uri), path_of(uri)
+    if doc is None or path is None or not _kind(uri) or len(doc.source) > MAX_DOCUMENT_CHARS:
+        return None
+    at = offset(doc, position)
+    line_start = offset(doc, lsp.Position(position.line, 0))
+    if at is None or line_start is None:
+        return None
+    return path, doc.source, position.line, at - line_start
+
+
+def publish(ls: SkillwayServer, uri: str) -> None:
+    from skillway.authoring.diagnostics import diagnose
+
+    doc, path = document(ls, uri), path_of(uri)
+    if doc is None or path is None or not _kind(uri):
+        return
+    diagnostics = []
+    for problem in diagnose(path, doc.source):
+        line = max(0, problem.line - 1)
+        start = lsp.Position(line, max(0, problem.column - 1))
+        end = lsp.Position(line, len(doc.lines[line].rstrip("\r\n")) if line < len(doc.lines) else start.character)
+        if end.character < start.character:
+            end = start
+        diagnostics.append(lsp.Diagnostic(range=lsp.Range(start=start, end=end), message=problem.message,
+                                          severity=_SEVERITY[problem.severity.value], source=SOURCE))
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version))
+
+
+def authoring_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[lsp.CompletionItem] | None:
+    """Completion items for a plugin file; None when the document is not one."""
+    from skillway.authoring.completion import complete
+
+    where = _where(ls, params.text_document.uri, params.position)
+    if where is None:
+        return None
+    return [
+        lsp.CompletionItem(
+            label=candidate.label,
+            kind=lsp.CompletionItemKind.Property if candidate.kind == "key" else lsp.CompletionItemKind.Value,
+            detail=candidate.detail or None,
+            documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=candidate.documentation)
+            if candidate.documentation else None,
+            insert_text=candidate.insert_text,
+        )
+        for candidate in complete(*where)
+    ]

@@ -1,0 +1,99 @@
+"""textDocument/inlineCompletion, and textDocument/completion for clients without it (and for
+plugin files, where completion offers keys and values)."""
+
+from __future__ import annotations
+
+import re
+
+from lsprotocol import types as lsp
+
+from skillway.lsp.documents import MAX_DOCUMENT_CHARS, document, offset, path_of, version_of
+from skillway.lsp.server import SkillwayServer
+
+_WORD_BEFORE = re.compile(r"[\w.$-]*$")
+
+
+def register(server: SkillwayServer) -> None:
+    @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
+    async def inline_completion(ls: SkillwayServer, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
+        suggestion = await suggest(ls, params.text_document.uri, params.position)
+        if not suggestion:
+            return lsp.InlineCompletionList(items=[])
+        here = lsp.Range(start=params.position, end=params.position)
+        return lsp.InlineCompletionList(items=[lsp.InlineCompletionItem(insert_text=suggestion, range=here)])
+
+    @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=['"', ":", " "]))
+    async def completion(ls: SkillwayServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+        from skillway.lsp.authoring import authoring_completion
+
+        items = authoring_completion(ls, params)
+        if items is not None:
+            return lsp.CompletionList(is_incomplete=False, items=items)
+        if not wants_completion_items(ls):
+            return lsp.CompletionList(is_incomplete=False, items=[])
+        suggestion = await suggest(ls, params.text_document.uri, params.position)
+        doc = document(ls, params.text_document.uri)
+        if not suggestion or doc is None:
+            return lsp.CompletionList(is_incomplete=True, items=[])
+        line = doc.lines[params.position.line] if params.position.line < len(doc.lines) else ""
+        before = line[: offset(doc, params.position) - offset(doc, lsp.Position(params.position.line, 0))]
+        word = _WORD_BEFORE.search(before).group(0)
+        start = lsp.Position(params.position.line, params.position.character - len(word.encode("utf-16-le")) // 2)
+        first = suggestion.strip().split("\n", 1)[0]
+        item = lsp.CompletionItem(
+            label=(word + first)[:80] or "(suggestion)",
+            kind=lsp.CompletionItemKind.Text,
+            detail="skillway suggestion",
+            documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=f"```\n{word + suggestion}\n```"),
+            filter_text=word + suggestion,
+            sort_text="0",
+            text_edit=lsp.TextEdit(range=lsp.Range(start=start, end=params.position), new_text=word + suggestion),
+        )
+        # Incomplete: the list is asked for again as the user types, so the suggestion follows along.
+        return lsp.CompletionList(is_incomplete=True, items=[item])
+
+
+def wants_completion_items(ls: SkillwayServer) -> bool:
+    setting = None
+    if ls.sessions is not None and ls.sessions.by_folder:
+        setting = next(iter(ls.sessions.by_folder.values())).settings.completion_items
+    return (not ls.supports_inline_completion) if setting is None else setting
+
+
+async def suggest(ls: SkillwayServer, uri: str, position: lsp.Position) -> str | None:
+    """The suggestion at `position`, or None. Never raises for bad input or model errors."""
+    from skillway.completion.context import OpenDocument, build_context
+    from skillway.model.errors import ModelError
+
+    doc, path = document(ls, uri), path_of(uri)
+    if doc is None or path is None or ls.sessions is None or len(doc.source) > MAX_DOCUMENT_CHARS:
+        return None
+    session, engine = ls.sessions.for_path(path)
+    where = offset(doc, position)
+    if session is None or where is None:
+        return None
+    version = doc.version
+    others = [OpenDocument(p, d.language_id or "", d.source) for d in ls.workspace.text_documents.values()
+              if d.uri != uri and (p := path_of(d.uri)) is not None and len(d.source) <= MAX_DOCUMENT_CHARS]
+    context = build_context(doc.source, where, path, doc.language_id or path.suffix.lstrip("."),
+                            workspace=session.workspace, others=others)
+    if context is None:
+        return None  # a file that looks like a secret is never sent
+    try:
+        suggestion = await engine.suggest(uri, context)
+    except ModelError as error:
+        ls.model_error(error)
+        return None
+    ls.model_ok()
+    if version_of(ls, uri) != version:
+        return None  # the document changed while we waited: the suggestion is for an old text
+    return suggestion
+
+
+def forget(ls: SkillwayServer, uri: str) -> None:
+    path = path_of(uri)
+    if ls.sessions is None or path is None:
+        return
+    _, engine = ls.sessions.for_path(path)
+    if engine is not None:
+        engine.close(uri)

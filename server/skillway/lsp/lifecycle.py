@@ -1,0 +1,104 @@
+"""initialize / initialized / configuration / shutdown: sessions come and go with the editor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.uris import to_fs_path
+
+from skillway.lsp.server import SkillwayServer
+
+log = logging.getLogger(__name__)
+TRUST, NOT_NOW = "Trust this workspace", "Not now"
+
+
+def register(server: SkillwayServer) -> None:
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: SkillwayServer, params: lsp.InitializeParams) -> None:
+        # Only remember what was sent: the answer must go out fast.
+        options = params.initialization_options
+        ls.initialization_options = options if isinstance(options, dict) else {}
+
+    @server.feature(lsp.INITIALIZED)
+    async def initialized(ls: SkillwayServer, params: lsp.InitializedParams) -> None:
+        from skillway.lsp.sessions import Sessions
+        from skillway.model.client import warm_up
+
+        warm_up()
+        ls.sessions = Sessions(ls.initialization_options, ls.plugin_dirs)
+        for folder in workspace_folders(ls):
+            try:
+                session = ls.sessions.open(folder)
+            except Exception as exc:  # noqa: BLE001 - one folder failing must not take the server down
+                log.exception("cannot open %s", folder)
+                ls.tell(f"cannot open the workspace {folder}: {exc}", lsp.MessageType.Error)
+                continue
+            for problem in session.settings.problems:
+                ls.tell(f"{problem.path}: {problem.message}")
+            ls.sessions.started[folder.resolve()] = asyncio.ensure_future(start_session(ls, session))
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: SkillwayServer, params: lsp.DidChangeConfigurationParams) -> None:
+        if ls.sessions is None:
+            return
+        settings = params.settings
+        if isinstance(settings, dict) and isinstance(settings.get("skillway"), dict):
+            options = settings["skillway"]
+        else:
+            options = await pull_configuration(ls)
+        if options is None:
+            return
+        for problem in ls.sessions.apply_options(options):
+            ls.tell(f"{problem.path}: {problem.message}")
+
+    @server.feature(lsp.SHUTDOWN)
+    async def shutdown(ls: SkillwayServer, params: None) -> None:
+        if ls.sessions is not None:
+            await ls.sessions.end_all("other")
+
+
+def workspace_folders(ls: SkillwayServer) -> list[Path]:
+    folders = [Path(to_fs_path(f.uri)) for f in ls.workspace.folders.values()]
+    if not folders and ls.workspace.root_path:
+        folders = [Path(ls.workspace.root_path)]
+    return folders or [Path.cwd()]
+
+
+async def pull_configuration(ls: SkillwayServer) -> dict | None:
+    workspace = ls.client_capabilities.workspace if ls.client_capabilities else None
+    if not (workspace and workspace.configuration):
+        return None
+    try:
+        result = await ls.workspace_configuration_async(lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="skillway")]))
+    except Exception:  # noqa: BLE001 - a client that cannot answer keeps the settings as they were
+        log.exception("workspace/configuration failed")
+        return None
+    value = result[0] if result else None
+    return value if isinstance(value, dict) else None
+
+
+async def start_session(ls: SkillwayServer, session) -> None:
+    """Ask about trust when the workspace brings hooks, then fire SessionStart."""
+    untrusted = session.untrusted_hooks()
+    if untrusted and await ask_trust(ls, session.workspace, len(untrusted)):
+        session.trust_workspace()
+    outcome = await session.start("startup")
+    for message in outcome.system_messages + outcome.warnings:
+        ls.tell(message, lsp.MessageType.Info)
+
+
+async def ask_trust(ls: SkillwayServer, workspace: Path, count: int) -> bool:
+    params = lsp.ShowMessageRequestParams(
+        type=lsp.MessageType.Warning,
+        message=f"skillway: {workspace} brings {count} hook{'s' if count > 1 else ''} of its own that run "
+                "commands on this machine. Trust this workspace and let them run?",
+        actions=[lsp.MessageActionItem(title=TRUST), lsp.MessageActionItem(title=NOT_NOW)],
+    )
+    try:
+        answer = await ls.window_show_message_request_async(params)
+    except Exception:  # noqa: BLE001 - a client without message requests: not trusted
+        return False
+    return answer is not None and answer.title == TRUST

@@ -1,0 +1,70 @@
+"""The skillway language server object and how it is started.
+
+Nothing slow happens before the `initialize` answer: no plugin loading, no SDK import. On
+`initialized` each workspace folder gets its Session (plugins, trust, SessionStart hooks) in the
+background and the SDK is warmed in a thread.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from skillway import __version__
+
+log = logging.getLogger(__name__)
+
+
+class SkillwayServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("skillway", __version__)
+        self.initialization_options: dict = {}
+        self.sessions = None  # lsp.sessions.Sessions, made on `initialized`
+        self.shown_errors: set[str] = set()
+        self.plugin_dirs: list = []  # --plugin-dir folders, loaded into every session
+
+    # --- telling the user, once ----------------------------------------------------------------
+
+    def tell(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
+        self.window_show_message(lsp.ShowMessageParams(type=kind, message=f"skillway: {message}"))
+
+    def tell_once(self, key: str, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
+        """Errors that repeat on every keystroke (no key, rate limit, quota) are shown once, until
+        a call succeeds again."""
+        if key not in self.shown_errors:
+            self.shown_errors.add(key)
+            self.tell(message, kind)
+
+    def model_error(self, error) -> None:
+        kind = lsp.MessageType.Error if error.kind.value in ("no_credentials", "authentication", "billing") else lsp.MessageType.Warning
+        self.tell_once(error.kind.value, error.message, kind)
+
+    def model_ok(self) -> None:
+        self.shown_errors.clear()
+
+    @property
+    def supports_inline_completion(self) -> bool:
+        document = self.client_capabilities.text_document if self.client_capabilities else None
+        return bool(document and getattr(document, "inline_completion", None))
+
+
+def build_server() -> SkillwayServer:
+    from skillway.lsp import actions, authoring, completion, lifecycle
+
+    server = SkillwayServer()
+    for feature in (lifecycle, completion, actions, authoring):
+        feature.register(server)
+    return server
+
+
+def run(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087, plugin_dirs=()) -> None:
+    server = build_server()
+    server.plugin_dirs = list(plugin_dirs)
+    if transport == "tcp":
+        server.start_tcp(host, port)
+    elif transport == "ws":
+        server.start_ws(host, port)
+    else:
+        server.start_io()

@@ -1,0 +1,62 @@
+"""One Session per workspace folder; documents belong to the folder that holds them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from skillway.completion.engine import CompletionEngine, CompletionSettings
+from skillway.completion.prompt import session_fetch
+from skillway.session import Session
+
+log = logging.getLogger(__name__)
+
+
+class Sessions:
+    def __init__(self, options: dict, plugin_dirs=()) -> None:
+        self.options = options
+        self.plugin_dirs = list(plugin_dirs)
+        self.by_folder: dict[Path, Session] = {}
+        self.engines: dict[Path, CompletionEngine] = {}
+        self.started: dict[Path, asyncio.Task] = {}
+
+    def open(self, folder: Path) -> Session:
+        folder = folder.resolve()
+        session = Session.open(folder, self.plugin_dirs, lsp_options=self.options)
+        self.by_folder[folder] = session
+        self.engines[folder] = CompletionEngine(session_fetch(session), self._completion_settings(session))
+        return session
+
+    @staticmethod
+    def _completion_settings(session: Session) -> CompletionSettings:
+        return CompletionSettings(debounce_seconds=session.settings.completion_debounce_ms / 1000)
+
+    def apply_options(self, options: dict) -> list:
+        """New editor settings: every session re-reads its settings; returns their problems."""
+        from skillway.config import load_settings
+
+        self.options = options
+        problems = []
+        for folder, session in self.by_folder.items():
+            session.apply_settings(load_settings(folder, lsp_options=options))
+            self.engines[folder].settings = self._completion_settings(session)
+            problems += session.settings.problems
+        return problems
+
+    def folder_of(self, path: Path) -> Path | None:
+        holders = [f for f in self.by_folder if path == f or f in path.parents]
+        return max(holders, key=lambda f: len(f.parts)) if holders else None
+
+    def for_path(self, path: Path) -> tuple[Session, CompletionEngine] | tuple[None, None]:
+        folder = self.folder_of(path)
+        if folder is None and len(self.by_folder) == 1:
+            folder = next(iter(self.by_folder))  # a file outside the folder: the only session serves it
+        if folder is None:
+            return None, None
+        return self.by_folder[folder], self.engines[folder]
+
+    async def end_all(self, reason: str = "other") -> None:
+        for task in self.started.values():
+            task.cancel()
+        await asyncio.gather(*(s.end(reason) for s in self.by_folder.values()), return_exceptions=True)
