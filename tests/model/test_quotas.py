@@ -1,11 +1,10 @@
 """Rolling windows and caps: exact edges, levels, when the window frees up, and settings."""
 
-import time
-from datetime import datetime, timezone
 
 import pytest
 
 from skillway.model.ledger import UsageRecord
+from tests.model.conftest import at
 from skillway.model.quotas import (
     WINDOW_SECONDS,
     Quota,
@@ -30,17 +29,6 @@ def state(rows, quota, now=NOW) -> QuotaState:
     return result
 
 
-@pytest.fixture
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-def at(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
 
 
 # -- windows -------------------------------------------------------------------------------------

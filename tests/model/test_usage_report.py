@@ -2,27 +2,17 @@
 
 import json
 import re
-import time
-from datetime import datetime, timezone
 
 import pytest
 
 from skillway.model.ledger import UsageRecord
 from skillway.model.quotas import WINDOW_SECONDS, Quota, quota_states
 from skillway.model.usage_report import report_data, report_html, report_text
+from tests.model.conftest import at
+
+pytestmark = pytest.mark.usefixtures("utc")
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-def at(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
 
 
 NOW = at("2025-03-04T12:00:00")

@@ -38,14 +38,17 @@ class Found(NamedTuple):
 # Walking with scandir tells symlinks apart for free, so only linked files need a realpath(): a
 # folder of thousands of skills is validated without resolving every file.
 
+def _entries(folder: Path) -> list[os.DirEntry]:
+    try:
+        return sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return []
+
+
 def markdown_tree(folder: Path, linked: bool = False, parts: tuple[str, ...] = ()) -> list[Found]:
     """`.md` files below `folder` (resolved), sorted, named by their sub-folders."""
     found: list[Found] = []
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return found
-    for entry in entries:
+    for entry in _entries(folder):
         via_link = linked or entry.is_symlink()
         if entry.is_dir():
             # Hidden folders are not components; link loops stop at a sane depth.
@@ -59,11 +62,7 @@ def markdown_tree(folder: Path, linked: bool = False, parts: tuple[str, ...] = (
 def files_in_subfolders(folder: Path, file_name: str) -> list[Found]:
     """`folder/*/file_name` (resolved `folder`), sorted: one lstat per candidate."""
     found: list[Found] = []
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except OSError:
-        return found
-    for entry in entries:
+    for entry in _entries(folder):
         if not entry.is_dir():
             continue
         path = folder / entry.name / file_name
