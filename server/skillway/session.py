@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+import functools
 from functools import cached_property
 from pathlib import Path
 
@@ -92,12 +93,16 @@ class Session:
     def model_request(self, purpose: str, messages: list[dict], *, instructions: str | None = None, **options) -> ModelRequest:
         """A request carrying what every request of this session carries: the base system prompt and
         the injected SessionStart context (both cached), then `instructions` (a command's or agent's body)."""
-        from skillway.model.templates import render
-
-        system = render("system.md.j2", purpose=purpose, project_dir=self.workspace)
+        system = self._base_prompt(purpose)
         if instructions:
             system += "\n\n" + instructions
         return ModelRequest(purpose, messages, system=system, context=self.injected_context or None, **options)
+
+    @functools.cache  # noqa: B019 - one per purpose for the session's life; sessions are few
+    def _base_prompt(self, purpose: str) -> str:
+        from skillway.model.templates import render
+
+        return render("system.md.j2", purpose=purpose, project_dir=self.workspace)
 
     # --- lifecycle -----------------------------------------------------------------------------
 

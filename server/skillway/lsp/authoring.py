@@ -23,9 +23,11 @@ def register(server: SkillwayServer) -> None:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: SkillwayServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        from skillway.lsp import documents
         from skillway.lsp.completion import forget
 
         forget(ls, params.text_document.uri)
+        documents.forget(params.text_document.uri)
         if _kind(params.text_document.uri):
             ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
 

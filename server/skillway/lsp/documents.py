@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import accumulate
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -22,17 +23,43 @@ def document(ls: SkillwayServer, uri: str):
     return ls.workspace.text_documents.get(uri)
 
 
+_LINE_STARTS: dict[str, tuple[int | None, str, list[int]]] = {}  # uri -> (version, text, line starts)
+
+
+def _line_starts(doc) -> list[int]:
+    """Where each line starts, computed once per document version (not once per request)."""
+    source = doc.source
+    cached = _LINE_STARTS.get(doc.uri)
+    if cached is not None and cached[0] == doc.version and cached[1] is source:
+        return cached[2]
+    starts = [0]
+    starts.extend(accumulate(len(line) for line in source.splitlines(keepends=True)))
+    if source and source[-1] not in "\r\n":
+        starts.pop()  # the last line has no line break: no line starts after it
+    _LINE_STARTS[doc.uri] = (doc.version, source, starts)
+    return starts
+
+
 def offset(doc, position: lsp.Position) -> int | None:
-    """The Python string index of an LSP position, or None when it is outside the document."""
-    lines = doc.lines
-    if position.line < 0 or position.character < 0 or position.line > len(lines):
-        return None
-    if position.line == len(lines):
-        return len(doc.source) if position.character == 0 else None
-    try:
-        return doc.offset_at_position(position)
-    except (IndexError, ValueError):
-        return None
+    """The Python string index of an LSP position (UTF-16 columns), or None when it is outside."""
+    starts = _line_starts(doc)
+    if position.line < 0 or position.character < 0 or position.line >= len(starts):
+        return len(doc.source) if position.line == len(starts) and position.character == 0 else None
+    start = starts[position.line]
+    end = starts[position.line + 1] if position.line + 1 < len(starts) else len(doc.source)
+    line = doc.source[start:end].rstrip("\r\n")
+    if line.isascii():
+        return start + min(position.character, len(line))
+    units = 0
+    for index, char in enumerate(line):
+        if units >= position.character:
+            return start + index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return start + len(line)
+
+
+def forget(uri: str) -> None:
+    _LINE_STARTS.pop(uri, None)
 
 
 def version_of(ls: SkillwayServer, uri: str) -> int | None:

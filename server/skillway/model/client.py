@@ -127,6 +127,7 @@ class ModelClient:
         self.notify = notify or (lambda message: None)
         self.base_url = (settings.base_url or self.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self._sdk = None
+        self._per_purpose: dict[str, object] = {}  # SDK clients with each purpose's timeout and retries
         self._warned_level: str | None = None
 
     # --- set-up ----------------------------------------------------------------------------------
@@ -216,7 +217,10 @@ class ModelClient:
 
     async def _attempt(self, request: ModelRequest, account: tuple[str, str], timeout: float) -> AsyncIterator[StreamEvent]:
         response = ModelResponse(model=self.model_for(request))
-        sdk = self._client().with_options(timeout=timeout, max_retries=self.settings.retries[request.purpose])
+        sdk = self._per_purpose.get(request.purpose)
+        if sdk is None:
+            sdk = self._per_purpose[request.purpose] = self._client().with_options(
+                timeout=timeout, max_retries=self.settings.retries[request.purpose])
         started = time.monotonic()  # after the SDK is loaded: latency is the API's, not our import's
         outcome, error_kind = "cancelled", None
         blocks: dict[int, dict] = {}
