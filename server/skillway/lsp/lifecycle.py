@@ -40,6 +40,19 @@ def register(server: SkillwayServer) -> None:
                 ls.tell(f"{problem.path}: {problem.message}")
             ls.sessions.started[folder.resolve()] = asyncio.ensure_future(start_session(ls, session))
 
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    async def did_change_folders(ls: SkillwayServer, params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+        if ls.sessions is None:
+            return
+        for folder in params.event.removed:
+            session = ls.sessions.close(Path(to_fs_path(folder.uri)))
+            if session is not None:
+                await session.end("other")
+        for folder in params.event.added:
+            path = Path(to_fs_path(folder.uri))
+            session = ls.sessions.open(path)
+            ls.sessions.started[path.resolve()] = asyncio.ensure_future(start_session(ls, session))
+
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: SkillwayServer, params: lsp.DidChangeConfigurationParams) -> None:
         if ls.sessions is None:

@@ -28,6 +28,14 @@ class Sessions:
         self.engines[folder] = CompletionEngine(session_fetch(session), self._completion_settings(session))
         return session
 
+    def close(self, folder: Path) -> Session | None:
+        folder = folder.resolve()
+        task = self.started.pop(folder, None)
+        if task is not None:
+            task.cancel()
+        self.engines.pop(folder, None)
+        return self.by_folder.pop(folder, None)
+
     @staticmethod
     def _completion_settings(session: Session) -> CompletionSettings:
         return CompletionSettings(debounce_seconds=session.settings.completion_debounce_ms / 1000)

@@ -1,0 +1,67 @@
+"""`skillway serve --tcp` listens on a socket; `--ws` without its package says what to install."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def frame(message: dict) -> bytes:
+    body = json.dumps(message).encode()
+    return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+def read_message(stream) -> dict:
+    length = None
+    while True:
+        line = stream.readline()
+        if line in (b"\r\n", b""):
+            break
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return json.loads(stream.read(length))
+
+
+def test_tcp_transport_answers_initialize(tmp_path):
+    port = free_port()
+    env = dict(os.environ, SKILLWAY_CONFIG_DIR=str(tmp_path / "c"), SKILLWAY_DATA_DIR=str(tmp_path / "d"))
+    server = subprocess.Popen([sys.executable, "-m", "skillway", "serve", "--tcp", f"127.0.0.1:{port}"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=30)
+                break
+            except ConnectionRefusedError:
+                assert time.monotonic() < deadline, "the server never listened"
+                time.sleep(0.1)
+        with connection, connection.makefile("rb") as stream:
+            connection.sendall(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                      "params": {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}}))
+            answer = read_message(stream)
+        assert (answer["id"], answer["result"]["serverInfo"]["name"]) == (1, "skillway")
+        assert answer["result"]["capabilities"]["inlineCompletionProvider"] is not None
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_ws_without_websockets_says_what_to_install(tmp_path):
+    probe = subprocess.run([sys.executable, "-c", "import websockets"], capture_output=True)
+    if probe.returncode == 0:
+        pytest.skip("websockets is installed here: there is nothing to refuse")
+    result = subprocess.run([sys.executable, "-m", "skillway", "serve", "--ws", "127.0.0.1:0"],
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr.strip()) == (
+        1, "skillway serve --ws needs the websockets package: pip install 'skillway[ws]'")
