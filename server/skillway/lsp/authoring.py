@@ -87,14 +87,27 @@ def authoring_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> li
     where = _where(ls, params.text_document.uri, params.position)
     if where is None:
         return None
-    return [
-        lsp.CompletionItem(
+    path, text, line, character = where
+    line_start = offset(document(ls, params.text_document.uri), lsp.Position(line, 0))
+    line_text = text[line_start:line_start + character + 4096].split("\n", 1)[0]
+
+    def column(index: int) -> int:  # a Python index on the line, in the client's UTF-16 units
+        return len(line_text[:index].encode("utf-16-le")) // 2
+
+    items = []
+    for candidate in complete(path, text, line, character):
+        edit = None
+        if candidate.replace is not None:  # e.g. inside quotes: the closing quote is replaced, not doubled
+            start, end = candidate.replace
+            edit = lsp.TextEdit(range=lsp.Range(start=lsp.Position(line, column(start)), end=lsp.Position(line, column(end))),
+                                new_text=candidate.insert_text)
+        items.append(lsp.CompletionItem(
             label=candidate.label,
             kind=lsp.CompletionItemKind.Property if candidate.kind == "key" else lsp.CompletionItemKind.Value,
             detail=candidate.detail or None,
             documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=candidate.documentation)
             if candidate.documentation else None,
-            insert_text=candidate.insert_text,
-        )
-        for candidate in complete(*where)
-    ]
+            insert_text=None if edit else candidate.insert_text,
+            text_edit=edit,
+        ))
+    return items
