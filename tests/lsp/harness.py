@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
-from contextlib import asynccontextmanager
+import uuid
+from concurrent.futures import Future
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types as lsp
+from pygls.protocol.json_rpc import JsonRPCRequestMessage
 from pytest_lsp import ClientServerConfig, client_capabilities
+
+from tests.fakes.anthropic_server import FakeAnthropic
 
 PROFILES = ["neovim", "visual_studio_code"]
 API_KEY = "sk-test-lsp-0123456789"
@@ -80,3 +87,137 @@ async def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
             return value
         await asyncio.sleep(interval)
     raise TimeoutError("condition not met in time")
+
+
+# --- shared helpers for the LSP tests -------------------------------------------------------------
+# pytest-lsp's client has no handler for workspace/applyEdit: `serving` registers one that records.
+
+def record_applied_edits(client) -> None:
+    """Answer workspace/applyEdit like an editor: record the edit, reply `client.apply_edit_result`."""
+    client.applied_edits = []
+    client.apply_edit_result = lsp.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature(lsp.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: lsp.ApplyWorkspaceEditParams):
+        client.applied_edits.append(params)
+        return client.apply_edit_result
+
+
+@dataclass
+class Served:
+    """A running server, its fake API and its workspace (resolved, as the server sees it)."""
+
+    client: object
+    fake: FakeAnthropic
+    workspace: Path
+    profile: str
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for relative, text in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return root
+
+
+@asynccontextmanager
+async def serving(root: Path, profile: str = "neovim", *, inline: bool = True, options: dict | None = None,
+                  files: dict[str, str] | None = None):
+    """A fake API, a workspace `root/ws` holding `files`, and a server started on it."""
+    workspace = write_tree(root / "ws", files or {}).resolve()
+    with FakeAnthropic() as fake:
+        async with running_server(workspace, root / "user", fake.base_url, profile=profile, inline=inline,
+                                  options=options) as client:
+            record_applied_edits(client)
+            yield Served(client, fake, workspace, profile)
+
+
+async def reset(fake: FakeAnthropic) -> None:
+    """Between tests sharing a server: let earlier HTTP requests end, then empty the script and the log."""
+    for index in range(len(fake.requests)):
+        await asyncio.to_thread(fake.wait_until_finished, index, 10)
+    with fake._cond:  # the fake has no public way to drop queued replies
+        fake._queue.clear()
+    fake.clear_requests()
+
+
+def slug(text: str) -> str:
+    return re.sub(r"\W+", "_", text).strip("_")
+
+
+@contextmanager
+def opened(client, path: Path, text: str, language: str = "python"):
+    """An open document, closed again at the end (other open documents go into completion prompts)."""
+    uri = open_document(client, path, text, language)
+    try:
+        yield uri
+    finally:
+        client.text_document_did_close(lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri)))
+
+
+def change_document(client, uri: str, text: str, version: int) -> None:
+    client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+        text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+        content_changes=[lsp.TextDocumentContentChangeWholeDocument(text=text)]))
+
+
+def inline_params(uri: str, line: int, character: int) -> lsp.InlineCompletionParams:
+    return lsp.InlineCompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line, character),
+        context=lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Automatic))
+
+
+async def inline(client, uri: str, line: int, character: int, *, msg_id: str | None = None,
+                 timeout: float = 15.0) -> lsp.InlineCompletionList:
+    request = client.protocol.send_request_async(lsp.TEXT_DOCUMENT_INLINE_COMPLETION,
+                                                 inline_params(uri, line, character), msg_id=msg_id)
+    return await asyncio.wait_for(request, timeout)
+
+
+def texts(result: lsp.InlineCompletionList) -> list[str]:
+    return [item.insert_text for item in result.items]
+
+
+async def complete(client, uri: str, line: int, character: int, timeout: float = 15.0) -> lsp.CompletionList:
+    request = client.text_document_completion_async(lsp.CompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(line, character)))
+    return await asyncio.wait_for(request, timeout)
+
+
+async def send_raw(client, method: str, params, *, typed: bool = True, msg_id: str | None = None):
+    """A request whose params go on the wire as given (no client-side typing); the result is
+    structured as `method`'s result type when `typed`, else left as plain JSON values."""
+    protocol = client.protocol
+    msg_id = msg_id or str(uuid.uuid4())
+    future: Future = Future()
+    protocol._request_futures[msg_id] = future
+    if typed:
+        protocol._result_types[msg_id] = protocol.get_result_type(method)
+    protocol._send_data(JsonRPCRequestMessage(id=msg_id, method=method, params=params, jsonrpc="2.0"))
+    return await asyncio.wrap_future(future)
+
+
+def position(line: int, character: int) -> lsp.Position:
+    return lsp.Position(line=line, character=character)
+
+
+def span(start_line: int, start_character: int, end_line: int, end_character: int) -> lsp.Range:
+    return lsp.Range(start=position(start_line, start_character), end=position(end_line, end_character))
+
+
+async def code_actions(client, uri: str, target: lsp.Range, diagnostics=(), timeout: float = 15.0) -> list[lsp.CodeAction]:
+    """textDocument/codeAction as CodeActions. Sent raw: lsprotocol's client-side converter reads every
+    item that has a `command` as a bare Command, which would lose the fallback actions' kind and data."""
+    converter = client.protocol._converter
+    params = converter.unstructure(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri), range=target,
+        context=lsp.CodeActionContext(diagnostics=list(diagnostics))))
+    raw = await asyncio.wait_for(send_raw(client, lsp.TEXT_DOCUMENT_CODE_ACTION, params, typed=False), timeout)
+    return [converter.structure(item, lsp.CodeAction) for item in raw or []]
+
+
+def shown(client, since: int = 0) -> list[str]:
+    """The showMessage texts (and message requests) since index `since`."""
+    return [message.message for message in client.messages[since:]]

@@ -65,10 +65,10 @@ def run(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087, plu
     if transport == "tcp":
         server.start_tcp(host, port)
     elif transport == "ws":
-        try:
-            import websockets  # noqa: F401 - pygls's WebSocket transport needs it
-        except ImportError:
-            raise SystemExit("skillway serve --ws needs the websockets package: pip install 'skillway[ws]'") from None
+        import importlib.util
+
+        if importlib.util.find_spec("websockets") is None:  # pygls's WebSocket transport needs it
+            raise SystemExit("skillway serve --ws needs the websockets package: pip install 'skillway[ws]'")
         server.start_ws(host, port)
     else:
         server.start_io()
