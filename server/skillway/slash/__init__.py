@@ -1,0 +1,1 @@
+"""Slash commands: resolve a name, render its body, run it."""

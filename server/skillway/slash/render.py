@@ -1,0 +1,129 @@
+"""Rendering a command's body before it is sent: arguments, `${CLAUDE_*}`, `!` shell commands and
+`@file` references, in Claude Code's way.
+
+Arguments are 0-based (`$0` is the first) unless the legacy 1-based setting is on; an unmatched
+`$N` stays as written and `\\$1` is a literal `$1`. Shell commands run once, before the prompt is
+sent, only in a trusted workspace and only when `allowed-tools` permits them; a failure stops the
+command with its output shown.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from skillway import processes
+from skillway.agent.permissions import allowed, parse_rules
+from skillway.placeholders import substitute
+from skillway.secrets import child_environment, is_secret_file
+
+SHELL_TIMEOUT = 120.0
+_ARGUMENT = re.compile(r"(\\?)\$(?:ARGUMENTS\[(\d+)\]|(\d+)|(ARGUMENTS)\b)")
+_INLINE_SHELL = re.compile(r"(?:(?<=\s)|^)!`([^`\n]+)`", re.MULTILINE)
+_BLOCK_SHELL = re.compile(r"^```!\s*\n(.*?)\n```[ \t]*$", re.MULTILINE | re.DOTALL)
+_FILE_REFERENCE = re.compile(r"(?:(?<=\s)|^)@([\w./~-][\w./-]*)", re.MULTILINE)
+MAX_INLINED_FILE = 256 * 1024
+
+
+class RenderError(Exception):
+    """The command cannot be sent: the message says why (a shell command failed or is refused)."""
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    workspace: Path
+    arguments: str
+    allowed_tools: tuple[str, ...] = ()
+    trusted: bool = False  # may shell commands from this command's plugin run?
+    placeholders: Mapping[str, str] = None  # ${CLAUDE_*} values
+    argument_base: int = 0  # 1 for legacy plugins that meant $1 as the first argument
+
+
+def split_arguments(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unbalanced quote: split on blanks rather than refuse
+        return text.split()
+
+
+def substitute_arguments(body: str, arguments: str, base: int = 0) -> str:
+    words = split_arguments(arguments)
+    used_whole = False
+
+    def replace(match: re.Match) -> str:
+        nonlocal used_whole
+        escaped, indexed, numbered, whole = match.groups()
+        if escaped:
+            return match.group(0)[1:]  # `\$1` is a literal `$1`
+        if whole:
+            used_whole = True
+            return arguments
+        position = int(indexed if indexed is not None else numbered) - base
+        if 0 <= position < len(words):
+            return words[position]
+        return match.group(0)  # no such argument: left as written
+
+    rendered = _ARGUMENT.sub(replace, body)
+    if not used_whole and arguments.strip() and "$ARGUMENTS" not in body:
+        rendered = rendered.rstrip("\n") + f"\n\nARGUMENTS: {arguments}"
+    return rendered
+
+
+async def render(body: str, context: RenderContext) -> str:
+    text = substitute(body, context.placeholders or {})
+    text = substitute_arguments(text, context.arguments, context.argument_base)
+    text = await _run_shell(text, context)
+    return _inline_files(text, context.workspace)
+
+
+async def _run_shell(text: str, context: RenderContext) -> str:
+    commands = [(m.span(), m.group(1)) for m in _BLOCK_SHELL.finditer(text)]
+    commands += [(m.span(), m.group(1)) for m in _INLINE_SHELL.finditer(text)
+                 if not any(start <= m.start() < end for (start, end), _ in commands)]
+    if not commands:
+        return text
+    if not context.trusted:
+        raise RenderError("this command runs shell commands, and its workspace is not trusted "
+                          "(run `skillway trust` to allow them)")
+    rules = parse_rules(context.allowed_tools)
+    outputs = {}
+    for span, command in sorted(commands):
+        if not allowed(rules, "Bash", command.strip()):
+            raise RenderError(f"shell command not permitted by allowed-tools: {command.strip()}")
+        done = await processes.run(["sh", "-c", command], cwd=context.workspace,
+                                   env=child_environment({"CLAUDE_PROJECT_DIR": str(context.workspace)}),
+                                   timeout=SHELL_TIMEOUT)
+        if done.timed_out:
+            raise RenderError(f"shell command timed out after {SHELL_TIMEOUT:g} s: {command.strip()}")
+        if done.exit_code != 0:
+            output = (done.stdout + done.stderr).strip()
+            raise RenderError(f"shell command failed (exit {done.exit_code}): {command.strip()}\n{output}")
+        outputs[span] = done.stdout.rstrip("\n")
+    pieces, last = [], 0  # one pass: output is not searched for more commands
+    for (start, end), output in sorted(outputs.items()):
+        pieces += [text[last:start], output]
+        last = end
+    return "".join(pieces) + text[last:]
+
+
+def _inline_files(text: str, workspace: Path) -> str:
+    root = workspace.resolve()
+
+    def replace(match: re.Match) -> str:
+        reference = match.group(1).rstrip(".,;:")
+        path = (root / reference).resolve()
+        if not path.is_relative_to(root) or not path.is_file() or is_secret_file(path):
+            return match.group(0)  # outside the workspace, missing or secret: left as written
+        try:
+            if path.stat().st_size > MAX_INLINED_FILE:
+                return match.group(0)
+            content = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return match.group(0)
+        trailing = match.group(1)[len(reference):]
+        return f"\n<file path=\"{reference}\">\n{content}\n</file>\n{trailing}"
+
+    return _FILE_REFERENCE.sub(replace, text)
