@@ -1,0 +1,114 @@
+"""The conversation loop: the model answers, its tool calls run (all of one message at once), their
+results go back, until it stops; then Stop hooks may send it back to work (at most 8 times).
+
+PreToolUse hooks and permission rules decide before a tool runs (deny > ask > allow); a refused
+call returns its reason to the model. Every message goes to the session's transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from skillway.agent import tools as agent_tools
+from skillway.agent.permissions import allowed, parse_rules
+from skillway.hooks.engine import StopGuard
+
+READ_ONLY_TOOLS = ["Skill", "Read", "Glob", "Grep"]
+
+
+@dataclass
+class AgentResult:
+    text: str = ""
+    turns: int = 0
+    stop_reason: str = "end_turn"  # end_turn | max_turns | hook_stopped | blocked
+    messages: list[dict] = field(default_factory=list)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    notices: list[str] = field(default_factory=list)
+
+
+class AgentLoop:
+    def __init__(self, session, *, instructions: str | None = None, tools: list[str] | None = None,
+                 allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None) -> None:
+        from skillway.plugins.catalog import Catalog
+
+        self.session = session
+        self.instructions = instructions
+        self.tool_names = tools if tools is not None else READ_ONLY_TOOLS
+        self.rules = parse_rules(allowed_tools)
+        self.max_turns = max_turns
+        self.model = model
+        self.context = agent_tools.ToolContext(session.workspace, Catalog(session.plugins.plugins))
+
+    async def run(self, prompt: str) -> AgentResult:
+        result = AgentResult()
+        messages = result.messages
+        self._append(messages, {"role": "user", "content": prompt})
+        guard = StopGuard()
+        while True:
+            if result.turns >= self.max_turns:
+                result.stop_reason = "max_turns"
+                return result
+            result.turns += 1
+            request = self.session.model_request("agent", messages, instructions=self.instructions,
+                                                 tools=agent_tools.definitions(self.tool_names), model=self.model)
+            response = await self.session.model.create(request)
+            result.input_tokens += response.usage.input_tokens
+            result.output_tokens += response.usage.output_tokens
+            self._append(messages, response.as_message())
+            if response.tool_uses:
+                results = await asyncio.gather(*(self._use_tool(block, result) for block in response.tool_uses))
+                self._append(messages, {"role": "user", "content": list(results)})
+                continue
+            result.text = response.text
+            outcome = await self.session.hooks.fire(
+                "Stop", {"stop_hook_active": guard.active, "last_assistant_message": response.text})
+            result.notices += outcome.system_messages + outcome.warnings
+            if outcome.stop:
+                result.stop_reason = "hook_stopped"
+                return result
+            if not guard.should_continue(outcome):
+                result.notices += [w for w in outcome.warnings if w not in result.notices]
+                return result
+            self._append(messages, {"role": "user", "content": outcome.reason or "Continue."})
+
+    def _append(self, messages: list[dict], message: dict) -> None:
+        messages.append({k: v for k, v in message.items() if k in ("role", "content")})
+        self.session.transcript.append(message)
+
+    async def _use_tool(self, block: dict, result: AgentResult) -> dict:
+        name, tool_input, tool_id = block["name"], dict(block.get("input") or {}), block["id"]
+        denied = await self._refusal(name, tool_input, tool_id)
+        if denied is not None:
+            return {"type": "tool_result", "tool_use_id": tool_id, "content": denied, "is_error": True}
+        try:
+            output, is_error = await agent_tools.run_tool(self.context, name, tool_input), False
+        except agent_tools.ToolError as exc:
+            output, is_error = str(exc), True
+        post = await self.session.hooks.fire("PostToolUse", {"tool_name": name, "tool_input": tool_input,
+                                                             "tool_use_id": tool_id, "tool_response": output}, match=name)
+        if post.blocked and post.reason:
+            output += f"\n\n[PostToolUse hook feedback]\n{post.reason}"
+        if post.additional_context:
+            output += "\n\n" + "\n".join(post.additional_context)
+        return {"type": "tool_result", "tool_use_id": tool_id, "content": output, "is_error": is_error}
+
+    async def _refusal(self, name: str, tool_input: dict, tool_id: str) -> str | None:
+        """Why the call may not run (the model is told), or None when it may."""
+        if name not in self.tool_names:
+            return f"the tool {name} is not available here"
+        outcome = await self.session.hooks.fire("PreToolUse", {"tool_name": name, "tool_input": tool_input,
+                                                               "tool_use_id": tool_id}, match=name)
+        if outcome.permission == "deny" or outcome.blocked:
+            return f"denied by a PreToolUse hook: {outcome.reason or 'no reason given'}"
+        if outcome.updated_input:
+            tool_input.clear()
+            tool_input.update(outcome.updated_input)
+        if outcome.permission == "allow" or name in READ_ONLY_TOOLS:
+            return None
+        if outcome.permission == "ask":
+            return f"needs your approval, which cannot be asked here: {' '.join(outcome.ask_reasons) or name}"
+        if allowed(self.rules, name, agent_tools.subject_of(name, tool_input)):
+            return None
+        return f"{name} is not permitted (add it to allowed-tools)"

@@ -1,0 +1,117 @@
+"""The agent's tools: their definitions for the model and what running them does.
+
+Read, Glob and Grep never leave the workspace and never read files that look like secrets; Skill
+loads a skill's instructions on demand (progressive disclosure).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from skillway.secrets import is_secret_file
+
+MAX_READ_LINES = 2000
+MAX_RESULTS = 200
+
+
+class ToolError(Exception):
+    """The tool could not do it; the message goes back to the model as an error result."""
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    workspace: Path
+    catalog: object  # plugins.catalog.Catalog
+
+
+DEFINITIONS = {
+    "Skill": {"description": "Load the full instructions of a skill by name, when its description says it fits the task.",
+              "input_schema": {"type": "object", "properties": {"skill": {"type": "string"}}, "required": ["skill"]}},
+    "Read": {"description": "Read a text file of the workspace (lines numbered from 1).",
+             "input_schema": {"type": "object", "properties": {
+                 "file_path": {"type": "string"}, "offset": {"type": "integer"}, "limit": {"type": "integer"}},
+                 "required": ["file_path"]}},
+    "Glob": {"description": "List workspace files matching a glob pattern such as src/**/*.py.",
+             "input_schema": {"type": "object", "properties": {"pattern": {"type": "string"}, "path": {"type": "string"}},
+                              "required": ["pattern"]}},
+    "Grep": {"description": "Search workspace files for a regular expression; returns path:line: text.",
+             "input_schema": {"type": "object", "properties": {
+                 "pattern": {"type": "string"}, "path": {"type": "string"}, "glob": {"type": "string"}},
+                 "required": ["pattern"]}},
+}
+
+
+def definitions(names: list[str]) -> list[dict]:
+    return [{"name": name, **DEFINITIONS[name]} for name in names if name in DEFINITIONS]
+
+
+def subject_of(name: str, tool_input: dict) -> str | None:
+    """What a permission rule is matched against: the command, the path or the pattern."""
+    for key in ("command", "file_path", "path", "pattern", "skill", "subagent_type"):
+        if isinstance(tool_input.get(key), str):
+            return tool_input[key]
+    return None
+
+
+def inside(workspace: Path, relative: str) -> Path:
+    root = workspace.resolve()
+    path = (root / relative).resolve() if not Path(relative).is_absolute() else Path(relative).resolve()
+    if not path.is_relative_to(root):
+        raise ToolError(f"{relative} is outside the workspace")
+    if is_secret_file(path):
+        raise ToolError(f"{relative} looks like a secrets file; it is not read")
+    return path
+
+
+async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
+    if name == "Skill":
+        from skillway.plugins.catalog import UnknownName
+
+        try:
+            entry = context.catalog.resolve_command(str(tool_input.get("skill", "")))
+        except UnknownName as exc:
+            raise ToolError(str(exc)) from None
+        if entry.kind != "skill" or entry.item.disable_model_invocation:
+            raise ToolError(f"{entry.qualified} is not a skill the model may invoke")
+        return f"Skill {entry.qualified} (base folder {entry.item.directory}):\n\n{entry.item.read_body()}"
+    if name == "Read":
+        path = inside(context.workspace, str(tool_input.get("file_path", "")))
+        if not path.is_file():
+            raise ToolError(f"{tool_input.get('file_path')} is not a file")
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise ToolError(f"{tool_input.get('file_path')} is not a text file") from None
+        start = max(1, int(tool_input.get("offset") or 1))
+        count = min(MAX_READ_LINES, int(tool_input.get("limit") or MAX_READ_LINES))
+        return "\n".join(f"{number:6}\t{line}" for number, line in enumerate(lines[start - 1:start - 1 + count], start))
+    if name == "Glob":
+        base = inside(context.workspace, str(tool_input.get("path") or "."))
+        root = context.workspace.resolve()
+        found = sorted(str(p.relative_to(root)) for p in base.glob(str(tool_input.get("pattern", "")))
+                       if p.is_file() and p.resolve().is_relative_to(root) and not is_secret_file(p))
+        return "\n".join(found[:MAX_RESULTS]) or "no files match"
+    if name == "Grep":
+        try:
+            pattern = re.compile(str(tool_input.get("pattern", "")))
+        except re.error as exc:
+            raise ToolError(f"invalid regular expression: {exc}") from None
+        base = inside(context.workspace, str(tool_input.get("path") or "."))
+        root = context.workspace.resolve()
+        files = [base] if base.is_file() else sorted(base.rglob(str(tool_input.get("glob") or "*")))
+        hits = []
+        for path in files:
+            if not path.is_file() or is_secret_file(path) or ".git" in path.parts:
+                continue
+            try:
+                for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                    if pattern.search(line):
+                        hits.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+            except (UnicodeDecodeError, OSError):
+                continue
+            if len(hits) >= MAX_RESULTS:
+                break
+        return "\n".join(hits[:MAX_RESULTS]) or "no matches"
+    raise ToolError(f"unknown tool {name}")

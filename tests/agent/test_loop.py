@@ -1,0 +1,114 @@
+"""The agent loop against the fake API, scripting multi-turn tool use."""
+
+import json
+
+import pytest
+
+from skillway.agent.loop import AgentLoop
+from skillway.config import Settings
+from skillway.plugins.discovery import discover
+from skillway.session import Session
+from tests.conftest import write_tree
+from tests.fakes.anthropic_server import FakeAnthropic, Reply, Text, ToolUse
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-0123456789")
+    with FakeAnthropic() as server:
+        yield server
+
+
+def session_for(tmp_path, fake, hooks: dict | None = None, include_bundled: bool = True) -> Session:
+    workspace = write_tree(tmp_path / "ws", {"src/app.py": "def main():\n    return 42\n", ".env": "KEY=1\n"})
+    plugin_dirs = []
+    if hooks:
+        plugin_dirs.append(write_tree(tmp_path / "guard", {"hooks/hooks.json": json.dumps({"hooks": hooks})}))
+    settings = Settings(base_url=fake.base_url)
+    return Session(workspace, discover(workspace, settings, plugin_dirs, include_bundled=include_bundled), settings)
+
+
+def tool_results(request) -> list[dict]:
+    return [block for block in request.body["messages"][-1]["content"] if block.get("type") == "tool_result"]
+
+
+async def test_a_skill_is_loaded_on_demand(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Skill", {"skill": "skillway:code-review"}, id="toolu_1")]),
+                 Reply(content=[Text("Reviewed.")]))
+    result = await AgentLoop(session_for(tmp_path, fake)).run("review src/app.py")
+    (skill_result,) = tool_results(fake.requests[1])
+    assert result.text == "Reviewed." and result.turns == 2
+    assert skill_result["tool_use_id"] == "toolu_1" and not skill_result.get("is_error")
+    assert skill_result["content"].startswith("Skill skillway:code-review")
+    assert "# " in skill_result["content"]  # the body, not just the description
+
+
+async def test_tools_of_one_message_all_return_in_the_next_user_message(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Read", {"file_path": "src/app.py"}, id="a"),
+                                ToolUse("Glob", {"pattern": "**/*.py"}, id="b"),
+                                ToolUse("Grep", {"pattern": "return"}, id="c")]),
+                 Reply(content=[Text("Done.")]))
+    await AgentLoop(session_for(tmp_path, fake)).run("look around")
+    results = {r["tool_use_id"]: r["content"] for r in tool_results(fake.requests[1])}
+    assert results == {"a": "     1\tdef main():\n     2\t    return 42", "b": "src/app.py", "c": "src/app.py:2: return 42"}
+
+
+async def test_reading_outside_the_workspace_or_a_secret_is_an_error_result(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Read", {"file_path": "../outside"}, id="a"), ToolUse("Read", {"file_path": ".env"}, id="b")]),
+                 Reply(content=[Text("ok")]))
+    await AgentLoop(session_for(tmp_path, fake)).run("read")
+    results = {r["tool_use_id"]: (r["content"], r["is_error"]) for r in tool_results(fake.requests[1])}
+    assert results == {"a": ("../outside is outside the workspace", True), "b": (".env looks like a secrets file; it is not read", True)}
+
+
+async def test_a_pre_tool_use_deny_stops_the_tool_and_the_model_sees_the_reason(tmp_path, fake):
+    deny = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                   "permissionDecisionReason": "no reading on Fridays"}}
+    hooks = {"PreToolUse": [{"matcher": "Read", "hooks": [{"type": "command", "command": f"echo '{json.dumps(deny)}'"}]}]}
+    fake.enqueue(Reply(content=[ToolUse("Read", {"file_path": "src/app.py"}, id="a")]), Reply(content=[Text("ok")]))
+    await AgentLoop(session_for(tmp_path, fake, hooks)).run("read")
+    (refused,) = tool_results(fake.requests[1])
+    assert (refused["is_error"], refused["content"]) == (True, "denied by a PreToolUse hook: no reading on Fridays")
+
+
+async def test_a_blocking_stop_hook_sends_the_model_back_and_the_guard_ends_it_after_8(tmp_path, fake):
+    hooks = {"Stop": [{"hooks": [{"type": "command", "command": "echo 'Run the tests first.' >&2; exit 2"}]}]}
+    result = await AgentLoop(session_for(tmp_path, fake, hooks)).run("fix it")
+    assert len(fake.requests) == 9  # the first answer, then 8 times sent back
+    assert fake.requests[1].body["messages"][-1] == {"role": "user", "content": "Run the tests first."}
+    assert result.turns == 9
+    assert "Stop hooks blocked 8 times in a row; the turn ends anyway" in result.notices
+
+
+async def test_stop_hook_input_says_whether_it_is_already_active(tmp_path, fake):
+    log = tmp_path / "stop.log"
+    script = write_tree(tmp_path / "s", {"stop.py": (
+        "import json, sys\n"
+        f"data = json.load(sys.stdin); open({str(log)!r}, 'a').write(json.dumps(data['stop_hook_active']) + '\\n')\n"
+        "sys.exit(0 if data['stop_hook_active'] else 2)\n")}) / "stop.py"
+    hooks = {"Stop": [{"hooks": [{"type": "command", "command": f"python3 {script}"}]}]}
+    await AgentLoop(session_for(tmp_path, fake, hooks)).run("go")
+    assert log.read_text().split() == ["false", "true"]
+
+
+async def test_max_turns_ends_the_run(tmp_path, fake):
+    for _ in range(3):
+        fake.enqueue(Reply(content=[ToolUse("Glob", {"pattern": "*"})]))
+    result = await AgentLoop(session_for(tmp_path, fake), max_turns=2).run("loop")
+    assert (result.stop_reason, result.turns, len(fake.requests)) == ("max_turns", 2, 2)
+
+
+async def test_every_message_goes_to_the_transcript(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Glob", {"pattern": "*"}, id="g")]), Reply(content=[Text("fin")]))
+    session = session_for(tmp_path, fake)
+    await AgentLoop(session).run("list")
+    lines = [json.loads(line) for line in session.transcript.path.read_text().splitlines()]
+    assert [line["type"] for line in lines] == ["user", "assistant", "user", "assistant"]
+    assert lines[1]["message"]["id"].startswith("msg_") and lines[1]["message"]["content"][0]["type"] == "tool_use"
+
+
+async def test_a_tool_outside_the_list_is_refused(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "rm -rf /"}, id="x")]), Reply(content=[Text("ok")]))
+    await AgentLoop(session_for(tmp_path, fake)).run("clean up")
+    (refused,) = tool_results(fake.requests[1])
+    assert (refused["is_error"], refused["content"]) == (True, "the tool Bash is not available here")
