@@ -26,6 +26,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="skillway", parents=[_common_options("top")],
                                      description="Claude-Code-style plugins and the code API in any LSP editor.")
     parser.add_argument("--version", action="version", version=f"skillway {__version__}")
+    printing = parser.add_argument_group("print mode (like claude -p)")
+    printing.add_argument("-p", "--print", dest="print_prompt", metavar="PROMPT",
+                          help="run one prompt or /command and print the answer (- reads it from stdin)")
+    printing.add_argument("--output-format", choices=["text", "json", "stream-json"], default="text")
+    printing.add_argument("--max-turns", type=int, default=20, metavar="N")
+    printing.add_argument("--model", metavar="MODEL", help="a model id or sonnet / opus / haiku")
+    printing.add_argument("--allowedTools", "--allowed-tools", dest="allowed_tools", action="append", default=[],
+                          metavar="RULES", help='tools allowed without asking, e.g. "Bash(git diff:*) Read"')
+    printing.add_argument("--permission-mode", default="default",
+                          choices=["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"])
+    printing.add_argument("--append-system-prompt", metavar="TEXT")
+    printing.add_argument("--bare", action="store_true", help="no plugins and no hooks")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser("serve", parents=[common], help="run the language server (what an editor starts)")
@@ -76,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     cwd = next((c for c in (getattr(args, f"{s}_cwd", None) for s in reversed(scopes)) if c), Path.cwd())
     workspace = cwd.resolve()
     plugin_dirs = [p.resolve() for s in scopes for p in getattr(args, f"{s}_plugin_dirs", [])]
+    if args.print_prompt is not None:
+        return _print_mode(args, workspace, plugin_dirs)
     if args.command is None:
         parser.print_help()
         return 0
@@ -93,6 +107,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "trust":
         return _trust(args, args.path.resolve() if args.path else workspace, plugin_dirs)
     return _plugins(args, workspace, plugin_dirs)
+
+
+def _print_mode(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
+    import asyncio
+
+    from skillway.plugins.frontmatter import as_list
+    from skillway.printmode import PrintOptions, run_print
+
+    prompt = sys.stdin.read() if args.print_prompt == "-" else args.print_prompt
+    if not prompt.strip():
+        print("skillway: -p needs a prompt (or - to read it from stdin)", file=sys.stderr)
+        return 1
+    options = PrintOptions(
+        prompt=prompt.strip(), workspace=workspace, plugin_dirs=tuple(plugin_dirs), output_format=args.output_format,
+        max_turns=args.max_turns, model=args.model,
+        allowed_tools=tuple(rule for text in args.allowed_tools for rule in as_list(text)),
+        permission_mode=args.permission_mode, append_system_prompt=args.append_system_prompt, bare=args.bare)
+    return asyncio.run(run_print(options))
 
 
 def _serve(args: argparse.Namespace, plugin_dirs: list[Path]) -> int:

@@ -25,12 +25,17 @@ class AgentResult:
     messages: list[dict] = field(default_factory=list)
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+    cost_usd: float = 0.0
+    api_ms: float = 0.0
     notices: list[str] = field(default_factory=list)
 
 
 class AgentLoop:
     def __init__(self, session, *, instructions: str | None = None, tools: list[str] | None = None,
-                 allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None) -> None:
+                 allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None,
+                 on_message=None) -> None:
         from skillway.plugins.catalog import Catalog
 
         self.session = session
@@ -39,6 +44,7 @@ class AgentLoop:
         self.rules = parse_rules(allowed_tools)
         self.max_turns = max_turns
         self.model = model
+        self.on_message = on_message or (lambda message: None)  # stream-json prints each one
         self.context = agent_tools.ToolContext(session.workspace, Catalog(session.plugins.plugins))
 
     async def run(self, prompt: str) -> AgentResult:
@@ -54,8 +60,7 @@ class AgentLoop:
             request = self.session.model_request("agent", messages, instructions=self.instructions,
                                                  tools=agent_tools.definitions(self.tool_names), model=self.model)
             response = await self.session.model.create(request)
-            result.input_tokens += response.usage.input_tokens
-            result.output_tokens += response.usage.output_tokens
+            _add_usage(result, response, self.session.settings)
             self._append(messages, response.as_message())
             if response.tool_uses:
                 results = await asyncio.gather(*(self._use_tool(block, result) for block in response.tool_uses))
@@ -76,6 +81,7 @@ class AgentLoop:
     def _append(self, messages: list[dict], message: dict) -> None:
         messages.append({k: v for k, v in message.items() if k in ("role", "content")})
         self.session.transcript.append(message)
+        self.on_message(message)
 
     async def _use_tool(self, block: dict, result: AgentResult) -> dict:
         name, tool_input, tool_id = block["name"], dict(block.get("input") or {}), block["id"]
@@ -112,3 +118,17 @@ class AgentLoop:
         if allowed(self.rules, name, agent_tools.subject_of(name, tool_input)):
             return None
         return f"{name} is not permitted (add it to allowed-tools)"
+
+
+def _add_usage(result: AgentResult, response, settings) -> None:
+    from skillway.model.prices import estimate_cost
+
+    usage = response.usage
+    result.input_tokens += usage.input_tokens
+    result.output_tokens += usage.output_tokens
+    result.cache_write_tokens += usage.cache_write_tokens
+    result.cache_read_tokens += usage.cache_read_tokens
+    result.api_ms += response.total_ms or 0.0
+    cost = estimate_cost(response.model, usage.input_tokens, usage.output_tokens, usage.cache_write_tokens,
+                         usage.cache_read_tokens, dict(settings.prices))
+    result.cost_usd += cost or 0.0

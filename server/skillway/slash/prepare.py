@@ -1,0 +1,71 @@
+"""From what the user typed to the prompt the model gets: `/name args` is resolved (a skill beats a
+command), UserPromptSubmit hooks may block it or add context, and a command's body is rendered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from skillway.placeholders import plugin_data_id
+from skillway.plugins.catalog import Catalog, UnknownName
+from skillway.slash.render import RenderContext, RenderError, render
+
+
+class PromptRefused(Exception):
+    """The prompt is not sent. `blocked` is True when a hook refused it (exit code 2 in print mode)."""
+
+    def __init__(self, message: str, *, blocked: bool = False) -> None:
+        super().__init__(message)
+        self.blocked = blocked
+
+
+@dataclass(frozen=True)
+class PreparedPrompt:
+    text: str
+    allowed_tools: tuple[str, ...] = ()
+    model: str | None = None
+    command: str | None = None  # the qualified name, when it was a slash command
+
+
+async def prepare(session, typed: str, *, argument_base: int = 0) -> PreparedPrompt:
+    outcome = await session.hooks.fire("UserPromptSubmit", {"prompt": typed})
+    if outcome.blocked or outcome.stop:
+        raise PromptRefused(outcome.reason or outcome.stop_reason or "a UserPromptSubmit hook refused the prompt",
+                            blocked=True)
+    prepared = await _expand(session, typed, argument_base) if typed.startswith("/") else PreparedPrompt(typed)
+    if outcome.additional_context:
+        context = "\n".join(outcome.additional_context)
+        prepared = PreparedPrompt(f"{prepared.text}\n\n<system-reminder>\n{context}\n</system-reminder>",
+                                  prepared.allowed_tools, prepared.model, prepared.command)
+    return prepared
+
+
+async def _expand(session, typed: str, argument_base: int) -> PreparedPrompt:
+    name, _, arguments = typed[1:].partition(" ")
+    try:
+        entry = Catalog(session.plugins.plugins).resolve_command(name)
+    except UnknownName as exc:
+        raise PromptRefused(str(exc)) from None
+    plugin, item = entry.plugin, entry.item
+    placeholders = {"CLAUDE_PROJECT_DIR": str(session.workspace), "CLAUDE_SESSION_ID": session.session_id}
+    if plugin.namespaced:
+        plugin_id = f"{plugin.name}@{plugin.marketplace}" if plugin.marketplace else plugin.name
+        placeholders |= {"CLAUDE_PLUGIN_ROOT": str(plugin.root),
+                         "CLAUDE_PLUGIN_DATA": str(session.data_dir / "plugins" / plugin_data_id(plugin_id))}
+    if entry.kind == "skill":
+        placeholders["CLAUDE_SKILL_DIR"] = str(item.directory)
+        body = item.read_body()
+    else:
+        from skillway.plugins import files, frontmatter
+
+        text, problems = files.read_text(item.path)
+        if text is None:
+            raise PromptRefused(f"cannot read {item.path}: {problems[0].message}")
+        body = frontmatter.parse(item.path, text)[0].body
+    context = RenderContext(session.workspace, arguments.strip(), item.allowed_tools,
+                            trusted=plugin.source.trusted_by_default or session.workspace_trusted,
+                            placeholders=placeholders, argument_base=argument_base)
+    try:
+        text = await render(body, context)
+    except RenderError as exc:
+        raise PromptRefused(f"/{entry.qualified}: {exc}") from None
+    return PreparedPrompt(text.strip(), item.allowed_tools, item.model, entry.qualified)
