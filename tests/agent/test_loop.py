@@ -112,3 +112,40 @@ async def test_a_tool_outside_the_list_is_refused(tmp_path, fake):
     await AgentLoop(session_for(tmp_path, fake)).run("clean up")
     (refused,) = tool_results(fake.requests[1])
     assert (refused["is_error"], refused["content"]) == (True, "the tool Bash is not available here")
+
+
+async def test_three_agent_calls_in_one_message_run_at_the_same_time(tmp_path, fake):
+    calls = [ToolUse("Agent", {"description": f"review {n}", "prompt": f"Review part {n}", "subagent_type": persona}, id=f"t{n}")
+             for n, persona in enumerate(["code-reviewer", "security-auditor", "test-engineer"])]
+    fake.enqueue(Reply(content=calls), *[Reply(content=[Text("report one two three")], token_delay=0.3)] * 3,
+                 Reply(content=[Text("## Ship Decision: GO")]))
+    result = await AgentLoop(session_for(tmp_path, fake)).run("/ship")
+    main_first, *reviewers, main_last = fake.requests
+    assert len(reviewers) == 3
+    assert max(r.started for r in reviewers) < min(r.ended for r in reviewers)  # each started before any finished
+    systems = sorted(r.body["system"][-1]["text"] for r in reviewers)
+    assert all("json" in text for text in systems)  # each persona's body is its system prompt
+    assert {r["content"] for r in tool_results(main_last)} == {"report one two three"}
+    assert result.text == "## Ship Decision: GO"
+
+
+async def test_subagent_hooks_fire_with_the_agent_type_and_its_own_transcript(tmp_path, fake):
+    log = tmp_path / "events.log"
+    record = f"python3 -c \"import json,sys; d=json.load(sys.stdin); open({str(log)!r},'a').write(json.dumps(d)+chr(10))\""
+    hooks = {"SubagentStart": [{"hooks": [{"type": "command", "command": record}]}],
+             "SubagentStop": [{"matcher": "skillway:code-reviewer", "hooks": [{"type": "command", "command": record}]}]}
+    fake.enqueue(Reply(content=[ToolUse("Task", {"prompt": "Review", "subagent_type": "code-reviewer"}, id="t")]),
+                 Reply(content=[Text("all good")]), Reply(content=[Text("done")]))
+    await AgentLoop(session_for(tmp_path, fake, hooks)).run("review")
+    start, stop = [json.loads(line) for line in log.read_text().splitlines()]
+    assert (start["hook_event_name"], start["agent_type"]) == ("SubagentStart", "skillway:code-reviewer")
+    assert (stop["hook_event_name"], stop["last_assistant_message"], stop["agent_id"]) == ("SubagentStop", "all good", start["agent_id"])
+    sub_lines = [json.loads(line) for line in open(stop["agent_transcript_path"])]
+    assert [line["type"] for line in sub_lines] == ["user", "assistant"]
+
+
+async def test_an_unknown_agent_type_is_an_error_result(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Agent", {"prompt": "x", "subagent_type": "nobody"}, id="t")]), Reply(content=[Text("ok")]))
+    await AgentLoop(session_for(tmp_path, fake)).run("go")
+    (refused,) = tool_results(fake.requests[1])
+    assert (refused["is_error"], refused["content"]) == (True, 'no agent named "nobody"')

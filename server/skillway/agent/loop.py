@@ -8,6 +8,7 @@ call returns its reason to the model. Every message goes to the session's transc
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass, field
 
 from skillway.agent import tools as agent_tools
@@ -15,6 +16,8 @@ from skillway.agent.permissions import allowed, parse_rules
 from skillway.hooks.engine import StopGuard
 
 READ_ONLY_TOOLS = ["Skill", "Read", "Glob", "Grep"]
+MAX_PARALLEL_AGENTS = 20
+MAX_DEPTH = 3
 
 
 @dataclass
@@ -35,12 +38,19 @@ class AgentResult:
 class AgentLoop:
     def __init__(self, session, *, instructions: str | None = None, tools: list[str] | None = None,
                  allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None,
-                 on_message=None) -> None:
+                 on_message=None, depth: int = 0, transcript=None, agent: tuple[str, str] | None = None,
+                 agent_slots: asyncio.Semaphore | None = None) -> None:
         from skillway.plugins.catalog import Catalog
 
         self.session = session
         self.instructions = instructions
-        self.tool_names = tools if tools is not None else READ_ONLY_TOOLS
+        names = tools if tools is not None else [*READ_ONLY_TOOLS, "Agent"]
+        # A sub-agent at the depth limit cannot start another one.
+        self.tool_names = [n for n in map(agent_tools.canonical, names) if n != "Agent" or depth < MAX_DEPTH]
+        self.depth = depth
+        self.transcript = transcript or session.transcript
+        self.agent = agent  # (agent id, agent type) when this loop is a sub-agent
+        self.agent_slots = agent_slots or asyncio.Semaphore(MAX_PARALLEL_AGENTS)
         self.rules = parse_rules(allowed_tools)
         self.max_turns = max_turns
         self.model = model
@@ -67,8 +77,7 @@ class AgentLoop:
                 self._append(messages, {"role": "user", "content": list(results)})
                 continue
             result.text = response.text
-            outcome = await self.session.hooks.fire(
-                "Stop", {"stop_hook_active": guard.active, "last_assistant_message": response.text})
+            outcome = await self._fire_stop(guard, response.text)
             result.notices += outcome.system_messages + outcome.warnings
             if outcome.stop:
                 result.stop_reason = "hook_stopped"
@@ -78,18 +87,30 @@ class AgentLoop:
                 return result
             self._append(messages, {"role": "user", "content": outcome.reason or "Continue."})
 
+    async def _fire_stop(self, guard: StopGuard, last: str):
+        fields = {"stop_hook_active": guard.active, "last_assistant_message": last}
+        if self.agent is None:
+            return await self.session.hooks.fire("Stop", fields)
+        agent_id, agent_type = self.agent
+        return await self.session.hooks.fire("SubagentStop", fields | {
+            "agent_id": agent_id, "agent_type": agent_type, "agent_transcript_path": str(self.transcript.path)},
+            match=agent_type)
+
     def _append(self, messages: list[dict], message: dict) -> None:
         messages.append({k: v for k, v in message.items() if k in ("role", "content")})
-        self.session.transcript.append(message)
+        self.transcript.append(message)
         self.on_message(message)
 
     async def _use_tool(self, block: dict, result: AgentResult) -> dict:
-        name, tool_input, tool_id = block["name"], dict(block.get("input") or {}), block["id"]
+        name, tool_input, tool_id = agent_tools.canonical(block["name"]), dict(block.get("input") or {}), block["id"]
         denied = await self._refusal(name, tool_input, tool_id)
         if denied is not None:
             return {"type": "tool_result", "tool_use_id": tool_id, "content": denied, "is_error": True}
         try:
-            output, is_error = await agent_tools.run_tool(self.context, name, tool_input), False
+            if name == "Agent":
+                output, is_error = await self._run_agent(tool_input, result), False
+            else:
+                output, is_error = await agent_tools.run_tool(self.context, name, tool_input), False
         except agent_tools.ToolError as exc:
             output, is_error = str(exc), True
         post = await self.session.hooks.fire("PostToolUse", {"tool_name": name, "tool_input": tool_input,
@@ -99,6 +120,30 @@ class AgentLoop:
         if post.additional_context:
             output += "\n\n" + "\n".join(post.additional_context)
         return {"type": "tool_result", "tool_use_id": tool_id, "content": output, "is_error": is_error}
+
+    async def _run_agent(self, tool_input: dict, parent: AgentResult) -> str:
+        """A sub-agent: the persona's body as its system prompt, its own tools, transcript and hooks."""
+        from skillway.plugins.catalog import UnknownName
+
+        try:
+            entry = self.context.catalog.resolve_agent(str(tool_input.get("subagent_type", "")))
+        except UnknownName as exc:
+            raise agent_tools.ToolError(str(exc)) from None
+        persona = entry.item
+        agent_id = uuid.uuid4().hex[:16]
+        tools = list(persona.tools) if persona.tools is not None else [*READ_ONLY_TOOLS, "Agent"]
+        tools = [t for t in map(agent_tools.canonical, tools) if t not in persona.disallowed_tools]
+        async with self.agent_slots:  # at most MAX_PARALLEL_AGENTS at once
+            await self.session.hooks.fire("SubagentStart", {"agent_id": agent_id, "agent_type": entry.qualified},
+                                          match=entry.qualified)
+            loop = AgentLoop(self.session, instructions=persona.body, tools=tools, max_turns=persona.max_turns or 20,
+                             model=None if persona.model == "inherit" else persona.model, depth=self.depth + 1,
+                             transcript=self.transcript.subagent(agent_id), agent=(agent_id, entry.qualified),
+                             agent_slots=self.agent_slots)
+            result = await loop.run(str(tool_input.get("prompt", "")))
+        for key in ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd", "api_ms"):
+            setattr(parent, key, getattr(parent, key) + getattr(result, key))
+        return result.text or "(the sub-agent returned no text)"
 
     async def _refusal(self, name: str, tool_input: dict, tool_id: str) -> str | None:
         """Why the call may not run (the model is told), or None when it may."""
@@ -111,7 +156,7 @@ class AgentLoop:
         if outcome.updated_input:
             tool_input.clear()
             tool_input.update(outcome.updated_input)
-        if outcome.permission == "allow" or name in READ_ONLY_TOOLS:
+        if outcome.permission == "allow" or name in READ_ONLY_TOOLS or name == "Agent":
             return None
         if outcome.permission == "ask":
             return f"needs your approval, which cannot be asked here: {' '.join(outcome.ask_reasons) or name}"

@@ -36,6 +36,11 @@ DEFINITIONS = {
     "Glob": {"description": "List workspace files matching a glob pattern such as src/**/*.py.",
              "input_schema": {"type": "object", "properties": {"pattern": {"type": "string"}, "path": {"type": "string"}},
                               "required": ["pattern"]}},
+    "Agent": {"description": "Start a sub-agent (one of the listed agent types) on a task; it returns its final report. "
+                       "Several Agent calls in one message run at the same time.",
+              "input_schema": {"type": "object", "properties": {
+                  "description": {"type": "string"}, "prompt": {"type": "string"}, "subagent_type": {"type": "string"}},
+                  "required": ["prompt", "subagent_type"]}},
     "Grep": {"description": "Search workspace files for a regular expression; returns path:line: text.",
              "input_schema": {"type": "object", "properties": {
                  "pattern": {"type": "string"}, "path": {"type": "string"}, "glob": {"type": "string"}},
@@ -45,6 +50,10 @@ DEFINITIONS = {
 
 def definitions(names: list[str]) -> list[dict]:
     return [{"name": name, **DEFINITIONS[name]} for name in names if name in DEFINITIONS]
+
+
+def canonical(name: str) -> str:
+    return "Agent" if name == "Task" else name  # Task is the older name of Agent
 
 
 def subject_of(name: str, tool_input: dict) -> str | None:
