@@ -27,7 +27,7 @@ class PrintOptions:
 
 
 async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> int:
-    from skillway.agent.loop import AgentLoop
+    from skillway.agent.loop import ALL_TOOLS, AgentLoop
     from skillway.model.errors import ModelError
     from skillway.session import Session
     from skillway.slash.prepare import PromptRefused, prepare
@@ -47,7 +47,8 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
     if stream:
         emit({"type": "system", "subtype": "init", "session_id": session.session_id, "cwd": str(session.workspace),
               "model": options.model or session.settings.models["agent"],
-              "tools": ["Skill", "Read", "Glob", "Grep"], "transcript_path": str(session.transcript.path)})
+              "tools": ALL_TOOLS, "permission_mode": options.permission_mode,
+              "transcript_path": str(session.transcript.path)})
     code, result, subtype, error_text = EXIT_OK, None, "success", None
     try:
         prepared = await prepare(session, options.prompt)

@@ -109,9 +109,31 @@ async def test_every_message_goes_to_the_transcript(tmp_path, fake):
 
 async def test_a_tool_outside_the_list_is_refused(tmp_path, fake):
     fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "rm -rf /"}, id="x")]), Reply(content=[Text("ok")]))
-    await AgentLoop(session_for(tmp_path, fake)).run("clean up")
+    await AgentLoop(session_for(tmp_path, fake), tools=["Read"]).run("clean up")
     (refused,) = tool_results(fake.requests[1])
     assert (refused["is_error"], refused["content"]) == (True, "the tool Bash is not available here")
+
+
+async def test_bash_is_off_unless_allowed(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "touch made"}, id="x"), ToolUse("Bash", {"command": "echo hi"}, id="y")]),
+                 Reply(content=[Text("ok")]))
+    session = session_for(tmp_path, fake)
+    await AgentLoop(session, allowed_tools=("Bash(echo:*)",)).run("run")
+    results = {r["tool_use_id"]: (r["content"], r["is_error"]) for r in tool_results(fake.requests[1])}
+    assert results == {"x": ("Bash is not permitted (add it to allowed-tools)", True), "y": ("hi\n", False)}
+    assert not (session.workspace / "made").exists()
+
+
+async def test_edits_need_accept_edits(tmp_path, fake):
+    edit = ToolUse("Edit", {"file_path": "src/app.py", "old_string": "42", "new_string": "43"}, id="e")
+    fake.enqueue(Reply(content=[edit]), Reply(content=[Text("ok")]), Reply(content=[edit]), Reply(content=[Text("ok")]))
+    session = session_for(tmp_path, fake)
+    await AgentLoop(session).run("change it")
+    assert "return 42" in (session.workspace / "src/app.py").read_text()
+    assert tool_results(fake.requests[1])[0]["content"].startswith("Edit is not permitted: file changes need --permission-mode acceptEdits")
+    session.hooks.context.permission_mode = "acceptEdits"
+    await AgentLoop(session).run("change it")
+    assert "return 43" in (session.workspace / "src/app.py").read_text()
 
 
 async def test_three_agent_calls_in_one_message_run_at_the_same_time(tmp_path, fake):

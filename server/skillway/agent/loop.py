@@ -16,6 +16,8 @@ from skillway.agent.permissions import allowed, parse_rules
 from skillway.hooks.engine import StopGuard
 
 READ_ONLY_TOOLS = ["Skill", "Read", "Glob", "Grep"]
+EDIT_TOOLS = ["Edit", "Write"]
+ALL_TOOLS = [*READ_ONLY_TOOLS, "Agent", *EDIT_TOOLS, "Bash"]
 MAX_PARALLEL_AGENTS = 20
 MAX_DEPTH = 3
 
@@ -44,7 +46,7 @@ class AgentLoop:
 
         self.session = session
         self.instructions = instructions
-        names = tools if tools is not None else [*READ_ONLY_TOOLS, "Agent"]
+        names = tools if tools is not None else ALL_TOOLS
         # A sub-agent at the depth limit cannot start another one.
         self.tool_names = [n for n in map(agent_tools.canonical, names) if n != "Agent" or depth < MAX_DEPTH]
         self.depth = depth
@@ -131,7 +133,7 @@ class AgentLoop:
             raise agent_tools.ToolError(str(exc)) from None
         persona = entry.item
         agent_id = uuid.uuid4().hex[:16]
-        tools = list(persona.tools) if persona.tools is not None else [*READ_ONLY_TOOLS, "Agent"]
+        tools = list(persona.tools) if persona.tools is not None else ALL_TOOLS
         tools = [t for t in map(agent_tools.canonical, tools) if t not in persona.disallowed_tools]
         async with self.agent_slots:  # at most MAX_PARALLEL_AGENTS at once
             await self.session.hooks.fire("SubagentStart", {"agent_id": agent_id, "agent_type": entry.qualified},
@@ -160,8 +162,13 @@ class AgentLoop:
             return None
         if outcome.permission == "ask":
             return f"needs your approval, which cannot be asked here: {' '.join(outcome.ask_reasons) or name}"
+        mode = self.session.hooks.context.permission_mode
+        if mode == "bypassPermissions" or (name in EDIT_TOOLS and mode == "acceptEdits"):
+            return None
         if allowed(self.rules, name, agent_tools.subject_of(name, tool_input)):
             return None
+        if name in EDIT_TOOLS:
+            return f"{name} is not permitted: file changes need --permission-mode acceptEdits or an allowed-tools rule"
         return f"{name} is not permitted (add it to allowed-tools)"
 
 

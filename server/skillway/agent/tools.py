@@ -24,6 +24,7 @@ class ToolError(Exception):
 class ToolContext:
     workspace: Path
     catalog: object  # plugins.catalog.Catalog
+    bash_timeout: float = 120.0
 
 
 DEFINITIONS = {
@@ -41,6 +42,15 @@ DEFINITIONS = {
               "input_schema": {"type": "object", "properties": {
                   "description": {"type": "string"}, "prompt": {"type": "string"}, "subagent_type": {"type": "string"}},
                   "required": ["prompt", "subagent_type"]}},
+    "Write": {"description": "Write a whole file of the workspace (created or replaced).",
+              "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}, "content": {"type": "string"}},
+                               "required": ["file_path", "content"]}},
+    "Edit": {"description": "Replace an exact piece of text in a workspace file (it must occur once unless replace_all).",
+             "input_schema": {"type": "object", "properties": {
+                 "file_path": {"type": "string"}, "old_string": {"type": "string"}, "new_string": {"type": "string"},
+                 "replace_all": {"type": "boolean"}}, "required": ["file_path", "old_string", "new_string"]}},
+    "Bash": {"description": "Run a shell command in the workspace (only commands the user allowed).",
+             "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}},
     "Grep": {"description": "Search workspace files for a regular expression; returns path:line: text.",
              "input_schema": {"type": "object", "properties": {
                  "pattern": {"type": "string"}, "path": {"type": "string"}, "glob": {"type": "string"}},
@@ -123,4 +133,36 @@ async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
             if len(hits) >= MAX_RESULTS:
                 break
         return "\n".join(hits[:MAX_RESULTS]) or "no matches"
+    if name == "Write":
+        path = inside(context.workspace, str(tool_input.get("file_path", "")))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(str(tool_input.get("content", "")), encoding="utf-8")
+        return f"wrote {path.relative_to(context.workspace.resolve())}"
+    if name == "Edit":
+        path = inside(context.workspace, str(tool_input.get("file_path", "")))
+        old, new = str(tool_input.get("old_string", "")), str(tool_input.get("new_string", ""))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ToolError(f"cannot edit {tool_input.get('file_path')}: {exc}") from None
+        count = text.count(old) if old else 0
+        if count == 0:
+            raise ToolError("old_string was not found in the file")
+        if count > 1 and not tool_input.get("replace_all"):
+            raise ToolError(f"old_string occurs {count} times; make it unique or set replace_all")
+        path.write_text(text.replace(old, new) if tool_input.get("replace_all") else text.replace(old, new, 1), encoding="utf-8")
+        return f"edited {path.relative_to(context.workspace.resolve())}"
+    if name == "Bash":
+        from skillway import processes
+        from skillway.secrets import child_environment
+
+        done = await processes.run(["sh", "-c", str(tool_input.get("command", ""))], cwd=context.workspace,
+                                   env=child_environment({"CLAUDE_PROJECT_DIR": str(context.workspace)}),
+                                   timeout=context.bash_timeout)
+        if done.timed_out:
+            raise ToolError(f"the command timed out after {context.bash_timeout:g} s")
+        output = (done.stdout + done.stderr)[-30_000:]
+        if done.exit_code != 0:
+            raise ToolError(f"exit code {done.exit_code}\n{output}")
+        return output or "(no output)"
     raise ToolError(f"unknown tool {name}")
