@@ -139,6 +139,7 @@ def load_settings(
     *,
     lsp_options: Mapping | None = None,
     environ: Mapping[str, str] | None = None,
+    lsp_origin: str = "initializationOptions",
 ) -> Settings:
     environ = os.environ if environ is None else environ
     problems: list[Problem] = []
@@ -153,7 +154,7 @@ def load_settings(
         workspace_file = workspace / WORKSPACE_SETTINGS
         layers.append((_read_file(workspace_file, problems), workspace_file, workspace, True))
     if lsp_options is not None:
-        origin = Path("initializationOptions")
+        origin = Path(lsp_origin)
         layers.append((_check_keys(dict(lsp_options), origin, problems), origin, workspace or Path.cwd(), False))
     environment_values = {}
     for variable, key in _ENVIRONMENT.items():

@@ -36,7 +36,7 @@ def capabilities(profile: str, *, inline: bool = False) -> lsp.ClientCapabilitie
 @asynccontextmanager
 async def running_server(workspace: Path, user_dirs: Path, base_url: str | None, *, profile: str = "neovim",
                          inline: bool = True, options: dict | None = None, api_key: str | None = API_KEY,
-                         extra_env: dict | None = None):
+                         extra_env: dict | None = None, trust_answers: list[str] | None = None):
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("ANTHROPIC_", "SKILLWAY_"))}
     env.update(SKILLWAY_CONFIG_DIR=str(user_dirs / "config"), SKILLWAY_DATA_DIR=str(user_dirs / "data"))
@@ -47,7 +47,7 @@ async def running_server(workspace: Path, user_dirs: Path, base_url: str | None,
     env.update(extra_env or {})
     config = ClientServerConfig(server_command=[sys.executable, "-m", "skillway", "serve"], server_env=env)
     client = await config.start()
-    client.trust_answers = []  # the client's answers to window/showMessageRequest, in order
+    client.trust_answers = list(trust_answers or [])  # the client's answers to window/showMessageRequest, in order
 
     @client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
     def answer(params: lsp.ShowMessageRequestParams):
@@ -55,20 +55,25 @@ async def running_server(workspace: Path, user_dirs: Path, base_url: str | None,
         title = client.trust_answers.pop(0) if client.trust_answers else None
         return lsp.MessageActionItem(title=title) if title else None
 
-    await client.initialize_session(lsp.InitializeParams(
-        capabilities=capabilities(profile, inline=inline),
-        root_uri=workspace.as_uri(),
-        workspace_folders=[lsp.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
-        initialization_options=options or {},
-    ))
+    client.shutdown_problem = None  # why shutdown/exit did not go as it should, if it did not
     try:
+        client.initialize_result = await asyncio.wait_for(client.initialize_session(lsp.InitializeParams(
+            capabilities=capabilities(profile, inline=inline),
+            root_uri=workspace.as_uri(),
+            workspace_folders=[lsp.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
+            initialization_options=options or {},
+        )), 30)
         yield client
     finally:
         try:
             await asyncio.wait_for(client.shutdown_session(), 10)
-        except (TimeoutError, Exception):  # noqa: BLE001 - a hung shutdown must not hang the suite
-            pass
-        await client.stop()
+        except (TimeoutError, Exception) as exc:  # noqa: BLE001 - a hung shutdown must not hang the suite
+            client.shutdown_problem = f"shutdown/exit: {type(exc).__name__}: {exc}"
+            print(f"skillway test harness: {client.shutdown_problem}; killing the server", file=sys.stderr)
+        process = client._server  # the server process this harness started
+        if process is not None and process.returncode is None:
+            process.kill()
+        await asyncio.wait_for(client.stop(), 10)
 
 
 def open_document(client, path: Path, text: str, language: str = "python", version: int = 1) -> str:
@@ -124,12 +129,12 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 
 @asynccontextmanager
 async def serving(root: Path, profile: str = "neovim", *, inline: bool = True, options: dict | None = None,
-                  files: dict[str, str] | None = None):
+                  files: dict[str, str] | None = None, trust_answers: list[str] | None = None):
     """A fake API, a workspace `root/ws` holding `files`, and a server started on it."""
     workspace = write_tree(root / "ws", files or {}).resolve()
     with FakeAnthropic() as fake:
         async with running_server(workspace, root / "user", fake.base_url, profile=profile, inline=inline,
-                                  options=options) as client:
+                                  options=options, trust_answers=trust_answers) as client:
             record_applied_edits(client)
             yield Served(client, fake, workspace, profile)
 

@@ -89,7 +89,8 @@ def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.C
                 "diagnostic": diagnostic.message if diagnostic else None}
         action = lsp.CodeAction(title=spec.title, kind=spec.kind, data=data,
                                 diagnostics=[diagnostic] if diagnostic else None)
-        if not resolvable:
+        # Reports are opened by the command: resolve can only bring an edit to some clients (VS Code).
+        if not resolvable or not spec.edits:
             action.command = lsp.Command(title=spec.title, command=RUN_ACTION, arguments=[data])
         actions.append(action)
     return actions

@@ -69,15 +69,20 @@ def publish(ls: SkillwayServer, uri: str) -> None:
     if doc is None or path is None or not _kind(uri):
         return
     diagnostics = []
+    lines = doc.lines
     for problem in diagnose(path, doc.source):
         line = max(0, problem.line - 1)
-        start = lsp.Position(line, max(0, problem.column - 1))
-        end = lsp.Position(line, len(doc.lines[line].rstrip("\r\n")) if line < len(doc.lines) else start.character)
-        if end.character < start.character:
-            end = start
+        text = lines[line].rstrip("\r\n") if line < len(lines) else ""
+        column = min(max(0, problem.column - 1), len(text))
+        start = lsp.Position(line, _utf16(text[:column]))
+        end = lsp.Position(line, max(start.character, _utf16(text)))
         diagnostics.append(lsp.Diagnostic(range=lsp.Range(start=start, end=end), message=problem.message,
                                           severity=_SEVERITY[problem.severity.value], source=SOURCE))
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version))
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
 
 
 def authoring_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[lsp.CompletionItem] | None:
@@ -92,7 +97,7 @@ def authoring_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> li
     line_text = text[line_start:line_start + character + 4096].split("\n", 1)[0]
 
     def column(index: int) -> int:  # a Python index on the line, in the client's UTF-16 units
-        return len(line_text[:index].encode("utf-16-le")) // 2
+        return _utf16(line_text[:index])
 
     items = []
     for candidate in complete(path, text, line, character):

@@ -9,17 +9,37 @@ from __future__ import annotations
 
 import logging
 
+from types import SimpleNamespace
+
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from skillway import __version__
 
 log = logging.getLogger(__name__)
 
 
+class SkillwayProtocol(LanguageServerProtocol):
+    """Answers a request whose params cannot be read with InvalidParams, instead of leaving it
+    unanswered (the client would wait forever) and popping up a server error."""
+
+    def structure_message(self, data):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                error = JsonRpcInvalidParams() if isinstance(exc, JsonRpcInvalidParams) else exc
+                self._send_response(data["id"], error=error.to_response_error())
+                log.warning("refused %s: its params cannot be read", data.get("method"))
+                return SimpleNamespace(jsonrpc="refused")  # handle_message ignores it
+            raise
+
+
 class SkillwayServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("skillway", __version__)
+        super().__init__("skillway", __version__, protocol_cls=SkillwayProtocol)
         self.initialization_options: dict = {}
         self.sessions = None  # lsp.sessions.Sessions, made on `initialized`
         self.shown_errors: set[str] = set()

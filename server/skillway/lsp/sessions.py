@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 class Sessions:
     def __init__(self, options: dict, plugin_dirs=()) -> None:
+        self.initial_options = options
         self.options = options
         self.plugin_dirs = list(plugin_dirs)
         self.by_folder: dict[Path, Session] = {}
@@ -44,10 +45,11 @@ class Sessions:
         """New editor settings: every session re-reads its settings; returns their problems."""
         from skillway.config import load_settings
 
-        self.options = options
+        # The editor's configuration section adds to (and overrides) its initialization options.
+        self.options = {**self.initial_options, **options}
         problems = []
         for folder, session in self.by_folder.items():
-            session.apply_settings(load_settings(folder, lsp_options=options))
+            session.apply_settings(load_settings(folder, lsp_options=self.options, lsp_origin="workspace/configuration"))
             self.engines[folder].settings = self._completion_settings(session)
             problems += session.settings.problems
         return problems
