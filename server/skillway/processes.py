@@ -64,6 +64,7 @@ async def run(
     out = asyncio.create_task(process.stdout.read())
     err = asyncio.create_task(process.stderr.read())
     output = asyncio.gather(out, err)
+    output.add_done_callback(lambda done: done.cancelled() or done.exception())  # never "never retrieved"
     exited = asyncio.create_task(_exit_of(process))
     timed_out = False
     try:

@@ -22,11 +22,14 @@ def register(server: SkillwayServer) -> None:
         here = lsp.Range(start=params.position, end=params.position)
         return lsp.InlineCompletionList(items=[lsp.InlineCompletionItem(insert_text=suggestion, range=here)])
 
-    @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=['"', ":", " "]))
+    @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=['"', ":", " ", "/"]))
     async def completion(ls: SkillwayServer, params: lsp.CompletionParams) -> lsp.CompletionList:
         from skillway.lsp.authoring import authoring_completion
+        from skillway.lsp.slash import slash_completion
 
-        items = authoring_completion(ls, params)
+        items = slash_completion(ls, params)
+        if items is None:
+            items = authoring_completion(ls, params)
         if items is not None:
             return lsp.CompletionList(is_incomplete=False, items=items)
         if not wants_completion_items(ls):

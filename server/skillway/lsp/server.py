@@ -71,10 +71,10 @@ class SkillwayServer(LanguageServer):
 
 
 def build_server() -> SkillwayServer:
-    from skillway.lsp import actions, authoring, completion, lifecycle
+    from skillway.lsp import actions, authoring, completion, lifecycle, slash
 
     server = SkillwayServer()
-    for feature in (lifecycle, completion, actions, authoring):
+    for feature in (lifecycle, completion, actions, authoring, slash):
         feature.register(server)
     return server
 

@@ -1,0 +1,105 @@
+"""Slash commands in the editor: completion of `/name` at the start of a line in a chat buffer or a
+comment, and the `skillway.listCommands` / `skillway.runSlashCommand` commands."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+
+from lsprotocol import types as lsp
+
+from skillway.lsp.documents import document, path_of
+from skillway.lsp.server import SkillwayServer
+
+CHAT_PATTERN = "*.chat.md"
+# A slash command typed on its own line, possibly inside a comment: `# /review`, `// /fix`, `-- /x`.
+_SLASH_LINE = re.compile(r"^(?P<lead>\s*(?:#|//|--|;+|\*|/\*)?\s*)/(?P<name>[\w:.-]*)$")
+
+
+def register(server: SkillwayServer) -> None:
+    @server.command("skillway.listCommands")
+    def list_commands(ls: SkillwayServer, *arguments) -> list[dict]:
+        session = _session(ls, arguments[0].get("uri") if arguments and isinstance(arguments[0], dict) else None)
+        return [] if session is None else [_describe(entry) for entry in _catalog(session).commands]
+
+    @server.command("skillway.runSlashCommand")
+    async def run_slash_command(ls: SkillwayServer, *arguments) -> dict:
+        from skillway.agent.loop import AgentLoop
+        from skillway.lsp.actions import with_progress
+        from skillway.model.errors import ModelError
+        from skillway.slash.prepare import PromptRefused, prepare
+
+        spec = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+        command = str(spec.get("command", "")).strip()
+        if not command:
+            ls.tell("skillway.runSlashCommand needs a command")
+            return {"ok": False, "error": "no command"}
+        typed = ("/" + command.lstrip("/") + " " + str(spec.get("arguments") or "")).strip()
+        session = _session(ls, spec.get("uri"))
+        if session is None:
+            return {"ok": False, "error": "no workspace session yet"}
+        try:
+            prepared = await prepare(session, typed)
+            loop = AgentLoop(session, allowed_tools=prepared.allowed_tools, model=prepared.model)
+            result = await with_progress(ls, f"skillway: {typed.split()[0]}", loop.run(prepared.text))
+        except PromptRefused as refused:
+            ls.tell(str(refused))
+            return {"ok": False, "error": str(refused)}
+        except ModelError as error:
+            ls.model_error(error)
+            return {"ok": False, "error": error.message}
+        ls.model_ok()
+        for notice in result.notices:
+            ls.tell(notice, lsp.MessageType.Info)
+        return {"ok": True, "result": result.text, "turns": result.turns}
+
+
+def _session(ls: SkillwayServer, uri: str | None):
+    if ls.sessions is None or not ls.sessions.by_folder:
+        return None
+    path = path_of(uri) if uri else None
+    session, _ = ls.sessions.for_path(path) if path else (None, None)
+    return session or next(iter(ls.sessions.by_folder.values()))
+
+
+def _catalog(session):
+    from skillway.plugins.catalog import Catalog
+
+    return Catalog(session.plugins.plugins)
+
+
+def _describe(entry) -> dict:
+    return {"name": entry.qualified, "kind": entry.kind, "description": entry.item.description,
+            "argument_hint": entry.item.argument_hint, "plugin": entry.plugin.name}
+
+
+def is_chat(uri: str) -> bool:
+    path = path_of(uri)
+    return path is not None and fnmatch.fnmatch(path.name, CHAT_PATTERN)
+
+
+def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[lsp.CompletionItem] | None:
+    """Command names when `/` starts the line (in a chat buffer, or after a comment marker)."""
+    uri = params.text_document.uri
+    doc = document(ls, uri)
+    if doc is None or params.position.line >= len(doc.lines):
+        return None
+    before = doc.lines[params.position.line][: params.position.character]
+    match = _SLASH_LINE.match(before)
+    if match is None or (not is_chat(uri) and not match.group("lead").strip()):
+        return None
+    session = _session(ls, uri)
+    if session is None:
+        return []
+    start = lsp.Position(params.position.line, len(match.group("lead")))
+    items = []
+    for entry in _catalog(session).commands:
+        hint = f" {entry.item.argument_hint}" if entry.item.argument_hint else ""
+        items.append(lsp.CompletionItem(
+            label=f"/{entry.qualified}", kind=lsp.CompletionItemKind.Function, detail=(entry.item.description or "")[:120],
+            documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
+                                            value=f"`/{entry.qualified}{hint}` ({entry.kind} from {entry.plugin.name})\n\n"
+                                                  f"{entry.item.description}"),
+            filter_text=f"/{entry.qualified}",
+            text_edit=lsp.TextEdit(range=lsp.Range(start=start, end=params.position), new_text=f"/{entry.qualified} ")))
+    return items

@@ -1,0 +1,44 @@
+"""Slash commands in the editor: completion at the start of a chat or comment line, and the
+skillway.listCommands / skillway.runSlashCommand commands."""
+
+from lsprotocol import types as lsp
+
+from tests.fakes.anthropic_server import Reply, Text
+from tests.lsp.harness import complete, open_document, serving
+
+
+async def test_slash_completion_and_commands(tmp_path):
+    async with serving(tmp_path) as served:
+        client, fake, workspace = served.client, served.fake, served.workspace
+        chat = open_document(client, workspace / "notes.chat.md", "/rev", language="markdown")
+        code = open_document(client, workspace / "app.py", "x = 1\n# /\ny = 2\n")
+        plain = open_document(client, workspace / "other.md", "/rev", language="markdown")
+
+        in_chat = await complete(client, chat, 0, 4)
+        labels = {item.label for item in in_chat.items}
+        assert {"/skillway:review", "/skillway:ship", "/skillway:code-review"} <= labels
+        review = next(item for item in in_chat.items if item.label == "/skillway:review")
+        assert (review.text_edit.range.start.character, review.text_edit.new_text) == (0, "/skillway:review ")
+
+        in_comment = await complete(client, code, 1, 3)
+        assert "/skillway:explain" in {item.label for item in in_comment.items}
+        start = next(i for i in in_comment.items if i.label == "/skillway:explain").text_edit.range.start
+        assert (start.line, start.character) == (1, 2)
+
+        outside = await complete(client, plain, 0, 4)
+        assert "/skillway:review" not in {item.label for item in outside.items}
+
+        listed = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="skillway.listCommands"))
+        assert {"name": "skillway:review", "kind": "command", "plugin": "skillway"}.items() <= next(
+            c for c in listed if c["name"] == "skillway:review").items()
+
+        fake.enqueue(Reply(content=[Text("Looks good to me.")]))
+        result = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+            command="skillway.runSlashCommand", arguments=[{"command": "review", "arguments": "app.py", "uri": code}]))
+        assert (result["ok"], result["result"]) == (True, "Looks good to me.")
+        sent = fake.requests[-1].body["messages"][0]["content"]
+        assert "app.py" in sent and sent != "/review app.py"  # the command's body, rendered
+
+        refused = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+            command="skillway.runSlashCommand", arguments=[{"command": "no-such-command"}]))
+        assert refused == {"ok": False, "error": 'no command named "no-such-command"'}
