@@ -68,3 +68,27 @@ def test_over_budget_every_cut_contribution_carries_its_note_and_the_total_fits(
     assert len(body) - 2 <= 1000  # two joining newlines
     assert '[skillway cut ' in body and 'chars from plugin "big"]' in body and 'chars from plugin "bigger"]' in body
     assert body.endswith("\n" + "s" * 100)
+
+
+def test_skills_listing_names_model_invocable_skills_only(tmp_path):
+    plugin = write_tree(tmp_path / "kit", {
+        "skills/tidy/SKILL.md": "---\nname: tidy\ndescription: Tidies imports\nwhen_to_use: After edits.\n---\nBody\n",
+        "skills/deploy/SKILL.md": "---\nname: deploy\ndescription: Deploys\ndisable-model-invocation: true\n---\nBody\n",
+        "skills/lint/SKILL.md": "---\nname: lint\ndescription: Lints quietly\nuser-invocable: false\n---\nBody\n",
+    })
+    workspace = write_tree(tmp_path / "ws", {"a.py": ""})
+    session = Session(workspace, discover(workspace, Settings(), [plugin], include_bundled=False), Settings())
+    assert session.skills_listing() == ("Skills you can load with the Skill tool when they fit the task:\n"
+                                        "- kit:lint: Lints quietly\n- kit:tidy: Tidies imports After edits.")
+    assert session.model_request("agent", []).system.endswith(session.skills_listing())
+    assert "kit:tidy" not in session.model_request("chat", []).system
+
+
+def test_skills_listing_stays_within_its_budget(tmp_path):
+    files = {f"skills/s{i:02d}/SKILL.md": f"---\nname: s{i:02d}\ndescription: {'d' * 200}\n---\nB\n" for i in range(20)}
+    plugin = write_tree(tmp_path / "many", files)
+    workspace = write_tree(tmp_path / "ws", {"a.py": ""})
+    session = Session(workspace, discover(workspace, Settings(), [plugin], include_bundled=False), Settings())
+    listing = session.skills_listing(budget=1000)
+    assert listing.endswith("- (more skills are installed than fit here)")
+    assert len(listing) < 1000 + 200

@@ -22,6 +22,7 @@ from skillway.plugins.discovery import PluginSet, discover
 from skillway.trust import TrustStore, hook_fingerprint
 
 CONTEXT_HEADER = "SessionStart hook additional context: "
+SKILLS_LISTING_BUDGET = 8_000  # characters: about 2,000 tokens of skill names and descriptions
 
 
 def project_slug(workspace: Path) -> str:
@@ -94,9 +95,29 @@ class Session:
         """A request carrying what every request of this session carries: the base system prompt and
         the injected SessionStart context (both cached), then `instructions` (a command's or agent's body)."""
         system = self._base_prompt(purpose)
+        if purpose == "agent" and self.skills_listing():
+            system += "\n\n" + self.skills_listing()
         if instructions:
             system += "\n\n" + instructions
         return ModelRequest(purpose, messages, system=system, context=self.injected_context or None, **options)
+
+    @functools.cache  # noqa: B019 - the plugins of a session do not change
+    def skills_listing(self, budget: int = SKILLS_LISTING_BUDGET) -> str:
+        """The skills the model may invoke, by name and description only (their bodies load on
+        demand through the Skill tool), within `budget` characters."""
+        lines, used = [], 0
+        for plugin in self.plugins.plugins:
+            for skill in plugin.skills if plugin.loaded else ():
+                if skill.disable_model_invocation:
+                    continue  # the user may run it; the model is not told about it
+                line = f"- {plugin.qualified(skill.name)}: {skill.description}" + (
+                    f" {skill.when_to_use}" if skill.when_to_use else "")
+                if used + len(line) > budget:
+                    lines.append("- (more skills are installed than fit here)")
+                    return _listing(lines)
+                lines.append(line)
+                used += len(line) + 1
+        return _listing(lines)
 
     @functools.cache  # noqa: B019 - one per purpose for the session's life; sessions are few
     def _base_prompt(self, purpose: str) -> str:
@@ -119,6 +140,10 @@ class Session:
         outcome = await self.hooks.fire("SessionEnd", {"reason": reason}, match=reason)
         await self.hooks.drain()
         return outcome
+
+
+def _listing(lines: list[str]) -> str:
+    return "Skills you can load with the Skill tool when they fit the task:\n" + "\n".join(lines) if lines else ""
 
 
 def wrap_context(contributions: list[tuple[str, str]], budget: int) -> str:
