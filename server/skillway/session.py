@@ -81,6 +81,13 @@ class Session:
         self.settings = settings
         self.__dict__.pop("model", None)  # rebuilt on next use with the new base URL, models, quotas
 
+    @cached_property
+    def catalog(self):
+        """Every command, skill and agent of the session's plugins, by name."""
+        from skillway.plugins.catalog import Catalog
+
+        return Catalog(self.plugins.plugins)
+
     # --- the model ------------------------------------------------------------------------------
 
     @cached_property

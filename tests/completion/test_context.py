@@ -4,7 +4,7 @@ from pathlib import Path
 
 from skillway.completion.context import OpenDocument, build_context
 
-WS = Path("/work/space")
+WS = Path("/home/dev/project")
 
 
 def test_prefix_and_suffix_around_the_cursor_with_relative_path():

@@ -303,7 +303,7 @@ exit 2
     started = time.monotonic()
     outcome, _ = await one_hook(tmp_path, PRE, cmd, timeout=1)
     elapsed = time.monotonic() - started
-    assert 0.9 < elapsed < 3
+    assert 0.9 < elapsed < 15  # the 1 s timeout fired: far before the 30 s sleeps, not before 1 s
     assert summary(outcome) == NOTHING  # output discarded, no decision taken: it does not block
     check_warnings(outcome, [["timed out"]])
     assert (outcome.handlers[0].timed_out, outcome.handlers[0].exit_code) == (True, None)

@@ -23,7 +23,7 @@ async def test_initialize_offers_inline_completion_completion_resolvable_code_ac
     capabilities = result.capabilities
     assert result.server_info.name == "skillway"
     assert capabilities.inline_completion_provider
-    assert list(capabilities.completion_provider.trigger_characters) == ['"', ":", " "]
+    assert list(capabilities.completion_provider.trigger_characters) == ['"', ":", " ", "/"]
     assert capabilities.code_action_provider.resolve_provider is True
     assert list(capabilities.code_action_provider.code_action_kinds) == [
         lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.RefactorRewrite, lsp.CodeActionKind.Source]

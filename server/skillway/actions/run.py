@@ -64,10 +64,10 @@ async def perform(session, request: ActionInput) -> ActionResult:
 
 
 def _skill(session, name: str):
-    from skillway.plugins.catalog import Catalog, UnknownName
+    from skillway.plugins.catalog import UnknownName
 
     try:
-        return Catalog(session.plugins.plugins).resolve_command(name)
+        return session.catalog.resolve_command(name)
     except UnknownName as exc:
         raise ActionRefused(str(exc)) from None
 

@@ -42,8 +42,6 @@ class AgentLoop:
                  allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None,
                  on_message=None, depth: int = 0, transcript=None, agent: tuple[str, str] | None = None,
                  agent_slots: asyncio.Semaphore | None = None) -> None:
-        from skillway.plugins.catalog import Catalog
-
         self.session = session
         self.instructions = instructions
         names = tools if tools is not None else ALL_TOOLS
@@ -57,7 +55,7 @@ class AgentLoop:
         self.max_turns = max_turns
         self.model = model
         self.on_message = on_message or (lambda message: None)  # stream-json prints each one
-        self.context = agent_tools.ToolContext(session.workspace, Catalog(session.plugins.plugins))
+        self.context = agent_tools.ToolContext(session.workspace, session.catalog)
 
     async def run(self, prompt: str) -> AgentResult:
         result = AgentResult()

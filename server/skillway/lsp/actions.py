@@ -61,7 +61,6 @@ def supports_resolve(ls: SkillwayServer) -> bool:
 
 def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     from skillway.actions.catalog import available
-    from skillway.plugins.catalog import Catalog
 
     uri = params.text_document.uri
     doc, path = document(ls, uri), path_of(uri)
@@ -73,7 +72,7 @@ def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.C
     start, end = offset(doc, params.range.start), offset(doc, params.range.end)
     if start is None or end is None:
         return []
-    skills = [(e.qualified, e.item.description) for e in Catalog(session.plugins.plugins).commands if e.kind == "skill"]
+    skills = [(e.qualified, e.item.description) for e in session.catalog.commands if e.kind == "skill"]
     diagnostics = list(params.context.diagnostics)
     resolvable = supports_resolve(ls)
     actions = []

@@ -20,7 +20,7 @@ def register(server: SkillwayServer) -> None:
     @server.command("skillway.listCommands")
     def list_commands(ls: SkillwayServer, *arguments) -> list[dict]:
         session = _session(ls, arguments[0].get("uri") if arguments and isinstance(arguments[0], dict) else None)
-        return [] if session is None else [_describe(entry) for entry in _catalog(session).commands]
+        return [] if session is None else [_describe(entry) for entry in session.catalog.commands]
 
     @server.command("skillway.runSlashCommand")
     async def run_slash_command(ls: SkillwayServer, *arguments) -> dict:
@@ -62,12 +62,6 @@ def _session(ls: SkillwayServer, uri: str | None):
     return session or next(iter(ls.sessions.by_folder.values()))
 
 
-def _catalog(session):
-    from skillway.plugins.catalog import Catalog
-
-    return Catalog(session.plugins.plugins)
-
-
 def _describe(entry) -> dict:
     return {"name": entry.qualified, "kind": entry.kind, "description": entry.item.description,
             "argument_hint": entry.item.argument_hint, "plugin": entry.plugin.name}
@@ -93,7 +87,7 @@ def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[l
         return []
     start = lsp.Position(params.position.line, len(match.group("lead")))
     items = []
-    for entry in _catalog(session).commands:
+    for entry in session.catalog.commands:
         hint = f" {entry.item.argument_hint}" if entry.item.argument_hint else ""
         items.append(lsp.CompletionItem(
             label=f"/{entry.qualified}", kind=lsp.CompletionItemKind.Function, detail=(entry.item.description or "")[:120],

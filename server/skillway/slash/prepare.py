@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skillway.placeholders import plugin_data_id
-from skillway.plugins.catalog import Catalog, UnknownName
+from skillway.plugins.catalog import UnknownName
 from skillway.slash.render import RenderContext, RenderError, render
 
 
@@ -42,7 +42,7 @@ async def prepare(session, typed: str, *, argument_base: int = 0) -> PreparedPro
 async def _expand(session, typed: str, argument_base: int) -> PreparedPrompt:
     name, _, arguments = typed[1:].partition(" ")
     try:
-        entry = Catalog(session.plugins.plugins).resolve_command(name)
+        entry = session.catalog.resolve_command(name)
     except UnknownName as exc:
         raise PromptRefused(str(exc)) from None
     plugin, item = entry.plugin, entry.item
