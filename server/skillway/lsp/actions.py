@@ -9,7 +9,7 @@ import uuid
 from lsprotocol import types as lsp
 
 from skillway.lsp.documents import document, offset, path_of
-from skillway.lsp.server import SkillwayServer
+from skillway.lsp.server import SkillwayServer, cancellable
 
 RUN_ACTION = "skillway.runCodeAction"
 CONTEXT_BEFORE, CONTEXT_AFTER = 1500, 800
@@ -33,6 +33,7 @@ def register(server: SkillwayServer) -> None:
         return action
 
     @server.command(RUN_ACTION)
+    @cancellable
     async def run_command(ls: SkillwayServer, *arguments) -> None:
         data = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         outcome = await run_action(ls, data)
@@ -72,6 +73,9 @@ def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.C
     start, end = offset(doc, params.range.start), offset(doc, params.range.end)
     if start is None or end is None:
         return []
+    from skillway.lsp.slash import slash_actions
+
+    extra = slash_actions(doc, params.range.start.line, session.catalog)
     skills = [(e.qualified, e.item.description) for e in session.catalog.commands if e.kind == "skill"]
     diagnostics = list(params.context.diagnostics)
     resolvable = supports_resolve(ls)
@@ -92,7 +96,7 @@ def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.C
         if not resolvable or not spec.edits:
             action.command = lsp.Command(title=spec.title, command=RUN_ACTION, arguments=[data])
         actions.append(action)
-    return actions
+    return extra + actions
 
 
 def whole_lines(doc, target: lsp.Range) -> lsp.Range:

@@ -7,6 +7,8 @@ background and the SDK is warmed in a thread.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 
 from types import SimpleNamespace
@@ -22,8 +24,19 @@ log = logging.getLogger(__name__)
 
 
 class SkillwayProtocol(LanguageServerProtocol):
-    """Answers a request whose params cannot be read with InvalidParams, instead of leaving it
-    unanswered (the client would wait forever) and popping up a server error."""
+    """Two repairs to pygls: a request whose params cannot be read is answered InvalidParams instead
+    of being left unanswered, and `$/cancelRequest` reaches a running command (pygls runs commands
+    in a task of their own that a cancel does not touch)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.running_commands: dict = {}  # request id -> the task running that command
+
+    def _handle_cancel_notification(self, msg_id) -> None:
+        task = self.running_commands.pop(msg_id, None)
+        if task is not None:
+            task.cancel()
+        super()._handle_cancel_notification(msg_id)
 
     def structure_message(self, data):
         try:
@@ -35,6 +48,22 @@ class SkillwayProtocol(LanguageServerProtocol):
                 log.warning("refused %s: its params cannot be read", data.get("method"))
                 return SimpleNamespace(jsonrpc="refused")  # handle_message ignores it
             raise
+
+
+def cancellable(handler):
+    """Let `$/cancelRequest` of a workspace/executeCommand request cancel the command's task."""
+
+    @functools.wraps(handler)
+    async def run(ls, *arguments):
+        msg_id = ls.protocol._ctx_msg_id.get(None)  # noqa: SLF001 - pygls keeps the request id here
+        if msg_id is not None:
+            ls.protocol.running_commands[msg_id] = asyncio.current_task()
+        try:
+            return await handler(ls, *arguments)
+        finally:
+            ls.protocol.running_commands.pop(msg_id, None)
+
+    return run
 
 
 class SkillwayServer(LanguageServer):
@@ -71,10 +100,10 @@ class SkillwayServer(LanguageServer):
 
 
 def build_server() -> SkillwayServer:
-    from skillway.lsp import actions, authoring, completion, lifecycle, slash
+    from skillway.lsp import actions, authoring, chat, completion, lifecycle, slash
 
     server = SkillwayServer()
-    for feature in (lifecycle, completion, actions, authoring, slash):
+    for feature in (lifecycle, completion, actions, authoring, slash, chat):
         feature.register(server)
     return server
 

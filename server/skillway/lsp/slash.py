@@ -9,11 +9,12 @@ import re
 from lsprotocol import types as lsp
 
 from skillway.lsp.documents import document, path_of
-from skillway.lsp.server import SkillwayServer
+from skillway.lsp.server import SkillwayServer, cancellable
 
 CHAT_PATTERN = "*.chat.md"
 # A slash command typed on its own line, possibly inside a comment: `# /review`, `// /fix`, `-- /x`.
 _SLASH_LINE = re.compile(r"^(?P<lead>\s*(?:#|//|--|;+|\*|/\*)?\s*)/(?P<name>[\w:.-]*)$")
+_SLASH_COMMAND_LINE = re.compile(r"^\s*(?:#|//|--|;+|\*|/\*)?\s*/(?P<name>[\w:.-]+)[ \t]*(?P<arguments>.*?)\s*$")
 
 
 def register(server: SkillwayServer) -> None:
@@ -23,6 +24,7 @@ def register(server: SkillwayServer) -> None:
         return [] if session is None else [_describe(entry) for entry in session.catalog.commands]
 
     @server.command("skillway.runSlashCommand")
+    @cancellable
     async def run_slash_command(ls: SkillwayServer, *arguments) -> dict:
         from skillway.agent.loop import AgentLoop
         from skillway.lsp.actions import with_progress
@@ -97,3 +99,25 @@ def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[l
             filter_text=f"/{entry.qualified}",
             text_edit=lsp.TextEdit(range=lsp.Range(start=start, end=params.position), new_text=f"/{entry.qualified} ")))
     return items
+
+
+def slash_actions(doc, line: int, catalog) -> list[lsp.CodeAction]:
+    """"Send" in a chat buffer; "Run /name" on a line holding a known slash command."""
+    from skillway.plugins.catalog import UnknownName
+
+    actions = []
+    if is_chat(doc.uri):
+        actions.append(lsp.CodeAction(title="skillway: Send", kind=lsp.CodeActionKind.Source,
+                                      command=lsp.Command(title="Send", command="skillway.sendChat", arguments=[doc.uri])))
+    text = doc.lines[line] if line < len(doc.lines) else ""
+    match = _SLASH_COMMAND_LINE.match(text.rstrip("\r\n"))
+    if match and not is_chat(doc.uri):
+        try:
+            catalog.resolve_command(match["name"])
+        except UnknownName:
+            return actions  # a path or a word, not a command
+        spec = {"command": match["name"], "arguments": match["arguments"], "uri": doc.uri}
+        actions.append(lsp.CodeAction(title=f"skillway: Run /{match['name']}", kind=lsp.CodeActionKind.Source,
+                                      command=lsp.Command(title=f"Run /{match['name']}", command="skillway.runSlashCommand",
+                                                          arguments=[spec])))
+    return actions
