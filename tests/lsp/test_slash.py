@@ -42,3 +42,26 @@ async def test_slash_completion_and_commands(tmp_path):
         refused = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
             command="skillway.runSlashCommand", arguments=[{"command": "no-such-command"}]))
         assert refused == {"ok": False, "error": 'no command named "no-such-command"'}
+
+
+async def test_a_third_party_plugin_s_commands_run_in_the_editor(tmp_path):
+    plugin = tmp_path / "tools"
+    for relative, text in {
+        ".claude-plugin/plugin.json": '{"name": "tools"}',
+        "commands/greet.md": "---\ndescription: Greet\n---\nSay hello to $ARGUMENTS.\n",
+        "commands/explain-file.md": "---\ndescription: Explain a file\n---\nExplain @$0 briefly.\n",
+        "commands/status.md": "---\ndescription: Status\nallowed-tools: Bash(echo:*)\n---\nBranch: !`echo feature-x`\n",
+    }.items():
+        (plugin / relative).parent.mkdir(parents=True, exist_ok=True)
+        (plugin / relative).write_text(text)
+    async with serving(tmp_path, options={"pluginDirs": [str(plugin)]}, files={"app.py": "print(1)\n"}) as served:
+        client, fake = served.client, served.fake
+        for command, arguments in (("tools:greet", "the team"), ("explain-file", "app.py"), ("status", "")):
+            fake.enqueue(Reply(content=[Text("ok")]))
+            result = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+                command="skillway.runSlashCommand", arguments=[{"command": command, "arguments": arguments}]))
+            assert result["ok"] is True, result
+        sent = [request.body["messages"][0]["content"] for request in fake.requests]
+        assert sent[0] == "Say hello to the team."
+        assert '<file path="app.py">\nprint(1)\n' in sent[1]
+        assert sent[2] == "Branch: feature-x"
