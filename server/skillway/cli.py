@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
                           choices=["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"])
     printing.add_argument("--append-system-prompt", metavar="TEXT")
     printing.add_argument("--bare", action="store_true", help="no plugins and no hooks")
+    printing.add_argument("--max-budget-usd", type=float, metavar="USD", help="stop the run once it has cost this much")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = commands.add_parser("serve", parents=[common], help="run the language server (what an editor starts)")
@@ -123,7 +124,8 @@ def _print_mode(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Pat
         prompt=prompt.strip(), workspace=workspace, plugin_dirs=tuple(plugin_dirs), output_format=args.output_format,
         max_turns=args.max_turns, model=args.model,
         allowed_tools=tuple(rule for text in args.allowed_tools for rule in as_list(text)),
-        permission_mode=args.permission_mode, append_system_prompt=args.append_system_prompt, bare=args.bare)
+        permission_mode=args.permission_mode, append_system_prompt=args.append_system_prompt, bare=args.bare,
+        max_budget_usd=args.max_budget_usd)
     return asyncio.run(run_print(options))
 
 

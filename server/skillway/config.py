@@ -55,6 +55,7 @@ class Settings:
     # suggestion as a completion item too (None: only for clients without inline completion).
     completion_debounce_ms: int = 150
     completion_items: bool | None = None
+    chat_pattern: str = "*.chat.md"  # files that are chat buffers
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
 
@@ -128,6 +129,7 @@ _SCALARS: dict[str, tuple[str, Callable, bool]] = {
     "quotas": ("quotas", _object, True),
     "completionDebounceMs": ("completion_debounce_ms", _whole, False),
     "completionItems": ("completion_items", _flag, False),
+    "chatPattern": ("chat_pattern", _text, False),
 }
 _KNOWN = {"pluginDirs", "$schema", *_SCALARS}
 # Environment variables that set a setting (the value is JSON when it is not a plain string).

@@ -24,6 +24,7 @@ class PrintOptions:
     permission_mode: str = "default"
     append_system_prompt: str | None = None
     bare: bool = False
+    max_budget_usd: float | None = None
 
 
 async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> int:
@@ -54,14 +55,14 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
         prepared = await prepare(session, options.prompt)
         loop = AgentLoop(session, instructions=options.append_system_prompt,
                          allowed_tools=prepared.allowed_tools + options.allowed_tools, max_turns=options.max_turns,
-                         model=options.model or prepared.model,
+                         model=options.model or prepared.model, max_cost_usd=options.max_budget_usd,
                          on_message=(lambda m: emit({"type": m.get("role", "user"), "message": m,
                                                      "session_id": session.session_id})) if stream else None)
         result = await loop.run(prepared.text)
         for notice in result.notices:
             print(f"skillway: {notice}", file=err)
-        if result.stop_reason == "max_turns":
-            code, subtype = EXIT_ERROR, "error_max_turns"
+        if result.stop_reason in ("max_turns", "budget"):
+            code, subtype = EXIT_ERROR, "error_max_turns" if result.stop_reason == "max_turns" else "error_max_budget_usd"
     except PromptRefused as refused:
         code, subtype, error_text = (EXIT_BLOCKED if refused.blocked else EXIT_ERROR), "error_during_execution", str(refused)
     except ModelError as error:

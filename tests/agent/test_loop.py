@@ -171,3 +171,38 @@ async def test_an_unknown_agent_type_is_an_error_result(tmp_path, fake):
     await AgentLoop(session_for(tmp_path, fake)).run("go")
     (refused,) = tool_results(fake.requests[1])
     assert (refused["is_error"], refused["content"]) == (True, 'no agent named "nobody"')
+
+
+async def test_a_cost_budget_stops_the_run_cleanly(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Glob", {"pattern": "*"})], usage={"input_tokens": 400_000, "output_tokens": 10}),
+                 Reply(content=[Text("never asked")]))
+    result = await AgentLoop(session_for(tmp_path, fake), max_cost_usd=1.0).run("go")
+    assert (result.stop_reason, result.turns, len(fake.requests)) == ("budget", 1, 1)
+    assert result.notices == ["stopped: the run cost $1.2002 of its $1.00 budget"]
+
+
+async def test_a_token_budget_stops_the_run_cleanly(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Glob", {"pattern": "*"})], usage={"input_tokens": 900, "output_tokens": 200}))
+    result = await AgentLoop(session_for(tmp_path, fake), max_tokens=1000).run("go")
+    assert (result.stop_reason, result.notices) == ("budget", ["stopped: the run used 1,100 tokens of its 1,000-token budget"])
+
+
+async def test_an_ask_decision_asks_and_follows_the_answer(tmp_path, fake):
+    ask = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "ask",
+                                  "permissionDecisionReason": "it lists files"}}
+    hooks = {"PreToolUse": [{"matcher": "Glob", "hooks": [{"type": "command", "command": f"echo '{json.dumps(ask)}'"}]}]}
+    questions = []
+
+    async def answer(question: str) -> bool:
+        questions.append(question)
+        return len(questions) == 1  # yes the first time, no the second
+
+    for _ in range(2):
+        fake.enqueue(Reply(content=[ToolUse("Glob", {"pattern": "src/*"}, id="g")]), Reply(content=[Text("ok")]))
+    session = session_for(tmp_path, fake, hooks)
+    await AgentLoop(session, ask=answer).run("list")
+    await AgentLoop(session, ask=answer).run("list again")
+    allowed, refused = tool_results(fake.requests[1])[0], tool_results(fake.requests[3])[0]
+    assert questions == ["Allow Glob? it lists files"] * 2
+    assert (allowed["is_error"], allowed["content"]) == (False, "src/app.py")
+    assert (refused["is_error"], refused["content"]) == (True, "needs your approval, which was not given: it lists files")

@@ -65,3 +65,11 @@ async def test_a_third_party_plugin_s_commands_run_in_the_editor(tmp_path):
         assert sent[0] == "Say hello to the team."
         assert '<file path="app.py">\nprint(1)\n' in sent[1]
         assert sent[2] == "Branch: feature-x"
+
+
+async def test_the_chat_pattern_is_a_setting(tmp_path):
+    async with serving(tmp_path, options={"chatPattern": "*.talk"}) as served:
+        talk = open_document(served.client, served.workspace / "notes.talk", "/rev", language="text")
+        default = open_document(served.client, served.workspace / "old.chat.md", "/rev", language="markdown")
+        assert "/skillway:review" in {item.label for item in (await complete(served.client, talk, 0, 4)).items}
+        assert "/skillway:review" not in {item.label for item in (await complete(served.client, default, 0, 4)).items}

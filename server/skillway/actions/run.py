@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from skillway.model.templates import render
+from skillway.reports import write_report
 from skillway.secrets import is_secret_file
 
 _FENCED = re.compile(r"```[\w+-]*[ \t]*\n(.*?)\n?```", re.DOTALL)
@@ -59,7 +59,9 @@ async def perform(session, request: ActionInput) -> ActionResult:
     response = await session.model.create(session.model_request(
         "chat", [{"role": "user", "content": prompt}], instructions=instructions, ledger_purpose="action"))
     if kind in ("explain", "tests"):
-        return ActionResult(report=_write_report(session.workspace, kind, request.path, response.text))
+        title = {"explain": "Explanation", "tests": "Proposed tests"}[kind]
+        return ActionResult(report=write_report(session.workspace, f"{kind}-{request.path.stem}",
+                                                f"{title}: {request.path.name}", response.text))
     return ActionResult(new_text=replacement_from(response.text))
 
 
@@ -79,11 +81,3 @@ def _relative(path: Path, workspace: Path) -> str:
         return path.name
 
 
-def _write_report(workspace: Path, kind: str, path: Path, text: str) -> Path:
-    folder = workspace / ".skillway" / "reports"
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    report = folder / f"{kind}-{path.stem}-{stamp}.md"
-    title = {"explain": "Explanation", "tests": "Proposed tests"}[kind]
-    report.write_text(f"# {title}: {path.name}\n\n{text.strip()}\n", encoding="utf-8")
-    return report

@@ -41,7 +41,8 @@ class AgentLoop:
     def __init__(self, session, *, instructions: str | None = None, tools: list[str] | None = None,
                  allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None,
                  on_message=None, depth: int = 0, transcript=None, agent: tuple[str, str] | None = None,
-                 agent_slots: asyncio.Semaphore | None = None) -> None:
+                 agent_slots: asyncio.Semaphore | None = None, max_tokens: int | None = None,
+                 max_cost_usd: float | None = None, ask=None) -> None:
         self.session = session
         self.instructions = instructions
         names = tools if tools is not None else ALL_TOOLS
@@ -51,6 +52,8 @@ class AgentLoop:
         self.transcript = transcript or session.transcript
         self.agent = agent  # (agent id, agent type) when this loop is a sub-agent
         self.agent_slots = agent_slots or asyncio.Semaphore(MAX_PARALLEL_AGENTS)
+        self.max_tokens, self.max_cost_usd = max_tokens, max_cost_usd  # a budget for the whole run
+        self.ask = ask  # async (question) -> bool, where a person can be asked; None: "ask" refuses
         self.rules = parse_rules(allowed_tools)
         self.max_turns = max_turns
         self.model = model
@@ -71,6 +74,12 @@ class AgentLoop:
                                                  tools=agent_tools.definitions(self.tool_names), model=self.model)
             response = await self.session.model.create(request)
             _add_usage(result, response, self.session.settings)
+            over = self._over_budget(result)
+            if over:
+                self._append(messages, response.as_message())
+                result.text, result.stop_reason = response.text, "budget"
+                result.notices.append(over)
+                return result
             self._append(messages, response.as_message())
             if response.tool_uses:
                 results = await asyncio.gather(*(self._use_tool(block, result) for block in response.tool_uses))
@@ -86,6 +95,14 @@ class AgentLoop:
                 result.notices += [w for w in outcome.warnings if w not in result.notices]
                 return result
             self._append(messages, {"role": "user", "content": outcome.reason or "Continue."})
+
+    def _over_budget(self, result: AgentResult) -> str | None:
+        used = result.input_tokens + result.output_tokens + result.cache_write_tokens
+        if self.max_tokens is not None and used >= self.max_tokens:
+            return f"stopped: the run used {used:,} tokens of its {self.max_tokens:,}-token budget"
+        if self.max_cost_usd is not None and result.cost_usd >= self.max_cost_usd:
+            return f"stopped: the run cost ${result.cost_usd:.4f} of its ${self.max_cost_usd:.2f} budget"
+        return None
 
     async def _fire_stop(self, guard: StopGuard, last: str):
         fields = {"stop_hook_active": guard.active, "last_assistant_message": last}
@@ -156,10 +173,13 @@ class AgentLoop:
         if outcome.updated_input:
             tool_input.clear()
             tool_input.update(outcome.updated_input)
+        if outcome.permission == "ask":
+            question = f"Allow {name}? {' '.join(outcome.ask_reasons)}".strip()
+            if self.ask is not None and await self.ask(question):
+                return None
+            return f"needs your approval, which was not given: {' '.join(outcome.ask_reasons) or name}"
         if outcome.permission == "allow" or name in READ_ONLY_TOOLS or name == "Agent":
             return None
-        if outcome.permission == "ask":
-            return f"needs your approval, which cannot be asked here: {' '.join(outcome.ask_reasons) or name}"
         mode = self.session.hooks.context.permission_mode
         if mode == "bypassPermissions" or (name in EDIT_TOOLS and mode == "acceptEdits"):
             return None

@@ -75,7 +75,7 @@ def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.C
         return []
     from skillway.lsp.slash import slash_actions
 
-    extra = slash_actions(doc, params.range.start.line, session.catalog)
+    extra = slash_actions(ls, doc, params.range.start.line, session.catalog)
     skills = [(e.qualified, e.item.description) for e in session.catalog.commands if e.kind == "skill"]
     diagnostics = list(params.context.diagnostics)
     resolvable = supports_resolve(ls)

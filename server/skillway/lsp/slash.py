@@ -11,7 +11,6 @@ from lsprotocol import types as lsp
 from skillway.lsp.documents import document, path_of
 from skillway.lsp.server import SkillwayServer, cancellable
 
-CHAT_PATTERN = "*.chat.md"
 # A slash command typed on its own line, possibly inside a comment: `# /review`, `// /fix`, `-- /x`.
 _SLASH_LINE = re.compile(r"^(?P<lead>\s*(?:#|//|--|;+|\*|/\*)?\s*)/(?P<name>[\w:.-]*)$")
 _SLASH_COMMAND_LINE = re.compile(r"^\s*(?:#|//|--|;+|\*|/\*)?\s*/(?P<name>[\w:.-]+)[ \t]*(?P<arguments>.*?)\s*$")
@@ -42,7 +41,8 @@ def register(server: SkillwayServer) -> None:
             return {"ok": False, "error": "no workspace session yet"}
         try:
             prepared = await prepare(session, typed)
-            loop = AgentLoop(session, allowed_tools=prepared.allowed_tools, model=prepared.model)
+            loop = AgentLoop(session, allowed_tools=prepared.allowed_tools, model=prepared.model,
+                             ask=lambda question: ask_user(ls, question))
             result = await with_progress(ls, f"skillway: {typed.split()[0]}", loop.run(prepared.text))
         except PromptRefused as refused:
             ls.tell(str(refused))
@@ -53,7 +53,26 @@ def register(server: SkillwayServer) -> None:
         ls.model_ok()
         for notice in result.notices:
             ls.tell(notice, lsp.MessageType.Info)
-        return {"ok": True, "result": result.text, "turns": result.turns}
+        answer = {"ok": True, "result": result.text, "turns": result.turns}
+        if spec.get("uri") and not is_chat(ls, spec["uri"]):  # from a code line: the answer opens as a report
+            from skillway.lsp.actions import show_document
+            from skillway.reports import write_report
+
+            report = write_report(session.workspace, typed.split()[0].lstrip("/"), typed, result.text)
+            answer["report"] = report.as_uri()
+            await show_document(ls, report.as_uri())
+        return answer
+
+
+async def ask_user(ls: SkillwayServer, question: str) -> bool:
+    """A yes/no question in the editor (a tool's "ask" permission); no answer means no."""
+    params = lsp.ShowMessageRequestParams(type=lsp.MessageType.Warning, message=f"skillway: {question}",
+                                          actions=[lsp.MessageActionItem(title="Allow"), lsp.MessageActionItem(title="Deny")])
+    try:
+        answer = await ls.window_show_message_request_async(params)
+    except Exception:  # noqa: BLE001 - a client that cannot ask: not allowed
+        return False
+    return answer is not None and answer.title == "Allow"
 
 
 def _session(ls: SkillwayServer, uri: str | None):
@@ -69,9 +88,11 @@ def _describe(entry) -> dict:
             "argument_hint": entry.item.argument_hint, "plugin": entry.plugin.name}
 
 
-def is_chat(uri: str) -> bool:
+def is_chat(ls: SkillwayServer, uri: str) -> bool:
+    """Whether the document is a chat buffer (the `chatPattern` setting, `*.chat.md` by default)."""
     path = path_of(uri)
-    return path is not None and fnmatch.fnmatch(path.name, CHAT_PATTERN)
+    session = _session(ls, uri)
+    return path is not None and session is not None and fnmatch.fnmatch(path.name, session.settings.chat_pattern)
 
 
 def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[lsp.CompletionItem] | None:
@@ -82,7 +103,7 @@ def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[l
         return None
     before = doc.lines[params.position.line][: params.position.character]
     match = _SLASH_LINE.match(before)
-    if match is None or (not is_chat(uri) and not match.group("lead").strip()):
+    if match is None or (not is_chat(ls, uri) and not match.group("lead").strip()):
         return None
     session = _session(ls, uri)
     if session is None:
@@ -101,17 +122,18 @@ def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[l
     return items
 
 
-def slash_actions(doc, line: int, catalog) -> list[lsp.CodeAction]:
+def slash_actions(ls: SkillwayServer, doc, line: int, catalog) -> list[lsp.CodeAction]:
     """"Send" in a chat buffer; "Run /name" on a line holding a known slash command."""
     from skillway.plugins.catalog import UnknownName
 
     actions = []
-    if is_chat(doc.uri):
+    chat = is_chat(ls, doc.uri)
+    if chat:
         actions.append(lsp.CodeAction(title="skillway: Send", kind=lsp.CodeActionKind.Source,
                                       command=lsp.Command(title="Send", command="skillway.sendChat", arguments=[doc.uri])))
     text = doc.lines[line] if line < len(doc.lines) else ""
     match = _SLASH_COMMAND_LINE.match(text.rstrip("\r\n"))
-    if match and not is_chat(doc.uri):
+    if match and not chat:
         try:
             catalog.resolve_command(match["name"])
         except UnknownName:
