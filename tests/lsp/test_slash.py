@@ -3,7 +3,7 @@ skillway.listCommands / skillway.runSlashCommand commands."""
 
 from lsprotocol import types as lsp
 
-from tests.fakes.anthropic_server import Reply, Text
+from tests.fakes.anthropic_server import Reply, Text, ToolUse
 from tests.lsp.harness import complete, open_document, serving
 
 
@@ -73,3 +73,24 @@ async def test_the_chat_pattern_is_a_setting(tmp_path):
         default = open_document(served.client, served.workspace / "old.chat.md", "/rev", language="markdown")
         assert "/skillway:review" in {item.label for item in (await complete(served.client, talk, 0, 4)).items}
         assert "/skillway:review" not in {item.label for item in (await complete(served.client, default, 0, 4)).items}
+
+
+async def test_edits_by_a_command_go_through_the_editor(tmp_path):
+    plugin = tmp_path / "writer"
+    (plugin / "commands").mkdir(parents=True)
+    (plugin / "commands" / "tidy.md").write_text("---\nallowed-tools: Edit, Write\n---\nTidy $ARGUMENTS.\n")
+    async with serving(tmp_path, options={"pluginDirs": [str(plugin)]}, files={"app.py": "x=1\n"}) as served:
+        client, fake, workspace = served.client, served.fake, served.workspace
+        uri = open_document(client, workspace / "app.py", "x=1\ny=2\n")  # unsaved: the disk still has x=1
+        fake.enqueue(Reply(content=[ToolUse("Edit", {"file_path": "app.py", "old_string": "y=2", "new_string": "y = 2"}, id="e"),
+                                    ToolUse("Write", {"file_path": "NOTES.md", "content": "tidied\n"}, id="w")]),
+                     Reply(content=[Text("Tidied.")]))
+        result = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+            command="skillway.runSlashCommand", arguments=[{"command": "tidy", "arguments": "app.py"}]))
+        assert result["ok"] is True
+        changes = [change for params in client.applied_edits for change in params.edit.document_changes]
+        edits = {c.text_document.uri: (c.text_document.version, c.edits[0].new_text) for c in changes if hasattr(c, "edits")}
+        assert edits[uri] == (1, "x=1\ny = 2\n")  # from the editor's text, versioned
+        assert edits[(workspace / "NOTES.md").as_uri()] == (None, "tidied\n")
+        assert any(isinstance(c, lsp.CreateFile) for c in changes)
+        assert (workspace / "app.py").read_text() == "x=1\n" and not (workspace / "NOTES.md").exists()

@@ -42,7 +42,7 @@ class AgentLoop:
                  allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None,
                  on_message=None, depth: int = 0, transcript=None, agent: tuple[str, str] | None = None,
                  agent_slots: asyncio.Semaphore | None = None, max_tokens: int | None = None,
-                 max_cost_usd: float | None = None, ask=None) -> None:
+                 max_cost_usd: float | None = None, ask=None, editor=None) -> None:
         self.session = session
         self.instructions = instructions
         names = tools if tools is not None else ALL_TOOLS
@@ -58,7 +58,7 @@ class AgentLoop:
         self.max_turns = max_turns
         self.model = model
         self.on_message = on_message or (lambda message: None)  # stream-json prints each one
-        self.context = agent_tools.ToolContext(session.workspace, session.catalog)
+        self.context = agent_tools.ToolContext(session.workspace, session.catalog, editor=editor)
 
     async def run(self, prompt: str) -> AgentResult:
         result = AgentResult()
@@ -185,6 +185,9 @@ class AgentLoop:
             return None
         if allowed(self.rules, name, agent_tools.subject_of(name, tool_input)):
             return None
+        subject = agent_tools.subject_of(name, tool_input)
+        if self.ask is not None and await self.ask(f"Allow {name} {subject or ''}?".replace(" ?", "?")):
+            return None  # in the editor, a person decides what no rule covers
         if name in EDIT_TOOLS:
             return f"{name} is not permitted: file changes need --permission-mode acceptEdits or an allowed-tools rule"
         return f"{name} is not permitted (add it to allowed-tools)"

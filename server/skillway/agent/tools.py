@@ -25,6 +25,28 @@ class ToolContext:
     workspace: Path
     catalog: object  # plugins.catalog.Catalog
     bash_timeout: float = 120.0
+    # In the editor, files change through the editor (its unsaved text, workspace/applyEdit):
+    # `text_of(path) -> str | None` and `async replace(path, text) -> bool`. None: the disk.
+    editor: object | None = None
+
+
+def _current_text(context: ToolContext, path: Path) -> str:
+    text = context.editor.text_of(path) if context.editor is not None else None
+    if text is not None:
+        return text
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ToolError(f"cannot read {path.name}: {exc}") from None
+
+
+async def _store(context: ToolContext, path: Path, text: str) -> None:
+    if context.editor is not None:
+        if not await context.editor.replace(path, text):
+            raise ToolError(f"the editor did not apply the change to {path.name}")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 DEFINITIONS = {
@@ -135,22 +157,18 @@ async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
         return "\n".join(hits[:MAX_RESULTS]) or "no matches"
     if name == "Write":
         path = inside(context.workspace, str(tool_input.get("file_path", "")))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(str(tool_input.get("content", "")), encoding="utf-8")
+        await _store(context, path, str(tool_input.get("content", "")))
         return f"wrote {path.relative_to(context.workspace.resolve())}"
     if name == "Edit":
         path = inside(context.workspace, str(tool_input.get("file_path", "")))
         old, new = str(tool_input.get("old_string", "")), str(tool_input.get("new_string", ""))
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ToolError(f"cannot edit {tool_input.get('file_path')}: {exc}") from None
+        text = _current_text(context, path)
         count = text.count(old) if old else 0
         if count == 0:
             raise ToolError("old_string was not found in the file")
         if count > 1 and not tool_input.get("replace_all"):
             raise ToolError(f"old_string occurs {count} times; make it unique or set replace_all")
-        path.write_text(text.replace(old, new) if tool_input.get("replace_all") else text.replace(old, new, 1), encoding="utf-8")
+        await _store(context, path, text.replace(old, new) if tool_input.get("replace_all") else text.replace(old, new, 1))
         return f"edited {path.relative_to(context.workspace.resolve())}"
     if name == "Bash":
         from skillway import processes

@@ -42,7 +42,7 @@ def register(server: SkillwayServer) -> None:
         try:
             prepared = await prepare(session, typed)
             loop = AgentLoop(session, allowed_tools=prepared.allowed_tools, model=prepared.model,
-                             ask=lambda question: ask_user(ls, question))
+                             ask=lambda question: ask_user(ls, question), editor=EditorFiles(ls))
             result = await with_progress(ls, f"skillway: {typed.split()[0]}", loop.run(prepared.text))
         except PromptRefused as refused:
             ls.tell(str(refused))
@@ -143,3 +143,32 @@ def slash_actions(ls: SkillwayServer, doc, line: int, catalog) -> list[lsp.CodeA
                                       command=lsp.Command(title=f"Run /{match['name']}", command="skillway.runSlashCommand",
                                                           arguments=[spec])))
     return actions
+
+
+class EditorFiles:
+    """The agent's Edit and Write in the editor: they read the editor's (unsaved) text and change
+    files through workspace/applyEdit, versioned when the document is open."""
+
+    def __init__(self, ls: SkillwayServer) -> None:
+        self.ls = ls
+
+    def text_of(self, path) -> str | None:
+        doc = document(self.ls, path.as_uri())
+        return doc.source if doc is not None else None
+
+    async def replace(self, path, text: str) -> bool:
+        uri = path.as_uri()
+        doc = document(self.ls, uri)
+        if doc is not None:
+            lines = doc.source.split("\n")
+            end = lsp.Position(len(lines) - 1, len(lines[-1].encode("utf-16-le")) // 2)
+            changes = [lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version),
+                                            edits=[lsp.TextEdit(range=lsp.Range(start=lsp.Position(0, 0), end=end), new_text=text)])]
+        else:  # not open: the editor creates (or overwrites) it
+            changes = [lsp.CreateFile(uri=uri, options=lsp.CreateFileOptions(overwrite=True)),
+                       lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                                            edits=[lsp.TextEdit(range=lsp.Range(start=lsp.Position(0, 0), end=lsp.Position(0, 0)),
+                                                                new_text=text)])]
+        result = await self.ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(
+            edit=lsp.WorkspaceEdit(document_changes=changes), label="skillway"))
+        return bool(result.applied)
