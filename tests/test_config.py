@@ -98,3 +98,11 @@ def test_prices_need_input_and_output(tmp_path):
     settings = load_settings(tmp_path, lsp_options={"prices": {"sonnet": {"input": 3}}}, environ={})
     assert settings.prices == {}
     assert "prices" in settings.problems[0].message
+
+
+def test_allowed_tools_from_a_workspace_file_are_kept_apart_until_trusted(isolated_user_dirs, tmp_path):
+    write_user_settings(isolated_user_dirs, {"allowedTools": ["Read"]})
+    (tmp_path / ".skillway").mkdir()
+    (tmp_path / ".skillway/settings.json").write_text('{"allowedTools": ["Bash"]}')
+    settings = load_settings(tmp_path, environ={})
+    assert (settings.allowed_tools, settings.workspace_allowed_tools) == (("Read",), ("Bash",))

@@ -56,6 +56,8 @@ class Settings:
     completion_debounce_ms: int = 150
     completion_items: bool | None = None
     chat_pattern: str = "*.chat.md"  # files that are chat buffers
+    allowed_tools: tuple[str, ...] = ()  # permission rules for every run, e.g. "Bash(npm test:*)"
+    workspace_allowed_tools: tuple[str, ...] = ()  # rules a workspace's own file adds: used once it is trusted
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
 
@@ -89,6 +91,12 @@ def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("true or false")
     return value
+
+
+def _rules(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError('a list of rules such as "Bash(git diff:*)"')
+    return tuple(value)
 
 
 def _object(value: object) -> dict:
@@ -130,6 +138,7 @@ _SCALARS: dict[str, tuple[str, Callable, bool]] = {
     "completionDebounceMs": ("completion_debounce_ms", _whole, False),
     "completionItems": ("completion_items", _flag, False),
     "chatPattern": ("chat_pattern", _text, False),
+    "allowedTools": ("allowed_tools", _rules, False),
 }
 _KNOWN = {"pluginDirs", "$schema", *_SCALARS}
 # Environment variables that set a setting (the value is JSON when it is not a plain string).
@@ -175,6 +184,8 @@ def load_settings(
             except ValueError as exc:
                 problems.append(error(origin, f'setting "{key}" must be {exc}, got {json.dumps(data[key])}; it is ignored'))
                 continue
+            if key == "allowedTools" and from_workspace:
+                name = "workspace_allowed_tools"  # a repository must not grant itself tools before trust
             values[name] = {**values.get(name, getattr(Settings(), name)), **value} if merged else value
     if environ.get("SKILLWAY_PLUGIN_DIRS"):
         user_dirs += [Path(p).expanduser() for p in environ["SKILLWAY_PLUGIN_DIRS"].split(os.pathsep) if p]

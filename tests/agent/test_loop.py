@@ -206,3 +206,25 @@ async def test_an_ask_decision_asks_and_follows_the_answer(tmp_path, fake):
     assert questions == ["Allow Glob? it lists files"] * 2
     assert (allowed["is_error"], allowed["content"]) == (False, "src/app.py")
     assert (refused["is_error"], refused["content"]) == (True, "needs your approval, which was not given: it lists files")
+
+
+async def test_allowed_tools_from_the_settings_apply_to_every_run(tmp_path, fake):
+    fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "echo from settings"}, id="b")]), Reply(content=[Text("ok")]))
+    session = session_for(tmp_path, fake)
+    session.apply_settings(Settings(base_url=fake.base_url, allowed_tools=("Bash(echo:*)",)))
+    await AgentLoop(session).run("run")
+    assert tool_results(fake.requests[1])[0]["content"] == "from settings\n"
+
+
+def test_a_sub_agent_at_the_depth_limit_cannot_start_another(tmp_path, fake):
+    session = session_for(tmp_path, fake)
+    assert "Agent" in AgentLoop(session, depth=2).tool_names
+    assert "Agent" not in AgentLoop(session, depth=3).tool_names
+
+
+async def test_workspace_rules_apply_only_once_the_workspace_is_trusted(tmp_path, fake):
+    session = session_for(tmp_path, fake)
+    session.apply_settings(Settings(base_url=fake.base_url, workspace_allowed_tools=("Bash",)))
+    assert AgentLoop(session).rules == []
+    session.trust_workspace()
+    assert [rule.tool for rule in AgentLoop(session).rules] == ["Bash"]

@@ -54,7 +54,9 @@ class AgentLoop:
         self.agent_slots = agent_slots or asyncio.Semaphore(MAX_PARALLEL_AGENTS)
         self.max_tokens, self.max_cost_usd = max_tokens, max_cost_usd  # a budget for the whole run
         self.ask = ask  # async (question) -> bool, where a person can be asked; None: "ask" refuses
-        self.rules = parse_rules(allowed_tools)
+        settings = session.settings
+        workspace_rules = settings.workspace_allowed_tools if session.workspace_trusted else ()
+        self.rules = parse_rules((*allowed_tools, *settings.allowed_tools, *workspace_rules))
         self.max_turns = max_turns
         self.model = model
         self.on_message = on_message or (lambda message: None)  # stream-json prints each one
