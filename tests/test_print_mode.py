@@ -137,3 +137,13 @@ def test_shell_commands_of_an_untrusted_workspace_command_are_refused(fake, work
 def test_an_unknown_command_is_a_clear_error(fake, workspace):
     result = run(fake, workspace, "-p", "/nope", "--bare")
     assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (1, 'skillway: no command named "nope"')
+
+
+def test_legacy_plugins_can_count_arguments_from_one(fake, workspace, tmp_path):
+    legacy = write_tree(tmp_path / "legacy", {"commands/pair.md": "First $1, second $2.\n"})
+    user = tmp_path / "legacy-user"
+    (user / "config").mkdir(parents=True)
+    (user / "config" / "settings.json").write_text('{"argumentBase": 1}')
+    fake.enqueue(Reply(content=[Text("ok")]))
+    run(fake, workspace, "-p", "/pair alpha beta", "--plugin-dir", legacy, user_dirs=user)
+    assert fake.requests[0].body["messages"][0]["content"] == "First alpha, second beta.\n\nARGUMENTS: alpha beta"

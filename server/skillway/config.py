@@ -56,6 +56,7 @@ class Settings:
     completion_debounce_ms: int = 150
     completion_items: bool | None = None
     chat_pattern: str = "*.chat.md"  # files that are chat buffers
+    argument_base: int = 0  # 1 for legacy plugins whose commands meant $1 as the first argument
     allowed_tools: tuple[str, ...] = ()  # permission rules for every run, e.g. "Bash(npm test:*)"
     workspace_allowed_tools: tuple[str, ...] = ()  # rules a workspace's own file adds: used once it is trusted
     problems: tuple[Problem, ...] = field(default=(), compare=False)
@@ -90,6 +91,12 @@ def _positive(value: object) -> float:
 def _flag(value: object) -> bool:
     if not isinstance(value, bool):
         raise ValueError("true or false")
+    return value
+
+
+def _base(value: object) -> int:
+    if value not in (0, 1) or isinstance(value, bool):
+        raise ValueError("0 or 1")
     return value
 
 
@@ -139,6 +146,7 @@ _SCALARS: dict[str, tuple[str, Callable, bool]] = {
     "completionItems": ("completion_items", _flag, False),
     "chatPattern": ("chat_pattern", _text, False),
     "allowedTools": ("allowed_tools", _rules, False),
+    "argumentBase": ("argument_base", _base, False),
 }
 _KNOWN = {"pluginDirs", "$schema", *_SCALARS}
 # Environment variables that set a setting (the value is JSON when it is not a plain string).

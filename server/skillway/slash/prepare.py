@@ -26,12 +26,13 @@ class PreparedPrompt:
     command: str | None = None  # the qualified name, when it was a slash command
 
 
-async def prepare(session, typed: str, *, argument_base: int = 0) -> PreparedPrompt:
+async def prepare(session, typed: str, *, argument_base: int | None = None) -> PreparedPrompt:
     outcome = await session.hooks.fire("UserPromptSubmit", {"prompt": typed})
     if outcome.blocked or outcome.stop:
         raise PromptRefused(outcome.reason or outcome.stop_reason or "a UserPromptSubmit hook refused the prompt",
                             blocked=True)
-    prepared = await _expand(session, typed, argument_base) if typed.startswith("/") else PreparedPrompt(typed)
+    base = session.settings.argument_base if argument_base is None else argument_base
+    prepared = await _expand(session, typed, base) if typed.startswith("/") else PreparedPrompt(typed)
     if outcome.additional_context:
         context = "\n".join(outcome.additional_context)
         prepared = PreparedPrompt(f"{prepared.text}\n\n<system-reminder>\n{context}\n</system-reminder>",
