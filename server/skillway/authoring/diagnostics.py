@@ -14,12 +14,11 @@ from skillway.authoring.kinds import document_kind
 from skillway.plugins import hooks_config
 from skillway.plugins.agents import load_agent
 from skillway.plugins.commands import load_command
-from skillway.plugins.loader import DEFAULT_HOOKS
+from skillway.plugins.loader import declared_paths, manifest_hooks
 from skillway.plugins.located_json import LocatedJson
 from skillway.plugins.manifest import load_manifest
 from skillway.plugins.marketplace import load_marketplace
-from skillway.plugins.paths import resolve_declared
-from skillway.plugins.problems import Problem, error, has_error, warning
+from skillway.plugins.problems import Problem, error, has_error
 from skillway.plugins.skills import load_skill
 from skillway.plugins.validate import in_plugin_manifest_folder
 
@@ -65,38 +64,7 @@ def _declared_paths(path: Path, located: LocatedJson) -> list[Problem]:
     """What loading the plugin says about the manifest's own entries: the paths it declares
     (commands, skills, agents, hooks) and its inline hooks."""
     root = path.parent.parent.resolve()
-    manifest = located.value
     problems: list[Problem] = []
-
-    def declared(key: str) -> list[Path]:
-        value = manifest.get(key)
-        if value is None:
-            return []
-        found = []
-        for index, written in enumerate([value] if isinstance(value, str) else value):
-            at = located.position((key,) if isinstance(value, str) else (key, index))
-            target, refused = resolve_declared(root, written)
-            if target is None:
-                problems.append(error(path, refused, *at))
-            elif not target.exists():
-                problems.append(error(path, f'path "{written}" does not exist', *at))
-            else:
-                if not (written.startswith("./") or written == "."):
-                    problems.append(warning(path, f'path "{written}" should start with "./"', *at))
-                found.append(target)
-        return found
-
     for key in ("commands", "skills", "agents"):
-        declared(key)
-    hooks = manifest.get("hooks")
-    if isinstance(hooks, dict):
-        problems += hooks_config.hook_groups(hooks, path, located.position, ("hooks",))[1]
-    elif hooks is not None:
-        loaded = [root / DEFAULT_HOOKS] if (root / DEFAULT_HOOKS).is_file() else []
-        for target in declared("hooks"):
-            if target.resolve() in {f.resolve() for f in loaded}:
-                problems.append(warning(path, f'"{target.relative_to(root)}" is loaded by default; listing it '
-                                        "again makes Claude Code report a duplicate", *located.position(("hooks",))))
-            else:
-                loaded.append(target)
-    return problems
+        problems += declared_paths(root, located.value, key, path, located.position)[1]
+    return problems + manifest_hooks(root, located.value, path, located.position)[2]

@@ -77,6 +77,47 @@ def load_project(claude_dir: Path, *, full_check: bool = False) -> Plugin:
     return plugin
 
 
+Locate = Callable[[tuple], tuple[int, int]]
+
+
+def declared_paths(root: Path, manifest: dict, key: str, where: Path, locate: Locate) -> tuple[list[Path] | None, list[Problem]]:
+    """The paths a manifest declares under `key`, checked; None when it declares none."""
+    value = manifest.get(key)
+    if value is None:
+        return None, []
+    found, problems = [], []
+    for index, text in enumerate([value] if isinstance(value, str) else value):
+        at = locate((key,) if isinstance(value, str) else (key, index))
+        path, refused = resolve_declared(root, text)
+        if path is None:
+            problems.append(error(where, refused, *at))
+        elif not path.exists():
+            problems.append(error(where, f'path "{text}" does not exist', *at))
+        else:
+            if not (text.startswith("./") or text == "."):
+                problems.append(warning(where, f'path "{text}" should start with "./"', *at))
+            found.append(path)
+    return found, problems
+
+
+def manifest_hooks(root: Path, manifest: dict, where: Path, locate: Locate) -> tuple[list, list[Path], list[Problem]]:
+    """(inline hook groups, hooks files to load, problems): `hooks/hooks.json` always loads, and the
+    manifest's `hooks` is an inline object or more files."""
+    files = [root / DEFAULT_HOOKS] if (root / DEFAULT_HOOKS).is_file() else []
+    declared = manifest.get("hooks")
+    if isinstance(declared, dict):
+        groups, problems = hooks_config.hook_groups(declared, where, locate, ("hooks",))
+        return groups, files, problems
+    paths, problems = declared_paths(root, manifest, "hooks", where, locate)
+    for path in paths or []:
+        if path.resolve() in {f.resolve() for f in files}:
+            problems.append(warning(where, f'"{path.relative_to(root)}" is loaded by default; '
+                                    "listing it again makes Claude Code report a duplicate", *locate(("hooks",))))
+        else:
+            files.append(path)
+    return [], files, problems
+
+
 class _Components:
     def __init__(self, plugin: Plugin, located: LocatedJson | None, full_check: bool) -> None:
         self.plugin = plugin
@@ -89,28 +130,14 @@ class _Components:
     def report(self, problems: list[Problem]) -> None:
         self.plugin.problems.extend(problems)
 
-    def position(self, *pointer) -> tuple[int, int]:
+    def locate(self, pointer: tuple) -> tuple[int, int]:
         return self.located.position(pointer) if self.located else (1, 1)
 
     def declared(self, key: str) -> list[Path] | None:
         """The paths the manifest declares under `key`, checked; None when it declares none."""
-        value = self.plugin.manifest.get(key)
-        if value is None:
-            return None
-        entries = [value] if isinstance(value, str) else value
-        found = []
-        for index, text in enumerate(entries):
-            at = self.position(key) if isinstance(value, str) else self.position(key, index)
-            path, refused = resolve_declared(self.root, text)
-            if path is None:
-                self.report([error(self.where, refused, *at)])
-            elif not path.exists():
-                self.report([error(self.where, f'path "{text}" does not exist', *at)])
-            else:
-                if not (text.startswith("./") or text == "."):
-                    self.report([warning(self.where, f'path "{text}" should start with "./"', *at)])
-                found.append(path)
-        return found
+        paths, problems = declared_paths(self.root, self.plugin.manifest, key, self.where, self.locate)
+        self.report(problems)
+        return paths
 
     def files_below(self, targets: list[Path], list_files: Callable[[Path], list[Found]]) -> list[Found]:
         """Component files under `targets`, each once, refusing any that a symlink takes outside the root."""
@@ -163,20 +190,9 @@ class _Components:
             items.append(item)
 
     def load_hooks(self) -> None:
-        files = [self.root / DEFAULT_HOOKS] if (self.root / DEFAULT_HOOKS).is_file() else []
-        declared = self.plugin.manifest.get("hooks")
-        if isinstance(declared, dict):
-            locate = self.located.position if self.located else lambda pointer: (1, 1)
-            groups, problems = hooks_config.hook_groups(declared, self.where, locate, ("hooks",))
-            self.report(problems)
-            self.plugin.hooks += groups
-        elif declared is not None:
-            for path in self.declared("hooks") or []:
-                if path.resolve() in {f.resolve() for f in files}:
-                    self.report([warning(self.where, f'"{path.relative_to(self.root)}" is loaded by default; '
-                                         "listing it again makes Claude Code report a duplicate", *self.position("hooks"))])
-                else:
-                    files.append(path)
+        groups, files, problems = manifest_hooks(self.root, self.plugin.manifest, self.where, self.locate)
+        self.report(problems)
+        self.plugin.hooks += groups
         for path in files:
             groups, problems = hooks_config.load_hooks_file(path)
             self.report(problems)
