@@ -1,0 +1,171 @@
+"""The ship gate hook, run as a plain `python3` script on hand-written transcripts, in both shapes
+(one line per message, and Claude Code's one line per content block sharing a message id)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+GATE = REPO_ROOT / "hooks" / "ship-gate.py"
+REVIEWERS = ["code-reviewer", "security-auditor", "test-engineer"]
+SHIP_PROMPT = "<!-- skillway:ship -->\nRun the ship gate."
+FINDINGS_NONE = "Report.\n```json\n[]\n```"
+CRITICAL = 'Report.\n```json\n[{"severity": "critical", "file": "src/auth.py", "line": 12, "message": "token compared with =="}]\n```'
+
+
+def decision(verdict="GO", rollback="Revert the merge commit and redeploy the previous tag.", risks="None."):
+    return (f"## Ship Decision: {verdict}\n\n### Blockers\nNone.\n\n### Recommended fixes\nNone.\n\n"
+            f"### Acknowledged risks\n{risks}\n\n### Rollback plan\n{rollback}\n\n### Specialist reports\nAll three.\n")
+
+
+def agent_call(index, reviewer):
+    return {"type": "tool_use", "id": f"toolu_{index}", "name": "Agent",
+            "input": {"description": reviewer, "prompt": "Review the diff", "subagent_type": f"skillway:{reviewer}"}}
+
+
+def run_turn(*, reviewers=REVIEWERS, one_message=True, reports=None, final=None):
+    """The messages of a /ship turn: the prompt, the Agent calls, their results, the decision."""
+    reports = reports or {r: FINDINGS_NONE for r in reviewers}
+    messages = [{"role": "user", "content": SHIP_PROMPT}]
+    calls = [agent_call(i, r) for i, r in enumerate(reviewers)]
+    results = [{"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": reports.get(r, "")}
+               for i, r in enumerate(reviewers)]
+    if one_message:
+        messages += [{"role": "assistant", "id": "msg_calls", "content": calls},
+                     {"role": "user", "content": results}]
+    else:
+        for number, (call, result) in enumerate(zip(calls, results)):
+            messages += [{"role": "assistant", "id": f"msg_call_{number}", "content": [call]},
+                         {"role": "user", "content": [result]}]
+    messages.append({"role": "assistant", "id": "msg_final", "content": [{"type": "text", "text": final or decision()}]})
+    return messages
+
+
+def write(tmp_path, messages, shape):
+    lines = []
+    for message in messages:
+        kind = message["role"]
+        if shape == "claude-code" and kind == "assistant":
+            for block in message["content"]:  # one line per content block, sharing the message id
+                lines.append({"type": kind, "message": {"id": message["id"], "role": kind, "content": [block]}})
+        else:
+            lines.append({"type": kind, "message": {k: v for k, v in message.items() if v is not None}})
+    path = tmp_path / f"{shape}.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+def gate(tmp_path, messages, shape):
+    transcript = write(tmp_path, messages, shape)
+    stdin = json.dumps({"hook_event_name": "Stop", "transcript_path": str(transcript), "cwd": str(tmp_path),
+                        "stop_hook_active": False})
+    env = {"CLAUDE_PLUGIN_ROOT": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, str(GATE)], input=stdin, capture_output=True, text=True, env=env, timeout=30)
+
+
+SHAPES = pytest.mark.parametrize("shape", ["skillway", "claude-code"])
+
+
+@SHAPES
+def test_a_correct_run_passes(tmp_path, shape):
+    result = gate(tmp_path, run_turn(), shape)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@SHAPES
+def test_reviewers_started_one_per_message_are_blocked(tmp_path, shape):
+    result = gate(tmp_path, run_turn(one_message=False), shape)
+    assert result.returncode == 2
+    assert "started in separate messages; start all of them with Agent calls in ONE message" in result.stderr
+
+
+@SHAPES
+def test_a_missing_reviewer_is_blocked_by_name(tmp_path, shape):
+    result = gate(tmp_path, run_turn(reviewers=["code-reviewer", "test-engineer"]), shape)
+    assert result.returncode == 2
+    assert "these reviewers were never started: security-auditor" in result.stderr
+
+
+@SHAPES
+def test_a_missing_report_is_blocked(tmp_path, shape):
+    reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": "", "test-engineer": FINDINGS_NONE}
+    result = gate(tmp_path, run_turn(reports=reports), shape)
+    assert result.returncode == 2
+    assert "no report came back from: security-auditor" in result.stderr
+
+
+@SHAPES
+def test_go_without_a_rollback_plan_is_blocked(tmp_path, shape):
+    result = gate(tmp_path, run_turn(final=decision(rollback="")), shape)
+    assert result.returncode == 2
+    assert "a GO needs a rollback plan under '### Rollback plan'" in result.stderr
+
+
+@SHAPES
+def test_a_decision_without_its_sections_is_blocked(tmp_path, shape):
+    result = gate(tmp_path, run_turn(final="## Ship Decision: NO-GO\n\nToo risky."), shape)
+    assert result.returncode == 2
+    assert "the decision lacks its sections: ### Blockers" in result.stderr
+
+
+@SHAPES
+def test_an_unaccepted_critical_finding_blocks_a_go(tmp_path, shape):
+    reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": CRITICAL, "test-engineer": FINDINGS_NONE}
+    result = gate(tmp_path, run_turn(reports=reports), shape)
+    assert result.returncode == 2
+    assert "critical finding from security-auditor is neither fixed nor accepted: src/auth.py:12 token compared with ==" in result.stderr
+
+
+@SHAPES
+def test_a_critical_finding_is_fine_when_the_decision_is_no_go_or_the_risk_is_accepted(tmp_path, shape):
+    reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": CRITICAL, "test-engineer": FINDINGS_NONE}
+    no_go = gate(tmp_path, run_turn(reports=reports, final=decision("NO-GO", rollback="")), shape)
+    accepted = gate(tmp_path, run_turn(reports=reports, final=decision(risks="Accepted: token compared with == (fixed next sprint).")), shape)
+    assert (no_go.returncode, accepted.returncode) == (0, 0)
+
+
+@SHAPES
+def test_a_turn_that_is_not_ship_passes(tmp_path, shape):
+    messages = [{"role": "user", "content": "explain app.py"},
+                {"role": "assistant", "id": "m", "content": [{"type": "text", "text": "It prints."}]}]
+    assert gate(tmp_path, messages, shape).returncode == 0
+
+
+def test_a_small_change_may_skip_the_review(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git + ["init", "-q", "-b", "main"], cwd=repo, check=True)
+    (repo / "README.md").write_text("hello\n")
+    subprocess.run(git + ["add", "."], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-qm", "init"], cwd=repo, check=True)
+    (repo / "README.md").write_text("hello world\n")
+    transcript = write(tmp_path, [{"role": "user", "content": SHIP_PROMPT},
+                                  {"role": "assistant", "id": "m", "content": [{"type": "text", "text": "Small change."}]}],
+                       "skillway")
+    stdin = json.dumps({"transcript_path": str(transcript), "cwd": str(repo)})
+    result = subprocess.run([sys.executable, str(GATE)], input=stdin, capture_output=True, text=True,
+                            env={"CLAUDE_PLUGIN_ROOT": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}, timeout=30)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_a_small_change_touching_config_may_not_skip(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "config").mkdir(parents=True)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run(git + ["init", "-q", "-b", "main"], cwd=repo, check=True)
+    (repo / "config" / "settings.py").write_text("DEBUG = False\n")
+    subprocess.run(git + ["add", "."], cwd=repo, check=True)
+    subprocess.run(git + ["commit", "-qm", "init"], cwd=repo, check=True)
+    (repo / "config" / "settings.py").write_text("DEBUG = True\n")
+    transcript = write(tmp_path, [{"role": "user", "content": SHIP_PROMPT},
+                                  {"role": "assistant", "id": "m", "content": [{"type": "text", "text": "Small change."}]}],
+                       "skillway")
+    result = subprocess.run([sys.executable, str(GATE)], input=json.dumps({"transcript_path": str(transcript), "cwd": str(repo)}),
+                            capture_output=True, text=True, env={"CLAUDE_PLUGIN_ROOT": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
+                            timeout=30)
+    assert result.returncode == 2
+    assert "these reviewers were never started: code-reviewer, security-auditor, test-engineer" in result.stderr
