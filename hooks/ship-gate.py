@@ -6,81 +6,71 @@ stdin, then the turn in the transcript (both shapes: one line per message, or on
 block sharing a message id). It blocks (exit 2, the reason on stderr) unless every reviewer named in
 the ship command's `fan-out` was started in ONE assistant message, every report came back, the
 decision has its sections, a GO has a rollback plan and no critical finding it did not accept - or
-the change is small enough to skip the review.
+the change is small enough to skip the review. Every /ship turn it judges goes into the ship ledger
+under the git dir, keyed by the hash of the diff; only a turn it let end counts as complete.
 """
 
 import json
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
-SECTIONS = ("### Blockers", "### Recommended fixes", "### Acknowledged risks", "### Rollback plan", "### Specialist reports")
-DECISION = re.compile(r"^## Ship Decision: (GO|NO-GO)\s*$", re.MULTILINE)
-SHIP_MARKERS = ("<command-name>/ship", "<!-- skillway:ship -->")
-SENSITIVE = re.compile(r"auth|login|password|payment|billing|invoice|data.?access|repositor|(^|/)db(/|$)|database|"
-                       r"migration|config|settings|(^|/)\.?env|secret|credential", re.IGNORECASE)
-FENCED_JSON = re.compile(r"```json\s*\n(.*?)\n```", re.DOTALL)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ship_rules as rules  # noqa: E402 - beside this script, in the plugin
 
-
-def reviewers_from(ship_command: Path) -> list:
-    text = ship_command.read_text(encoding="utf-8") if ship_command.is_file() else ""
-    match = re.search(r"^fan-out:\s*\[(.*?)\]\s*$", text, re.MULTILINE)
-    return [name.strip().strip("'\"") for name in match.group(1).split(",") if name.strip()] if match else []
+COMMAND_ARGS = re.compile(r"<command-args>(.*?)</command-args>", re.DOTALL)
 
 
 def load_messages(path: Path) -> list:
     """API messages in order; lines sharing an assistant message id are one message."""
     messages = []
     for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
+        try:
+            record = json.loads(line) if line.strip() else None
+        except ValueError:
             continue
-        record = json.loads(line)
-        message = record.get("message")
-        if record.get("type") not in ("user", "assistant") or not isinstance(message, dict):
+        message = record.get("message") if isinstance(record, dict) else None
+        if record is None or record.get("type") not in ("user", "assistant") or not isinstance(message, dict):
             continue
         content = message.get("content")
         content = [{"type": "text", "text": content}] if isinstance(content, str) else list(content or [])
+        content = [block for block in content if isinstance(block, dict)]
         last = messages[-1] if messages else None
         if last and message.get("id") and last.get("id") == message.get("id"):
             last["content"] += content
         else:
-            messages.append({"role": message.get("role", record["type"]), "id": message.get("id"), "content": content})
+            messages.append({"role": message.get("role", record["type"]), "id": message.get("id"),
+                             "content": content, "timestamp": record.get("timestamp")})
     return messages
 
 
 def text_of(message: dict) -> str:
-    return "\n".join(b.get("text", "") for b in message["content"] if b.get("type") == "text")
+    return "\n".join(str(b.get("text", "")) for b in message["content"] if b.get("type") == "text")
 
 
 def result_text(block: dict) -> str:
     content = block.get("content")
     if isinstance(content, list):
-        return "\n".join(part.get("text", "") for part in content if isinstance(part, dict))
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return str(content or "")
 
 
-def section(decision: str, title: str) -> str:
-    start = decision.find(title)
-    if start < 0:
-        return ""
-    rest = decision[start + len(title):]
-    following = [rest.find(t) for t in SECTIONS + ("\n## ",) if rest.find(t) >= 0]
-    return rest[: min(following)] if following else rest
-
-
-def problems(messages: list, reviewers: list) -> list:
-    """What is missing from the last /ship turn; [] when it may end (or when it is not one)."""
-    starts = [i for i, m in enumerate(messages) if m["role"] == "user" and any(k in text_of(m) for k in SHIP_MARKERS)]
+def ship_turn(messages: list):
+    """(the prompt that started the last /ship turn, the messages after it), or None."""
+    starts = [i for i, m in enumerate(messages) if m["role"] == "user" and any(k in text_of(m) for k in rules.SHIP_MARKERS)]
     if not starts:
-        return []
-    turn = messages[starts[-1] + 1:]
+        return None
+    return text_of(messages[starts[-1]]), messages[starts[-1] + 1:]
+
+
+def judge(turn: list, reviewers: list) -> tuple:
+    """(what is missing, what the turn shows) for one /ship turn."""
     calls = {}  # reviewer -> (message index, tool_use id)
     for index, message in enumerate(turn):
         for block in message["content"] if message["role"] == "assistant" else ():
             if block.get("type") == "tool_use" and block.get("name") in ("Agent", "Task"):
-                kind = str(block.get("input", {}).get("subagent_type", "")).split(":")[-1]
+                kind = rules.reviewer_name(block.get("input", {}).get("subagent_type"))
                 if kind in reviewers and kind not in calls:
                     calls[kind] = (index, block.get("id"))
     found = []
@@ -90,63 +80,80 @@ def problems(messages: list, reviewers: list) -> list:
     if len({index for index, _ in calls.values()}) > 1:
         found.append("the reviewers were started in separate messages; start all of them with Agent calls in ONE "
                      "message so that they run in parallel")
-    results = {b.get("tool_use_id"): result_text(b) for m in turn if m["role"] == "user"
+    results = {b.get("tool_use_id"): b for m in turn if m["role"] == "user"
                for b in m["content"] if b.get("type") == "tool_result"}
-    silent = [r for r, (_, call_id) in calls.items() if not results.get(call_id, "").strip()]
+    reports, silent, failed = {}, [], []
+    for reviewer, (_, call_id) in calls.items():
+        block = results.get(call_id)
+        text = result_text(block).strip() if block else ""
+        if not text:
+            silent.append(reviewer)
+        elif block.get("is_error"):
+            failed.append(f"{reviewer} ({text.splitlines()[0][:200]})")
+        else:
+            reports[reviewer] = text
     if silent:
         found.append("no report came back from: " + ", ".join(silent))
-    replies = [text_of(m) for m in turn if m["role"] == "assistant" and DECISION.search(text_of(m))]
+    if failed:
+        found.append("these reviewers failed and returned no report: " + "; ".join(failed))
+    shown = {"calls": calls, "reports": reports, "verdict": None}
+    replies = [text_of(m) for m in turn if m["role"] == "assistant" and rules.DECISION.search(text_of(m))]
     if not replies:
-        return found + ["there is no '## Ship Decision: GO' or '## Ship Decision: NO-GO' section"]
+        return found + ["there is no '## Ship Decision: GO' or '## Ship Decision: NO-GO' section"], shown
     decision = replies[-1]
-    absent = [title for title in SECTIONS if title not in decision]
+    verdicts = rules.DECISION.findall(decision)
+    shown["verdict"] = verdicts[0]
+    if len(set(verdicts)) > 1:
+        found.append("the decision says both GO and NO-GO; write exactly one '## Ship Decision' heading")
+    absent = [title for title in rules.SECTIONS if title not in decision]
     if absent:
         found.append("the decision lacks its sections: " + ", ".join(absent))
-    if DECISION.search(decision).group(1) == "GO":
-        if not section(decision, "### Rollback plan").strip(" \n-*_"):
+    if verdicts[0] == "GO":
+        if not rules.section(decision, "### Rollback plan").strip(" \n-*_"):
             found.append("a GO needs a rollback plan under '### Rollback plan'")
-        accepted = section(decision, "### Acknowledged risks").lower()
-        for reviewer, (_, call_id) in calls.items():
-            for finding in findings(results.get(call_id, "")):
-                if finding.get("severity") == "critical" and str(finding.get("message", "")).lower()[:40] not in accepted:
-                    where = f"{finding.get('file', '?')}:{finding.get('line', '?')}"
-                    found.append(f"critical finding from {reviewer} is neither fixed nor accepted: {where} "
-                                 f"{finding.get('message', '')} (make it NO-GO, or accept the risk explicitly)")
-    return found
+        if failed or silent:
+            found.append("a GO needs every report; a reviewer that failed makes it NO-GO")
+        acknowledged = rules.section(decision, "### Acknowledged risks")
+        for reviewer, report in reports.items():
+            for finding in rules.findings_of(report) or []:
+                if finding["severity"] == "critical" and not rules.is_accepted(finding, acknowledged):
+                    found.append(f"critical finding from {reviewer} is neither fixed nor accepted: "
+                                 f"{finding['file']}:{finding['line']} {finding['message']} "
+                                 "(make it NO-GO, or accept the risk explicitly)")
+    return found, shown
 
 
-def findings(report: str) -> list:
-    found = []
-    for block in FENCED_JSON.findall(report):
-        try:
-            value = json.loads(block)
-        except ValueError:
-            continue
-        found += [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
-    return found
+def base_of(prompt: str):
+    """The base ref the /ship turn was asked to judge: skillway's change marker, or Claude Code's
+    command arguments; None for the default."""
+    marker = rules.CHANGE_MARKER.search(prompt)
+    if marker:
+        return marker["base"]
+    arguments = COMMAND_ARGS.search(prompt)
+    words = arguments.group(1).split() if arguments else []
+    return words[0] if words and not words[0].startswith("-") else None
 
 
-def small_change(cwd: str) -> bool:
-    """The skip rule: at most 2 files, fewer than 50 changed lines, nothing sensitive."""
-    def git(*args):
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
-        return done.stdout if done.returncode == 0 else None
-
-    base = None
-    for ref in ("@{upstream}", "main", "master"):
-        base = git("merge-base", "HEAD", ref)
-        if base:
-            break
-    stats = (git("diff", "--numstat", base.strip()) if base else git("diff", "--numstat", "HEAD")) or ""
-    files, lines = [], 0
-    for row in stats.splitlines():
-        added, removed, name = (row.split("\t") + ["", ""])[:3]
-        files.append(name)
-        lines += int(added) if added.isdigit() else 0
-        lines += int(removed) if removed.isdigit() else 0
-    untracked = (git("ls-files", "--others", "--exclude-standard") or "").split()
-    files += untracked
-    return bool(files) and len(files) <= 2 and lines < 50 and not any(SENSITIVE.search(f) for f in files)
+def record(data: dict, prompt: str, change, problems: list, shown: dict, skipped: bool) -> None:
+    session_id = str(data.get("session_id") or "")
+    recorded = {r["reviewer"]: r for r in rules.read_reviews(change.root, session_id) if r.get("reviewer")}
+    reviewers = []
+    for name in shown["calls"]:
+        report = shown["reports"].get(name)
+        seen = recorded.get(name, {})
+        reviewers.append({"name": name, "agent_id": seen.get("agent_id"), "started": seen.get("started"),
+                          "ended": seen.get("ended"), "seconds": rules.seconds_between(seen.get("started"), seen.get("ended")),
+                          "failed": report is None, "findings": rules.findings_of(report or "") or []})
+    marker = rules.CHANGE_MARKER.search(prompt)
+    rules.append_record(change.root, {
+        "version": 1, "recorded_at": rules.now(), "session_id": session_id,
+        "transcript_path": str(data.get("transcript_path") or ""),
+        "base": change.base, "merge_base": change.merge_base, "head": change.head,
+        "diff_sha256": marker["digest"] if marker else change.digest,
+        "files": list(change.files), "lines": change.lines,
+        "decision": shown["verdict"], "complete": not problems, "skipped": skipped,
+        "problems": problems, "reviewers": reviewers,
+    })
 
 
 def main() -> int:
@@ -154,14 +161,34 @@ def main() -> int:
         data = json.load(sys.stdin)
     except ValueError:
         return 0
-    transcript = Path(data.get("transcript_path") or "")
-    if not transcript.is_file():
+    if not isinstance(data, dict) or not Path(str(data.get("transcript_path") or "")).is_file():
         return 0
+    transcript = Path(data["transcript_path"])
     root = Path(os.environ.get("CLAUDE_PLUGIN_ROOT") or Path(__file__).resolve().parent.parent)
-    reviewers = reviewers_from(root / "commands" / "ship.md")
-    missing = problems(load_messages(transcript), reviewers)
-    if missing and not small_change(data.get("cwd") or os.getcwd()):
-        print("The /ship turn cannot end yet:\n- " + "\n- ".join(missing), file=sys.stderr)
+    reviewers = rules.reviewers_from(root / "commands" / "ship.md")
+    turn = ship_turn(load_messages(transcript))
+    if turn is None:
+        return 0
+    prompt, messages = turn
+    problems, shown = judge(messages, reviewers)
+    cwd = data.get("cwd") or os.getcwd()
+    try:
+        change = rules.compute_change(cwd, base_of(prompt))
+    except rules.ChangeError:
+        change = None  # not a repository (or no commits): judged on the transcript alone, not recorded
+    marker = rules.CHANGE_MARKER.search(prompt)
+    if change is not None and marker and marker["digest"] != change.digest:
+        problems.append("the change moved while it was reviewed (files changed during /ship); run /ship again")
+    skipped = bool(problems) and change is not None and change.may_skip()
+    if skipped:
+        problems = []
+    if change is not None:
+        try:
+            record(data, prompt, change, problems, shown, skipped)
+        except (OSError, rules.ChangeError) as exc:
+            print(f"skillway ship gate: the decision was not recorded: {exc}", file=sys.stderr)
+    if problems:
+        print("The /ship turn cannot end yet:\n- " + "\n- ".join(problems), file=sys.stderr)
         return 2
     return 0
 

@@ -139,7 +139,8 @@ async def test_edits_need_accept_edits(tmp_path, fake):
 async def test_three_agent_calls_in_one_message_run_at_the_same_time(tmp_path, fake):
     calls = [ToolUse("Agent", {"description": f"review {n}", "prompt": f"Review part {n}", "subagent_type": persona}, id=f"t{n}")
              for n, persona in enumerate(["code-reviewer", "security-auditor", "test-engineer"])]
-    fake.enqueue(Reply(content=calls), *[Reply(content=[Text("report one two three")], token_delay=0.3)] * 3,
+    report = "report one two three\n```json\n[]\n```"  # the findings block the bundled recorder asks for
+    fake.enqueue(Reply(content=calls), *[Reply(content=[Text(report)], token_delay=0.1)] * 3,
                  Reply(content=[Text("## Ship Decision: GO")]))
     result = await AgentLoop(session_for(tmp_path, fake)).run("/ship")
     main_first, *reviewers, main_last = fake.requests
@@ -147,7 +148,7 @@ async def test_three_agent_calls_in_one_message_run_at_the_same_time(tmp_path, f
     assert max(r.started for r in reviewers) < min(r.ended for r in reviewers)  # each started before any finished
     systems = sorted(r.body["system"][-1]["text"] for r in reviewers)
     assert all("json" in text for text in systems)  # each persona's body is its system prompt
-    assert {r["content"] for r in tool_results(main_last)} == {"report one two three"}
+    assert {r["content"] for r in tool_results(main_last)} == {report}
     assert result.text == "## Ship Decision: GO"
 
 

@@ -42,7 +42,8 @@ class AgentLoop:
                  allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None,
                  on_message=None, depth: int = 0, transcript=None, agent: tuple[str, str] | None = None,
                  agent_slots: asyncio.Semaphore | None = None, max_tokens: int | None = None,
-                 max_cost_usd: float | None = None, ask=None, editor=None) -> None:
+                 max_cost_usd: float | None = None, ask=None, editor=None,
+                 subagent_tools: list[str] | None = None) -> None:
         self.session = session
         self.instructions = instructions
         names = tools if tools is not None else ALL_TOOLS
@@ -51,6 +52,7 @@ class AgentLoop:
         self.depth = depth
         self.transcript = transcript or session.transcript
         self.agent = agent  # (agent id, agent type) when this loop is a sub-agent
+        self.subagent_tools = subagent_tools  # the most a sub-agent started here may use (None: its own list)
         self.agent_slots = agent_slots or asyncio.Semaphore(MAX_PARALLEL_AGENTS)
         self.max_tokens, self.max_cost_usd = max_tokens, max_cost_usd  # a budget for the whole run
         self.ask = ask  # async (question) -> bool, where a person can be asked; None: "ask" refuses
@@ -132,44 +134,55 @@ class AgentLoop:
                 output, is_error = await agent_tools.run_tool(self.context, name, tool_input), False
         except agent_tools.ToolError as exc:
             output, is_error = str(exc), True
-        post = await self.session.hooks.fire("PostToolUse", {"tool_name": name, "tool_input": tool_input,
-                                                             "tool_use_id": tool_id, "tool_response": output}, match=name)
+        post = await self.session.hooks.fire("PostToolUse", self._caller() | {
+            "tool_name": name, "tool_input": tool_input, "tool_use_id": tool_id, "tool_response": output}, match=name)
         if post.blocked and post.reason:
             output += f"\n\n[PostToolUse hook feedback]\n{post.reason}"
         if post.additional_context:
             output += "\n\n" + "\n".join(post.additional_context)
         return {"type": "tool_result", "tool_use_id": tool_id, "content": output, "is_error": is_error}
 
+    def _caller(self) -> dict:
+        """Inside a sub-agent, hook inputs say which one (as Claude Code's do): `agent_id`, `agent_type`."""
+        return {"agent_id": self.agent[0], "agent_type": self.agent[1]} if self.agent else {}
+
     async def _run_agent(self, tool_input: dict, parent: AgentResult) -> str:
-        """A sub-agent: the persona's body as its system prompt, its own tools, transcript and hooks."""
+        """The Agent tool: the named persona runs on the prompt; its final text is the tool's result."""
+        result = await self.run_subagent(self._persona(tool_input), str(tool_input.get("prompt", "")))
+        add_usage(parent, result)
+        return result.text or "(the sub-agent returned no text)"
+
+    def _persona(self, tool_input: dict):
         from skillway.plugins.catalog import UnknownName
 
         try:
-            entry = self.context.catalog.resolve_agent(str(tool_input.get("subagent_type", "")))
+            return self.context.catalog.resolve_agent(str(tool_input.get("subagent_type", "")))
         except UnknownName as exc:
             raise agent_tools.ToolError(str(exc)) from None
+
+    async def run_subagent(self, entry, prompt: str) -> AgentResult:
+        """A sub-agent: the persona's body as its system prompt, its own tools, transcript and hooks."""
         persona = entry.item
         agent_id = uuid.uuid4().hex[:16]
         tools = list(persona.tools) if persona.tools is not None else ALL_TOOLS
         tools = [t for t in map(agent_tools.canonical, tools) if t not in persona.disallowed_tools]
+        if self.subagent_tools is not None:
+            tools = [t for t in tools if t in self.subagent_tools]
         async with self.agent_slots:  # at most MAX_PARALLEL_AGENTS at once
             await self.session.hooks.fire("SubagentStart", {"agent_id": agent_id, "agent_type": entry.qualified},
                                           match=entry.qualified)
             loop = AgentLoop(self.session, instructions=persona.body, tools=tools, max_turns=persona.max_turns or 20,
                              model=None if persona.model == "inherit" else persona.model, depth=self.depth + 1,
                              transcript=self.transcript.subagent(agent_id), agent=(agent_id, entry.qualified),
-                             agent_slots=self.agent_slots)
-            result = await loop.run(str(tool_input.get("prompt", "")))
-        for key in ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd", "api_ms"):
-            setattr(parent, key, getattr(parent, key) + getattr(result, key))
-        return result.text or "(the sub-agent returned no text)"
+                             agent_slots=self.agent_slots, subagent_tools=self.subagent_tools)
+            return await loop.run(prompt)
 
     async def _refusal(self, name: str, tool_input: dict, tool_id: str) -> str | None:
         """Why the call may not run (the model is told), or None when it may."""
         if name not in self.tool_names:
             return f"the tool {name} is not available here"
-        outcome = await self.session.hooks.fire("PreToolUse", {"tool_name": name, "tool_input": tool_input,
-                                                               "tool_use_id": tool_id}, match=name)
+        outcome = await self.session.hooks.fire("PreToolUse", self._caller() | {
+            "tool_name": name, "tool_input": tool_input, "tool_use_id": tool_id}, match=name)
         if outcome.permission == "deny" or outcome.blocked:
             return f"denied by a PreToolUse hook: {outcome.reason or 'no reason given'}"
         if outcome.updated_input:
@@ -193,6 +206,12 @@ class AgentLoop:
         if name in EDIT_TOOLS:
             return f"{name} is not permitted: file changes need --permission-mode acceptEdits or an allowed-tools rule"
         return f"{name} is not permitted (add it to allowed-tools)"
+
+
+def add_usage(parent: AgentResult, child: AgentResult) -> None:
+    """A sub-agent's tokens, cost and API time count towards the run that started it."""
+    for key in ("input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd", "api_ms"):
+        setattr(parent, key, getattr(parent, key) + getattr(child, key))
 
 
 def _add_usage(result: AgentResult, response, settings) -> None:

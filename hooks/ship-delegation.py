@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""PreToolUse hook (matcher `Agent|Task`) of the skillway plugin: a /ship reviewer reviews; it may
+not start another agent, and no reviewer may start another reviewer.
+
+Standard library only. A hook fired inside a sub-agent carries the sub-agent's `agent_type` (Claude
+Code and skillway both send it); when that is one of the reviewers in the ship command's `fan-out`,
+the call is denied with the reason, which goes back to the reviewer.
+"""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ship_rules as rules  # noqa: E402 - beside this script, in the plugin
+
+
+def main() -> int:
+    try:
+        data = json.load(sys.stdin)
+    except ValueError:
+        return 0
+    if not isinstance(data, dict) or data.get("tool_name") not in ("Agent", "Task"):
+        return 0
+    root = Path(os.environ.get("CLAUDE_PLUGIN_ROOT") or Path(__file__).resolve().parent.parent)
+    reviewers = rules.reviewers_from(root / "commands" / "ship.md")
+    caller = rules.reviewer_name(data.get("agent_type"))
+    if not data.get("agent_id") or caller not in reviewers:
+        return 0  # the main agent, or a sub-agent that is not a reviewer
+    tool_input = data.get("tool_input") if isinstance(data.get("tool_input"), dict) else {}
+    wanted = rules.reviewer_name(tool_input.get("subagent_type")) or "another agent"
+    reason = (f"{caller} is a /ship reviewer: reviewers only read and report, and may not start other agents "
+              f"(it tried to start {wanted}). Finish your own review and end it with the findings block.")
+    print(json.dumps({"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                             "permissionDecisionReason": reason}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

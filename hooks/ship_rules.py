@@ -1,0 +1,393 @@
+"""The rules of /ship, in one place: what the change is, when it may skip review, how a reviewer's
+findings and a decision document read, and the ship ledger under the git dir.
+
+Standard library only. The bundled hook scripts import it from beside them (so they also run under
+Claude Code), and skillway loads the same file (`skillway.ship.rules`): there is no second copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+SEVERITIES = ("critical", "important", "suggestion")
+SECTIONS = ("### Blockers", "### Recommended fixes", "### Acknowledged risks", "### Rollback plan",
+            "### Specialist reports")
+DECISION = re.compile(r"^## Ship Decision: (GO|NO-GO)[ \t]*$", re.MULTILINE)
+SHIP_MARKERS = ("<command-name>/ship", "<!-- skillway:ship -->")
+# skillway's orchestrator states the change it judged, so the gate can tell when it moved meanwhile.
+CHANGE_MARKER = re.compile(r"<!-- skillway:ship-change base=(?P<base>\S+) diff=(?P<digest>[0-9a-f]{64}) -->")
+FENCED_JSON = re.compile(r"```json[ \t]*\n(.*?)\n[ \t]*```", re.DOTALL)
+
+SKIP_MAX_FILES = 2
+SKIP_MAX_LINES = 49  # "fewer than 50 changed lines"
+# Paths a change may not touch and still skip the review, by area.
+SENSITIVE_AREAS = {name: re.compile(pattern, re.IGNORECASE) for name, pattern in {
+    "auth": r"auth|login|passw|oauth|(^|/)sessions?([/._-]|$)",
+    "payments": r"payment|billing|invoice|checkout|subscription",
+    "data access": r"data[_-]?access|repositor(y|ies)|(^|/)(dal|dao)([/._-]|$)",
+    "db": r"(^|/)db([/._-]|$)|database|\.sql$|(^|/)schemas?([/._-]|$)",
+    "migrations": r"migrat",
+    "config": r"config|settings|\.ini$|\.cfg$",
+    "env": r"(^|/)\.env|(^|/)env([/._-]|$)|environment",
+    "secrets": r"secret|credential|\.pem$|\.key$|(^|/)\.?keys?(/|$)|vault",
+}.items()}
+
+
+def sensitive_areas(path: str) -> list:
+    return [name for name, pattern in SENSITIVE_AREAS.items() if pattern.search(path)]
+
+
+LEDGER_FILE = "ship-ledger.jsonl"
+REVIEWS_FOLDER = "reviews"
+GIT_TIMEOUT = 60
+
+
+class ChangeError(Exception):
+    """The change cannot be computed (not a repository, unknown base ref, no commits)."""
+
+
+# --- the change -----------------------------------------------------------------------------------
+
+def git(cwd, *args: str, env: dict | None = None) -> bytes:
+    try:
+        done = subprocess.run(["git", *args], cwd=str(cwd), capture_output=True, env=env, timeout=GIT_TIMEOUT)
+    except FileNotFoundError:
+        raise ChangeError("git is not installed (or not on PATH)") from None
+    except subprocess.TimeoutExpired:
+        raise ChangeError(f"git {args[0]} took longer than {GIT_TIMEOUT} s") from None
+    if done.returncode != 0:
+        raise ChangeError(done.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed")
+    return done.stdout
+
+
+def _text(cwd, *args: str) -> str:
+    return git(cwd, *args).decode("utf-8", "replace").strip()
+
+
+def _resolves(cwd, ref: str) -> bool:
+    try:
+        git(cwd, "rev-parse", "--verify", "--quiet", ref + "^{commit}")
+        return True
+    except ChangeError:
+        return False
+
+
+def default_base(cwd) -> str:
+    """The upstream of the current branch, else `main`, else `master`."""
+    try:
+        upstream = _text(cwd, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+        if upstream:
+            return upstream
+    except ChangeError:
+        pass
+    for name in ("main", "master"):
+        if _resolves(cwd, name):
+            return name
+    raise ChangeError("no base ref: this branch has no upstream and there is no main or master branch; name one")
+
+
+# Options that make the diff text depend only on the change, not on the user's git configuration.
+_DIFF = ("-c", "core.quotePath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
+         "-c", "diff.relative=false", "diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv",
+         "--find-renames", "--diff-algorithm=myers", "--indent-heuristic")
+
+
+@dataclass(frozen=True)
+class Change:
+    """Everything since the merge base with the base ref: commits, staged and unstaged edits and new
+    (untracked, not ignored) files."""
+
+    root: str
+    base: str
+    merge_base: str
+    head: str
+    diff: bytes
+    files: tuple = ()  # changed paths, relative to the root
+    added: int = 0
+    removed: int = 0
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.diff).hexdigest()
+
+    @property
+    def lines(self) -> int:
+        return self.added + self.removed
+
+    @property
+    def empty(self) -> bool:
+        return not self.files
+
+    @property
+    def sensitive_files(self) -> list:
+        return [name for name in self.files if sensitive_areas(name)]
+
+    def may_skip(self) -> bool:
+        """The skip predicate: at most 2 files, fewer than 50 changed lines, nothing sensitive."""
+        return (0 < len(self.files) <= SKIP_MAX_FILES and self.lines <= SKIP_MAX_LINES
+                and not self.sensitive_files)
+
+    def why_not_skip(self) -> list:
+        reasons = []
+        if len(self.files) > SKIP_MAX_FILES:
+            reasons.append(f"{len(self.files)} files changed (at most {SKIP_MAX_FILES} may skip)")
+        if self.lines > SKIP_MAX_LINES:
+            reasons.append(f"{self.lines} lines changed (fewer than {SKIP_MAX_LINES + 1} may skip)")
+        if self.sensitive_files:
+            reasons.append("sensitive paths: " + ", ".join(f"{name} ({', '.join(sensitive_areas(name))})"
+                                                           for name in self.sensitive_files))
+        return reasons
+
+    def describe(self) -> str:
+        return f"{len(self.files)} file(s), +{self.added}/-{self.removed} against {self.base}"
+
+
+def compute_change(cwd, base: str | None = None) -> Change:
+    """The change in the repository holding `cwd` against `base` (default: `default_base`).
+
+    The working tree is staged into a throwaway copy of the index, so the user's own index is never
+    touched, and untracked files count as the new files they are.
+    """
+    try:
+        root = _text(cwd, "rev-parse", "--show-toplevel")
+    except ChangeError:
+        raise ChangeError(f"{cwd} is not inside a git repository") from None
+    if not _resolves(root, "HEAD"):
+        raise ChangeError("the repository has no commits yet")
+    head = _text(root, "rev-parse", "HEAD")
+    base = base or default_base(root)
+    if not _resolves(root, base):
+        raise ChangeError(f"unknown base ref {base!r}")
+    merge_base = _text(root, "merge-base", "HEAD", base)
+    index = Path(root, _text(root, "rev-parse", "--git-path", "index"))
+    with tempfile.TemporaryDirectory(prefix="skillway-ship-") as folder:
+        scratch = Path(folder, "index")
+        if index.is_file():
+            shutil.copyfile(index, scratch)
+        env = {**os.environ, "GIT_INDEX_FILE": str(scratch)}
+        git(root, "add", "--all", "--", ".", env=env)
+        diff = git(root, *_DIFF, "--full-index", "--binary", "--src-prefix=a/", "--dst-prefix=b/", merge_base, env=env)
+        numstat = git(root, *_DIFF, "--numstat", "-z", merge_base, env=env)
+    files, added, removed = _parse_numstat(numstat.decode("utf-8", "replace"))
+    return Change(root, base, merge_base, head, diff, tuple(files), added, removed)
+
+
+def commits(change: Change) -> list:
+    """(short hash, subject) of each commit of the change, newest first."""
+    log = _text(change.root, "log", "--no-color", "--format=%h%x09%s", f"{change.merge_base}..{change.head}")
+    return [tuple(line.split("\t", 1)) for line in log.splitlines() if "\t" in line]
+
+
+def has_uncommitted(change: Change) -> bool:
+    return bool(_text(change.root, "status", "--porcelain", "--untracked-files=normal"))
+
+
+def _parse_numstat(text: str) -> tuple[list, int, int]:
+    """`git diff --numstat -z`: `A\\tR\\tpath\\0`, or `A\\tR\\t\\0old\\0new\\0` for a rename."""
+    files, added, removed = [], 0, 0
+    tokens = iter(text.split("\0"))
+    for token in tokens:
+        if not token:
+            continue
+        counts = token.split("\t", 2)
+        if len(counts) < 3:
+            continue
+        plus, minus, name = counts
+        if not name:  # a rename or copy: the old and the new path follow
+            next(tokens, "")
+            name = next(tokens, "")
+        files.append(name)
+        added += int(plus) if plus.isdigit() else 0  # binary files count as a file, not as lines
+        removed += int(minus) if minus.isdigit() else 0
+    return files, added, removed
+
+
+# --- reviewer reports and decisions ---------------------------------------------------------------
+
+def reviewers_from(ship_command: Path) -> list:
+    """The `fan-out` list of the ship command's frontmatter."""
+    try:
+        text = ship_command.read_text(encoding="utf-8")
+    except OSError:
+        return []
+    head = text.split("\n---", 2)[0] if text.startswith("---") else ""
+    match = re.search(r"^fan-out:[ \t]*\[(.*?)\][ \t]*$", head, re.MULTILINE)
+    return [name.strip().strip("'\"") for name in match.group(1).split(",") if name.strip()] if match else []
+
+
+def reviewer_name(agent_type: object) -> str:
+    """`skillway:code-reviewer` and `code-reviewer` are the same reviewer."""
+    return str(agent_type or "").split(":")[-1]
+
+
+def findings_of(report: str):
+    """The findings in the last fenced `json` block of a report, normalised; None when the report has
+    no such block or it is not a JSON array."""
+    blocks = FENCED_JSON.findall(report or "")
+    if not blocks:
+        return None
+    try:
+        value = json.loads(blocks[-1])
+    except ValueError:
+        return None
+    if not isinstance(value, list):
+        return None
+    found = []
+    for item in value:
+        if not isinstance(item, dict):
+            continue
+        severity = str(item.get("severity", "")).strip().lower()
+        line = item.get("line")
+        try:
+            line = max(1, int(line))
+        except (TypeError, ValueError):
+            line = 1
+        found.append({"severity": severity if severity in SEVERITIES else "important",
+                      "file": str(item.get("file") or "").strip() or "?", "line": line,
+                      "message": " ".join(str(item.get("message") or "").split())})
+    return found
+
+
+def section(decision: str, title: str) -> str:
+    """The text under `title` up to the next known section or level-2 heading."""
+    start = decision.find(title)
+    if start < 0:
+        return ""
+    rest = decision[start + len(title):]
+    ends = [rest.find(t) for t in SECTIONS + ("\n## ",) if rest.find(t) >= 0]
+    return rest[: min(ends)] if ends else rest
+
+
+def is_accepted(finding: dict, acknowledged: str) -> bool:
+    """A critical finding is accepted when the Acknowledged risks section quotes its message."""
+    return " ".join(finding.get("message", "").split()).lower()[:40] in " ".join(acknowledged.split()).lower()
+
+
+# --- where /ship keeps its records ----------------------------------------------------------------
+
+def ship_folder(cwd) -> Path:
+    """`<git common dir>/skillway`: shared by the repository's worktrees, never committed."""
+    common = _text(cwd, "rev-parse", "--git-common-dir")
+    return Path(cwd, common).resolve() / "skillway"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def seconds_between(start: str | None, end: str | None):
+    try:
+        return round((_parse_time(end) - _parse_time(start)).total_seconds(), 3)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def write_review(cwd, session_id: str, record: dict) -> Path:
+    """One reviewer's report, as the SubagentStop recorder saw it (one file per sub-agent)."""
+    folder = ship_folder(cwd) / REVIEWS_FOLDER / _safe(session_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_safe(record.get('agent_id') or 'agent')}.json"
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    os.replace(scratch, path)
+    return path
+
+
+def read_reviews(cwd, session_id: str) -> list:
+    folder = ship_folder(cwd) / REVIEWS_FOLDER / _safe(session_id)
+    reviews = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        try:
+            reviews.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return sorted(reviews, key=lambda r: str(r.get("ended") or ""))
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", str(name))[:100] or "-"
+
+
+def append_record(cwd, record: dict) -> Path:
+    """Add one judged decision to the ledger (one JSON line; a lock where the platform has one)."""
+    path = ship_folder(cwd) / LEDGER_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    with open(path, "ab") as stream:
+        try:
+            import fcntl
+
+            fcntl.flock(stream.fileno(), fcntl.LOCK_EX)
+        except ImportError:  # no fcntl (Windows): appends of one write are still whole lines there
+            pass
+        stream.write(line)
+    return path
+
+
+def read_records(cwd) -> list:
+    try:
+        path = ship_folder(cwd) / LEDGER_FILE
+    except ChangeError:
+        return []
+    records = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    except OSError:
+        return []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a torn line from a crash: the others still count
+        if isinstance(record, dict):
+            records.append(record)
+    return records
+
+
+def latest_decision(records: list, digest: str):
+    """The last complete decision recorded for the change with this diff hash, or None."""
+    judged = [r for r in records if r.get("diff_sha256") == digest and r.get("complete") and r.get("decision")]
+    return judged[-1] if judged else None
+
+
+@dataclass
+class Verdict:
+    """What `skillway ship --check` says about the current change."""
+
+    ok: bool
+    message: str
+    record: dict | None = field(default=None)
+
+
+def check(cwd, base: str | None = None) -> Verdict:
+    change = compute_change(cwd, base)
+    if change.empty:
+        return Verdict(True, f"nothing to ship: no change against {change.base}")
+    if change.may_skip():
+        return Verdict(True, f"small change ({change.describe()}, nothing sensitive): the review may be skipped")
+    records = read_records(change.root)
+    decision = latest_decision(records, change.digest)
+    short = change.digest[:12]
+    if decision is None:
+        others = [r for r in records if r.get("complete") and r.get("decision") == "GO" and r.get("base") == change.base]
+        moved = f"; the change moved since the GO recorded at {others[-1].get('recorded_at')}" if others else ""
+        return Verdict(False, f"no /ship decision for the current change ({change.describe()}, diff {short}){moved}; "
+                              "run skillway ship")
+    if decision.get("decision") != "GO":
+        return Verdict(False, f"the decision for the current change (diff {short}) is NO-GO, recorded at "
+                              f"{decision.get('recorded_at')}", decision)
+    return Verdict(True, f"GO for the current change ({change.describe()}, diff {short}), recorded at "
+                         f"{decision.get('recorded_at')}", decision)

@@ -1,0 +1,265 @@
+"""/ship run by skillway itself: the change is computed, and unless it may skip the review every
+reviewer of the command's `fan-out` starts at once, as a read-only sub-agent with the diff. A reviewer
+that fails is retried once. The merged decision ends the turn, and the Stop hooks judge it exactly as
+they judge any agent's /ship turn; the gate records what it let through in the ship ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from skillway.agent import tools as agent_tools
+from skillway.agent.loop import AgentLoop, AgentResult, add_usage
+from skillway.hooks.engine import StopGuard
+from skillway.ship.decision import Decision, Review, decide
+from skillway.ship.rules import Change, ChangeError, rules
+
+REVIEWER_TOOLS = ["Read", "Grep", "Glob"]
+REVIEWER_TIMEOUT = 900.0  # seconds for one reviewer's whole run (all its turns)
+DIFF_BUDGET = 60_000  # characters of diff in a reviewer's prompt; the rest it reads with its tools
+
+
+class ShipError(Exception):
+    """/ship cannot run here (no repository, an unknown base ref, bad arguments): the message says why."""
+
+
+@dataclass(frozen=True)
+class ShipRequest:
+    base: str | None = None
+    accept_risks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShipEvent:
+    kind: str  # start | retry | done
+    reviewer: str
+    detail: str = ""
+    review: Review | None = None
+
+
+@dataclass
+class ShipResult:
+    verdict: str  # GO | NO-GO | NOTHING (no change to judge)
+    document: str
+    change: Change | None = None
+    decision: Decision | None = None
+    reviews: list[Review] = field(default_factory=list)
+    skipped: bool = False
+    gate_passed: bool = False
+    gate_reasons: str = ""
+    record: dict | None = None  # the ledger entry the gate wrote for this turn
+    fan_out_seconds: float = 0.0
+    usage: AgentResult = field(default_factory=AgentResult)
+    notices: list[str] = field(default_factory=list)
+
+
+def parse_arguments(text: str) -> ShipRequest:
+    """`[base-ref] [--accept-risk TEXT]...`"""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise ShipError(f"cannot read the arguments: {exc}") from None
+    base, risks = None, []
+    while words:
+        word = words.pop(0)
+        if word == "--accept-risk":
+            if not words:
+                raise ShipError("--accept-risk needs the risk it accepts (a file, file:line or words of the finding)")
+            risks.append(words.pop(0))
+        elif word.startswith("--accept-risk="):
+            risks.append(word.split("=", 1)[1])
+        elif word.startswith("-"):
+            raise ShipError(f"unknown option {word} (expected [base-ref] [--accept-risk TEXT])")
+        elif base is None:
+            base = word
+        else:
+            raise ShipError(f"one base ref only (got {base!r} and {word!r})")
+    return ShipRequest(base, tuple(risks))
+
+
+def fan_out_command(session, typed: str):
+    """The command `typed` runs when it declares a `fan-out` (skillway orchestrates it), else None."""
+    from skillway.plugins.catalog import UnknownName
+
+    if not typed.startswith("/"):
+        return None
+    try:
+        entry = session.catalog.resolve_command(typed[1:].split(maxsplit=1)[0] if typed[1:].strip() else "")
+    except UnknownName:
+        return None
+    return entry if entry.kind == "command" and entry.item.fan_out else None
+
+
+async def run_ship(session, typed: str, *, on_event: Callable[[ShipEvent], None] | None = None,
+                   reviewer_timeout: float = REVIEWER_TIMEOUT) -> ShipResult:
+    """Run the /ship command `typed` (`/ship main --accept-risk ...`) in `session`.
+
+    Raises ShipError when it cannot run, PromptRefused when a UserPromptSubmit hook refuses it.
+    """
+    from skillway.slash.prepare import prepare
+
+    entry = fan_out_command(session, typed)
+    if entry is None:
+        raise ShipError(f"{typed.split()[0]} is not a command with reviewers (a `fan-out` list)")
+    request = parse_arguments(typed[1:].partition(" ")[2])
+    try:
+        change = await asyncio.to_thread(rules.compute_change, session.workspace, request.base)
+    except ChangeError as exc:
+        raise ShipError(str(exc)) from None
+    if change.empty:
+        return ShipResult("NOTHING", f"Nothing to ship: no change against {change.base}.\n", change)
+    prepared = await prepare(session, typed)
+    lead = _ShipLead(session, on_event, reviewer_timeout)
+    marker = f"<!-- skillway:ship-change base={change.base} diff={change.digest} -->"
+    lead.append({"role": "user", "content": f"{prepared.text}\n\n{marker}"})
+    skipped = change.may_skip()
+    started = time.monotonic()
+    reviews = [] if skipped else await lead.fan_out(entry, change)
+    fan_out_seconds = time.monotonic() - started
+    commits = await asyncio.to_thread(rules.commits, change)
+    uncommitted = await asyncio.to_thread(rules.has_uncommitted, change)
+    decision = decide(change, reviews, request.accept_risks, skipped=skipped, commits=commits, uncommitted=uncommitted)
+    lead.append({"role": "assistant", "id": _id("msg_"), "content": [{"type": "text", "text": decision.document}]})
+    outcome = await lead.fire_stop(decision.document)
+    gate_passed = not (outcome.blocked or outcome.stop)
+    result = ShipResult(decision.verdict if gate_passed else "NO-GO", decision.document, change, decision, reviews,
+                        skipped, gate_passed, outcome.reason or outcome.stop_reason or "", usage=lead.usage,
+                        fan_out_seconds=fan_out_seconds, notices=outcome.system_messages + outcome.warnings)
+    if not gate_passed:
+        result.document += f"\n> The ship gate refused this decision, so it counts as NO-GO:\n" + "\n".join(
+            "> " + line for line in result.gate_reasons.splitlines()) + "\n"
+    result.record = await asyncio.to_thread(_recorded, change, session.session_id)
+    if result.record is None:
+        result.notices.append("the ship gate recorded nothing for this change (is python3 on PATH?); "
+                              "skillway ship --check will not see this decision")
+    return result
+
+
+def _recorded(change: Change, session_id: str) -> dict | None:
+    records = [r for r in rules.read_records(change.root)
+               if r.get("session_id") == session_id and r.get("diff_sha256") == change.digest]
+    return records[-1] if records else None
+
+
+def _id(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex[:24]
+
+
+class _ShipLead(AgentLoop):
+    """The lead of a /ship turn, played by skillway instead of a model: its Agent calls, their hooks
+    and results, and its Stop go through the agent loop like any other agent's."""
+
+    def __init__(self, session, on_event, reviewer_timeout: float) -> None:
+        super().__init__(session, tools=["Agent"], subagent_tools=REVIEWER_TOOLS)
+        self.on_event = on_event or (lambda event: None)
+        self.reviewer_timeout = reviewer_timeout
+        self.reviews: dict[str, Review] = {}
+        self.usage = AgentResult()
+        self.messages: list[dict] = []
+        self.prompt = ""
+
+    def append(self, message: dict) -> None:
+        self._append(self.messages, message)
+
+    async def fan_out(self, entry, change: Change) -> list[Review]:
+        """Every reviewer at once, as Agent calls of ONE assistant message."""
+        names = list(entry.item.fan_out)
+        agents = {e.qualified for e in self.context.catalog.agents}
+        self.prompt = reviewer_prompt(change, names)
+        calls = [{"type": "tool_use", "id": _id("toolu_"), "name": "Agent", "input": {
+            "description": f"{name} review of the change", "prompt": self.prompt,
+            "subagent_type": entry.plugin.qualified(name) if entry.plugin.qualified(name) in agents else name}}
+            for name in names]
+        self.append({"role": "assistant", "id": _id("msg_"), "content": [
+            {"type": "text", "text": f"Starting {len(names)} reviewers at once on {change.describe()}."}, *calls]})
+        results = await asyncio.gather(*(self._use_tool(call, self.usage) for call in calls))
+        self.append({"role": "user", "content": list(results)})
+        reviews = []
+        for name, result in zip(names, results):
+            review = self.reviews.get(name)
+            if review is None or (result.get("is_error") and review.ok):  # refused before it ran, or by a hook after
+                review = Review(name, error=str(result.get("content") or "no report"), attempts=0)
+            reviews.append(review)
+        return reviews
+
+    async def fire_stop(self, last: str):
+        return await self._fire_stop(StopGuard(), last)
+
+    async def _run_agent(self, tool_input: dict, parent: AgentResult) -> str:
+        from skillway.model.errors import ModelError
+
+        entry = self._persona(tool_input)
+        name = rules.reviewer_name(entry.qualified)
+        self.on_event(ShipEvent("start", name))
+        started, reason = time.monotonic(), ""
+        for attempt in (1, 2):
+            if attempt == 2:
+                self.on_event(ShipEvent("retry", name, reason))
+            try:
+                async with asyncio.timeout(self.reviewer_timeout):
+                    result = await self.run_subagent(entry, str(tool_input.get("prompt", "")))
+            except ModelError as error:
+                reason = error.message
+                continue
+            except TimeoutError:
+                reason = f"no report within {self.reviewer_timeout:g} s"
+                continue
+            add_usage(parent, result)
+            findings = rules.findings_of(result.text)
+            if findings is None:
+                reason = f"its report did not end with the findings block (it stopped: {result.stop_reason})"
+                continue
+            review = Review(name, result.text, tuple(findings), None, attempt, time.monotonic() - started)
+            self.reviews[name] = review
+            self.on_event(ShipEvent("done", name, review.counts(), review))
+            return result.text
+        review = Review(name, error=reason, attempts=2, seconds=time.monotonic() - started)
+        self.reviews[name] = review
+        self.on_event(ShipEvent("done", name, f"failed: {reason}", review))
+        raise agent_tools.ToolError(f"{name} failed twice: {reason}")
+
+
+def reviewer_prompt(change: Change, reviewers: list[str], budget: int = DIFF_BUDGET) -> str:
+    from skillway.model.templates import render
+
+    diff, omitted = diff_for_review(change, budget)
+    sensitive = {name: ", ".join(rules.sensitive_areas(name)) for name in change.files if rules.sensitive_areas(name)}
+    return render("ship-reviewer.md.j2", reviewers=reviewers, base=change.base,
+                  merge_base=change.merge_base[:12], files=list(change.files), added=change.added,
+                  removed=change.removed, sensitive=sensitive, omitted=omitted, diff=diff)
+
+
+def diff_for_review(change: Change, budget: int) -> tuple[str, list[str]]:
+    """The diff as reviewers see it: secrets files and binary content left out, sensitive files
+    first when it does not all fit in `budget` characters; (text, the files left out)."""
+    from pathlib import Path
+
+    from skillway.secrets import is_secret_file
+
+    pieces = []
+    for chunk in change.diff.decode("utf-8", "replace").split("\ndiff --git "):
+        chunk = chunk if chunk.startswith("diff --git ") else "diff --git " + chunk
+        header = chunk.split("\n", 1)[0]
+        name = header.rsplit(" b/", 1)[-1]
+        if is_secret_file(Path(change.root, name)):
+            chunk = f"{header}\n(a secrets file changed; its content is not shown)"
+        elif "\nGIT binary patch\n" in chunk:
+            chunk = chunk.split("\nGIT binary patch\n", 1)[0] + "\n(binary content changed)"
+        pieces.append((name, chunk))
+    text = "\n".join(chunk for _, chunk in pieces)
+    if len(text) <= budget:
+        return text, []
+    ordered = sorted(pieces, key=lambda piece: not rules.sensitive_areas(piece[0]))
+    kept, omitted, used = [], [], 0
+    for name, chunk in ordered:
+        if used + len(chunk) <= budget:
+            kept.append(chunk)
+            used += len(chunk) + 1
+        else:
+            omitted.append(name)
+    return "\n".join(kept), omitted
