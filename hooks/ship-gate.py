@@ -169,7 +169,14 @@ def main() -> int:
     turn = ship_turn(load_messages(transcript))
     if turn is None:
         return 0
-    prompt, messages = turn
+    try:
+        return decide(data, reviewers, *turn)
+    except Exception as exc:  # noqa: BLE001 - a gate that crashes must not wave a /ship turn through
+        print(f"The /ship turn cannot end: the ship gate failed ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return 2
+
+
+def decide(data: dict, reviewers: list, prompt: str, messages: list) -> int:
     problems, shown = judge(messages, reviewers)
     cwd = data.get("cwd") or os.getcwd()
     try:

@@ -172,7 +172,9 @@ def compute_change(cwd, base: str | None = None) -> Change:
     with tempfile.TemporaryDirectory(prefix="skillway-ship-") as folder:
         scratch = Path(folder, "index")
         if index.is_file():
-            shutil.copyfile(index, scratch)
+            # copy2 keeps the index's mtime: git's check for "racily clean" entries (a file changed in
+            # the second the index was written) must work on the copy as it does on the original.
+            shutil.copy2(index, scratch)
         env = {**os.environ, "GIT_INDEX_FILE": str(scratch)}
         git(root, "add", "--all", "--", ".", env=env)
         diff = git(root, *_DIFF, "--full-index", "--binary", "--src-prefix=a/", "--dst-prefix=b/", merge_base, env=env)
@@ -287,7 +289,7 @@ def now() -> str:
 def seconds_between(start: str | None, end: str | None):
     try:
         return round((_parse_time(end) - _parse_time(start)).total_seconds(), 3)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         return None
 
 

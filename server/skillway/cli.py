@@ -64,6 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
     usage.add_argument("--json", action="store_true", help="print JSON")
     usage.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained page with a chart to FILE")
 
+    ship = commands.add_parser("ship", parents=[common],
+                               help="run the /ship reviewers on the change and decide GO or NO-GO (exit 1 on NO-GO)")
+    ship.add_argument("base", nargs="?", metavar="BASE_REF", help="judge the change since this ref "
+                      "(default: the branch's upstream, else main, else master)")
+    ship.add_argument("--accept-risk", action="append", default=[], metavar="TEXT",
+                      help="accept the critical finding this names (file, file:line or words of it); repeatable")
+    ship.add_argument("--json", action="store_true", help="print the decision as JSON")
+    ship.add_argument("--reviewer-timeout", type=float, default=None, metavar="SECONDS",
+                      help="how long one reviewer may take (default 900)")
+    ship_mode = ship.add_mutually_exclusive_group()
+    ship_mode.add_argument("--check", action="store_true",
+                           help="only check: exit 0 if the current change has a complete GO (or may skip review)")
+    ship_mode.add_argument("--install-git-hook", action="store_true",
+                           help="install a git pre-push hook that runs skillway ship --check")
+
     trust = commands.add_parser("trust", parents=[common], help="let a workspace's own hooks and commands run")
     trust.add_argument("path", nargs="?", type=Path, metavar="PATH", help="the workspace (default: --cwd or the current directory)")
     trust.add_argument("--revoke", action="store_true", help="stop trusting the workspace")
@@ -105,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         return _hooks(args, workspace, plugin_dirs)
     if args.command == "usage":
         return _usage(args, workspace)
+    if args.command == "ship":
+        return _ship(args, workspace, plugin_dirs)
     if args.command == "trust":
         return _trust(args, args.path.resolve() if args.path else workspace, plugin_dirs)
     return _plugins(args, workspace, plugin_dirs)
@@ -200,6 +217,22 @@ def _usage(args: argparse.Namespace, workspace: Path) -> int:
         return 0
     print(json.dumps(data, indent=2) if args.json else report_text(data))
     return 0
+
+
+def _ship(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
+    from skillway.ship import terminal
+
+    if args.check:
+        return terminal.check(workspace, args.base)
+    if args.install_git_hook:
+        return terminal.install_git_hook(workspace)
+    if args.reviewer_timeout is not None and args.reviewer_timeout <= 0:
+        print("skillway ship: --reviewer-timeout must be a number of seconds > 0", file=sys.stderr)
+        return 1
+    import asyncio
+
+    options = {"reviewer_timeout": args.reviewer_timeout} if args.reviewer_timeout else {}
+    return asyncio.run(terminal.ship(workspace, plugin_dirs, args.base, args.accept_risk, as_json=args.json, **options))
 
 
 def _trust(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:

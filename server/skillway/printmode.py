@@ -31,6 +31,7 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
     from skillway.agent.loop import ALL_TOOLS, AgentLoop
     from skillway.model.errors import ModelError
     from skillway.session import Session
+    from skillway.ship.orchestrator import ShipError, fan_out_command
     from skillway.slash.prepare import PromptRefused, prepare
 
     started = time.monotonic()
@@ -51,18 +52,24 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
               "tools": ALL_TOOLS, "permission_mode": options.permission_mode,
               "transcript_path": str(session.transcript.path)})
     code, result, subtype, error_text = EXIT_OK, None, "success", None
+    on_message = (lambda m: emit({"type": m.get("role", "user"), "message": m, "session_id": session.session_id})
+                  ) if stream else None
     try:
-        prepared = await prepare(session, options.prompt)
-        loop = AgentLoop(session, instructions=options.append_system_prompt,
-                         allowed_tools=prepared.allowed_tools + options.allowed_tools, max_turns=options.max_turns,
-                         model=options.model or prepared.model, max_cost_usd=options.max_budget_usd,
-                         on_message=(lambda m: emit({"type": m.get("role", "user"), "message": m,
-                                                     "session_id": session.session_id})) if stream else None)
-        result = await loop.run(prepared.text)
+        if fan_out_command(session, options.prompt) is not None:  # /ship: skillway runs the reviewers itself
+            result = await _ship(session, options.prompt, on_message)
+        else:
+            prepared = await prepare(session, options.prompt)
+            loop = AgentLoop(session, instructions=options.append_system_prompt,
+                             allowed_tools=prepared.allowed_tools + options.allowed_tools, max_turns=options.max_turns,
+                             model=options.model or prepared.model, max_cost_usd=options.max_budget_usd,
+                             on_message=on_message)
+            result = await loop.run(prepared.text)
         for notice in result.notices:
             print(f"skillway: {notice}", file=err)
         if result.stop_reason in ("max_turns", "budget"):
             code, subtype = EXIT_ERROR, "error_max_turns" if result.stop_reason == "max_turns" else "error_max_budget_usd"
+    except ShipError as error:
+        code, subtype, error_text = EXIT_ERROR, "error_during_execution", str(error)
     except PromptRefused as refused:
         code, subtype, error_text = (EXIT_BLOCKED if refused.blocked else EXIT_ERROR), "error_during_execution", str(refused)
     except ModelError as error:
@@ -86,9 +93,39 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
                   "cache_creation_input_tokens": result.cache_write_tokens if result else 0,
                   "cache_read_input_tokens": result.cache_read_tokens if result else 0},
     }
+    if isinstance(result, _ShipRun):
+        summary["ship"] = result.ship
     if options.output_format == "text":
         if result is not None and code != EXIT_BLOCKED:
             out.write(result.text + "\n")
     else:
         emit(summary) if stream else out.write(json.dumps(summary, indent=2) + "\n")
     return code
+
+
+@dataclass
+class _ShipRun:
+    """A /ship run in the shape the rest of print mode reports (text, turns, usage), with its decision."""
+
+    text: str
+    ship: dict
+    notices: list
+    stop_reason: str = "end_turn"
+    turns: int = 1
+    api_ms: float = 0.0
+    cost_usd: float = 0.0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+
+
+async def _ship(session, typed: str, on_message) -> _ShipRun:
+    from skillway.ship.orchestrator import run_ship
+    from skillway.ship.terminal import summary
+
+    shipped = await run_ship(session, typed, on_message=on_message)
+    usage = shipped.usage
+    return _ShipRun(shipped.document, summary(shipped), shipped.notices, api_ms=usage.api_ms, cost_usd=usage.cost_usd,
+                    input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+                    cache_write_tokens=usage.cache_write_tokens, cache_read_tokens=usage.cache_read_tokens)

@@ -158,11 +158,11 @@ async def test_subagent_hooks_fire_with_the_agent_type_and_its_own_transcript(tm
     hooks = {"SubagentStart": [{"hooks": [{"type": "command", "command": record}]}],
              "SubagentStop": [{"matcher": "skillway:code-reviewer", "hooks": [{"type": "command", "command": record}]}]}
     fake.enqueue(Reply(content=[ToolUse("Task", {"prompt": "Review", "subagent_type": "code-reviewer"}, id="t")]),
-                 Reply(content=[Text("all good")]), Reply(content=[Text("done")]))
+                 Reply(content=[Text("all good\n```json\n[]\n```")]), Reply(content=[Text("done")]))
     await AgentLoop(session_for(tmp_path, fake, hooks)).run("review")
     start, stop = [json.loads(line) for line in log.read_text().splitlines()]
     assert (start["hook_event_name"], start["agent_type"]) == ("SubagentStart", "skillway:code-reviewer")
-    assert (stop["hook_event_name"], stop["last_assistant_message"], stop["agent_id"]) == ("SubagentStop", "all good", start["agent_id"])
+    assert (stop["hook_event_name"], stop["last_assistant_message"], stop["agent_id"]) == ("SubagentStop", "all good\n```json\n[]\n```", start["agent_id"])
     sub_lines = [json.loads(line) for line in open(stop["agent_transcript_path"])]
     assert [line["type"] for line in sub_lines] == ["user", "assistant"]
 

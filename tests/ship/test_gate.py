@@ -169,3 +169,80 @@ def test_a_small_change_touching_config_may_not_skip(tmp_path):
                             timeout=30)
     assert result.returncode == 2
     assert "these reviewers were never started: code-reviewer, security-auditor, test-engineer" in result.stderr
+
+
+@SHAPES
+def test_a_reviewer_whose_call_failed_is_blocked_as_failed(tmp_path, shape):
+    messages = run_turn(final=decision("NO-GO", rollback=""))
+    messages[2]["content"][1] |= {"content": "security-auditor failed twice: rate limited", "is_error": True}
+    result = gate(tmp_path, messages, shape)
+    assert result.returncode == 2
+    assert "these reviewers failed and returned no report: security-auditor (security-auditor failed twice: rate limited)" in result.stderr
+
+
+@SHAPES
+def test_a_decision_with_both_verdicts_is_blocked(tmp_path, shape):
+    result = gate(tmp_path, run_turn(final=decision() + "\n## Ship Decision: NO-GO\n"), shape)
+    assert result.returncode == 2
+    assert "the decision says both GO and NO-GO" in result.stderr
+
+
+def ship_repo(tmp_path):
+    from tests.ship.helpers import lines, make_repo
+
+    repo = make_repo(tmp_path / "repo", {"src/app.py": "x = 1\n"})
+    (repo / "src/app.py").write_text(lines(80))
+    return repo
+
+
+def gate_in(repo, tmp_path, messages, session_id="s-1"):
+    transcript = write(tmp_path, messages, "skillway")
+    stdin = json.dumps({"hook_event_name": "Stop", "transcript_path": str(transcript), "cwd": str(repo),
+                        "session_id": session_id})
+    return subprocess.run([sys.executable, str(GATE)], input=stdin, capture_output=True, text=True, timeout=30,
+                          env={"CLAUDE_PLUGIN_ROOT": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def ledger(repo):
+    path = repo / ".git" / "skillway" / "ship-ledger.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_a_passed_ship_turn_is_recorded_complete_under_the_hash_of_its_diff(tmp_path):
+    from skillway.ship.rules import rules
+
+    repo = ship_repo(tmp_path)
+    assert gate_in(repo, tmp_path, run_turn()).returncode == 0
+    (record,) = ledger(repo)
+    assert (record["decision"], record["complete"], record["skipped"]) == ("GO", True, False)
+    assert record["diff_sha256"] == rules.compute_change(repo).digest
+    assert [r["name"] for r in record["reviewers"]] == REVIEWERS
+
+
+def test_a_blocked_ship_turn_is_recorded_incomplete_with_its_problems(tmp_path):
+    repo = ship_repo(tmp_path)
+    assert gate_in(repo, tmp_path, run_turn(one_message=False)).returncode == 2
+    (record,) = ledger(repo)
+    assert record["complete"] is False
+    assert record["problems"][0].startswith("the reviewers were started in separate messages")
+
+
+def test_a_turn_that_is_not_ship_records_nothing(tmp_path):
+    repo = ship_repo(tmp_path)
+    messages = [{"role": "user", "content": "explain app.py"},
+                {"role": "assistant", "id": "m", "content": [{"type": "text", "text": "It prints."}]}]
+    assert gate_in(repo, tmp_path, messages).returncode == 0
+    assert ledger(repo) == []
+
+
+def test_claude_codes_command_arguments_name_the_base(tmp_path):
+    from tests.ship.helpers import git
+
+    repo = ship_repo(tmp_path)
+    git(repo, "checkout", "-qb", "feature")
+    git(repo, "commit", "-qam", "work")
+    git(repo, "branch", "release", "HEAD~1")
+    messages = run_turn()
+    messages[0]["content"] = "<command-name>/ship</command-name>\n<command-args>release</command-args>"
+    assert gate_in(repo, tmp_path, messages).returncode == 0
+    assert ledger(repo)[0]["base"] == "release"

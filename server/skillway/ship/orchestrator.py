@@ -96,6 +96,7 @@ def fan_out_command(session, typed: str):
 
 
 async def run_ship(session, typed: str, *, on_event: Callable[[ShipEvent], None] | None = None,
+                   on_message: Callable[[dict], None] | None = None,
                    reviewer_timeout: float = REVIEWER_TIMEOUT) -> ShipResult:
     """Run the /ship command `typed` (`/ship main --accept-risk ...`) in `session`.
 
@@ -114,7 +115,7 @@ async def run_ship(session, typed: str, *, on_event: Callable[[ShipEvent], None]
     if change.empty:
         return ShipResult("NOTHING", f"Nothing to ship: no change against {change.base}.\n", change)
     prepared = await prepare(session, typed)
-    lead = _ShipLead(session, on_event, reviewer_timeout)
+    lead = _ShipLead(session, on_event, on_message, reviewer_timeout)
     marker = f"<!-- skillway:ship-change base={change.base} diff={change.digest} -->"
     lead.append({"role": "user", "content": f"{prepared.text}\n\n{marker}"})
     skipped = change.may_skip()
@@ -154,8 +155,8 @@ class _ShipLead(AgentLoop):
     """The lead of a /ship turn, played by skillway instead of a model: its Agent calls, their hooks
     and results, and its Stop go through the agent loop like any other agent's."""
 
-    def __init__(self, session, on_event, reviewer_timeout: float) -> None:
-        super().__init__(session, tools=["Agent"], subagent_tools=REVIEWER_TOOLS)
+    def __init__(self, session, on_event, on_message, reviewer_timeout: float) -> None:
+        super().__init__(session, tools=["Agent"], subagent_tools=REVIEWER_TOOLS, on_message=on_message)
         self.on_event = on_event or (lambda event: None)
         self.reviewer_timeout = reviewer_timeout
         self.reviews: dict[str, Review] = {}
