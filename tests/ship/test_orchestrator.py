@@ -63,6 +63,14 @@ async def test_the_reviewers_get_the_diff_and_only_read_only_tools(repo, fake):
         assert sorted(tool["name"] for tool in request.body["tools"]) == ["Glob", "Grep", "Read"]
 
 
+async def test_a_secrets_file_in_the_change_is_named_but_its_content_never_sent(repo, fake):
+    (repo / ".env").write_text("DATABASE_PASSWORD=hunter2-very-secret\n")
+    await ship(repo, fake, reviewers())
+    prompt = fake.requests[0].body["messages"][0]["content"]
+    assert "- .env (sensitive: env)" in prompt and "(a secrets file changed; its content is not shown)" in prompt
+    assert "hunter2" not in prompt
+
+
 async def test_a_clean_review_is_go_with_a_rollback_plan_and_recorded_complete(repo, fake):
     result = await ship(repo, fake, reviewers())
     assert result.document.startswith("## Ship Decision: GO\n")
@@ -193,3 +201,12 @@ def test_bad_arguments_are_refused_with_a_reason(text, message):
 async def test_outside_a_repository_ship_says_so(tmp_path, fake):
     with pytest.raises(ShipError, match="is not inside a git repository"):
         await ship(tmp_path, fake, reviewers())
+
+
+def test_a_diff_over_budget_keeps_sensitive_files_first_and_names_the_rest(repo):
+    from skillway.ship.orchestrator import diff_for_review
+    from skillway.ship.rules import rules
+
+    text, omitted = diff_for_review(rules.compute_change(repo), budget=400)
+    assert text.startswith("diff --git a/src/auth.py b/src/auth.py\n") and "+    return a == b" in text
+    assert omitted == ["src/app.py"]

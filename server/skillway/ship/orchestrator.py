@@ -162,7 +162,6 @@ class _ShipLead(AgentLoop):
         self.reviews: dict[str, Review] = {}
         self.usage = AgentResult()
         self.messages: list[dict] = []
-        self.prompt = ""
 
     def append(self, message: dict) -> None:
         self._append(self.messages, message)
@@ -171,9 +170,9 @@ class _ShipLead(AgentLoop):
         """Every reviewer at once, as Agent calls of ONE assistant message."""
         names = list(entry.item.fan_out)
         agents = {e.qualified for e in self.context.catalog.agents}
-        self.prompt = reviewer_prompt(change, names)
+        prompt = reviewer_prompt(change, names)
         calls = [{"type": "tool_use", "id": _id("toolu_"), "name": "Agent", "input": {
-            "description": f"{name} review of the change", "prompt": self.prompt,
+            "description": f"{name} review of the change", "prompt": prompt,
             "subagent_type": entry.plugin.qualified(name) if entry.plugin.qualified(name) in agents else name}}
             for name in names]
         self.append({"role": "assistant", "id": _id("msg_"), "content": [
