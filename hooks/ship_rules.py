@@ -3,18 +3,15 @@ findings and a decision document read, and the ship ledger under the git dir.
 
 Standard library only. The bundled hook scripts import it from beside them (so they also run under
 Claude Code), and skillway loads the same file (`skillway.ship.rules`): there is no second copy.
+It stays light to import (no dataclasses; git's helpers imported when used): the PreToolUse and
+SubagentStop hooks start a Python process with it on every Agent call.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -58,6 +55,8 @@ class ChangeError(Exception):
 # --- the change -----------------------------------------------------------------------------------
 
 def git(cwd, *args: str, env: dict | None = None) -> bytes:
+    import subprocess
+
     try:
         done = subprocess.run(["git", *args], cwd=str(cwd), capture_output=True, env=env, timeout=GIT_TIMEOUT)
     except FileNotFoundError:
@@ -101,23 +100,28 @@ _DIFF = ("-c", "core.quotePath=false", "-c", "diff.noprefix=false", "-c", "diff.
          "--find-renames", "--diff-algorithm=myers", "--indent-heuristic")
 
 
-@dataclass(frozen=True)
 class Change:
     """Everything since the merge base with the base ref: commits, staged and unstaged edits and new
     (untracked, not ignored) files."""
 
-    root: str
-    base: str
-    merge_base: str
-    head: str
-    diff: bytes
-    files: tuple = ()  # changed paths, relative to the root
-    added: int = 0
-    removed: int = 0
+    def __init__(self, root: str, base: str, merge_base: str, head: str, diff: bytes, files: tuple = (),
+                 added: int = 0, removed: int = 0) -> None:
+        self.root, self.base, self.merge_base, self.head, self.diff = root, base, merge_base, head, diff
+        self.files = tuple(files)  # changed paths, relative to the root
+        self.added, self.removed = added, removed
+        self._digest = None
+
+    def __repr__(self) -> str:
+        return f"Change({self.describe()}, diff {self.digest[:12]})"
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.diff).hexdigest()
+        """The SHA-256 of the diff: what the ledger keys a decision by."""
+        if self._digest is None:
+            import hashlib
+
+            self._digest = hashlib.sha256(self.diff).hexdigest()
+        return self._digest
 
     @property
     def lines(self) -> int:
@@ -157,6 +161,8 @@ def compute_change(cwd, base: str | None = None) -> Change:
     The working tree is staged into a throwaway copy of the index, so the user's own index is never
     touched, and untracked files count as the new files they are.
     """
+    import shutil
+    import tempfile
     try:
         root = _text(cwd, "rev-parse", "--show-toplevel")
     except ChangeError:
@@ -365,13 +371,11 @@ def latest_decision(records: list, digest: str):
     return judged[-1] if judged else None
 
 
-@dataclass
 class Verdict:
     """What `skillway ship --check` says about the current change."""
 
-    ok: bool
-    message: str
-    record: dict | None = field(default=None)
+    def __init__(self, ok: bool, message: str, record: dict | None = None) -> None:
+        self.ok, self.message, self.record = ok, message, record
 
 
 def check(cwd, base: str | None = None) -> Verdict:

@@ -51,6 +51,8 @@ def test_hooks_list_marks_untrusted_workspace_hooks(run, workspace):
     rows = json.loads(run("hooks", "list", "--json", cwd=workspace).stdout)
     assert [(r["event"], r["plugin"], r["source"], r["trusted"]) for r in rows] == [
         ("SessionStart", "skillway", "bundled", True),
+        ("PreToolUse", "skillway", "bundled", True),
+        ("SubagentStop", "skillway", "bundled", True),
         ("Stop", "skillway", "bundled", True),
         ("PreToolUse", "project", "workspace", False),
         ("UserPromptSubmit", "project", "workspace", False),
