@@ -10,10 +10,6 @@ the call is denied with the reason, which goes back to the reviewer.
 import json
 import os
 import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ship_rules as rules  # noqa: E402 - beside this script, in the plugin
 
 
 def main() -> int:
@@ -21,13 +17,18 @@ def main() -> int:
         data = json.load(sys.stdin)
     except ValueError:
         return 0
-    if not isinstance(data, dict) or data.get("tool_name") not in ("Agent", "Task"):
-        return 0
+    if not isinstance(data, dict) or data.get("tool_name") not in ("Agent", "Task") or not data.get("agent_id"):
+        return 0  # the main agent may start anyone: answered before anything else is imported
+    from pathlib import Path
+
+    sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+    import ship_rules as rules  # beside this script, in the plugin
+
     root = Path(os.environ.get("CLAUDE_PLUGIN_ROOT") or Path(__file__).resolve().parent.parent)
     reviewers = rules.reviewers_from(root / "commands" / "ship.md")
     caller = rules.reviewer_name(data.get("agent_type"))
-    if not data.get("agent_id") or caller not in reviewers:
-        return 0  # the main agent, or a sub-agent that is not a reviewer
+    if caller not in reviewers:
+        return 0  # a sub-agent that is not a reviewer
     tool_input = data.get("tool_input") if isinstance(data.get("tool_input"), dict) else {}
     wanted = rules.reviewer_name(tool_input.get("subagent_type")) or "another agent"
     reason = (f"{caller} is a /ship reviewer: reviewers only read and report, and may not start other agents "
