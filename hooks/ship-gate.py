@@ -136,7 +136,8 @@ def base_of(prompt: str):
 
 def record(data: dict, prompt: str, change, problems: list, shown: dict, skipped: bool) -> None:
     session_id = str(data.get("session_id") or "")
-    recorded = {r["reviewer"]: r for r in rules.read_reviews(change.root, session_id) if r.get("reviewer")}
+    recorded = {r["reviewer"]: r for r in rules.read_reviews(os.environ.get("CLAUDE_PLUGIN_DATA"), session_id)
+                if r.get("reviewer")}
     reviewers = []
     for name in shown["calls"]:
         report = shown["reports"].get(name)

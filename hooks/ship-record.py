@@ -2,8 +2,9 @@
 """SubagentStop hook of the skillway plugin: records each /ship reviewer's report.
 
 Standard library only. When a reviewer named in the ship command's `fan-out` stops, its report, its
-findings and when it ran are written under the git dir, where the Stop gate puts them into the ship
-ledger. A report that does not end with its fenced `json` findings block is sent back once to add it.
+findings and when it ran are written to the plugin's data folder, from where the Stop gate puts them
+into the ship ledger. A report that does not end with its fenced `json` findings block is sent back
+once to add it.
 """
 
 import json
@@ -41,13 +42,16 @@ def main() -> int:
         print("End your report with a fenced ```json block holding the findings array (severity, file, line, "
               "message), or [] when there are none. Nothing may follow that block.", file=sys.stderr)
         return 2
+    plugin_data = os.environ.get("CLAUDE_PLUGIN_DATA")
+    if not plugin_data:
+        return 0  # run by hand, outside a plugin host: nowhere to record
     try:
-        rules.write_review(data.get("cwd") or os.getcwd(), str(data.get("session_id") or ""), {
+        rules.write_review(plugin_data, str(data.get("session_id") or ""), {
             "reviewer": reviewer, "agent_id": data.get("agent_id"), "agent_type": data.get("agent_type"),
             "started": started_at(str(data.get("agent_transcript_path") or "")), "ended": rules.now(),
             "findings": findings, "report": report})
-    except (OSError, rules.ChangeError):
-        pass  # not a git repository: nothing to record into
+    except OSError as exc:
+        print(f"skillway ship recorder: cannot record the {reviewer} report: {exc}", file=sys.stderr)
     return 0
 
 

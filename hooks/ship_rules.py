@@ -44,7 +44,7 @@ def sensitive_areas(path: str) -> list:
 
 
 LEDGER_FILE = "ship-ledger.jsonl"
-REVIEWS_FOLDER = "reviews"
+REVIEWS_FOLDER = "ship-reviews"
 GIT_TIMEOUT = 60
 
 
@@ -303,9 +303,10 @@ def _parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def write_review(cwd, session_id: str, record: dict) -> Path:
-    """One reviewer's report, as the SubagentStop recorder saw it (one file per sub-agent)."""
-    folder = ship_folder(cwd) / REVIEWS_FOLDER / _safe(session_id)
+def write_review(plugin_data: str, session_id: str, record: dict) -> Path:
+    """One reviewer's report, as the SubagentStop recorder saw it: one file per sub-agent, in the
+    plugin's data folder (`CLAUDE_PLUGIN_DATA`), until the Stop gate puts it into the ledger."""
+    folder = Path(plugin_data) / REVIEWS_FOLDER / _safe(session_id)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{_safe(record.get('agent_id') or 'agent')}.json"
     scratch = path.with_suffix(".tmp")
@@ -314,8 +315,10 @@ def write_review(cwd, session_id: str, record: dict) -> Path:
     return path
 
 
-def read_reviews(cwd, session_id: str) -> list:
-    folder = ship_folder(cwd) / REVIEWS_FOLDER / _safe(session_id)
+def read_reviews(plugin_data: str | None, session_id: str) -> list:
+    if not plugin_data:
+        return []
+    folder = Path(plugin_data) / REVIEWS_FOLDER / _safe(session_id)
     reviews = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
         try:

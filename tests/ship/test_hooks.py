@@ -19,9 +19,10 @@ DELEGATION = REPO_ROOT / "hooks" / "ship-delegation.py"
 RECORDER = REPO_ROOT / "hooks" / "ship-record.py"
 
 
-def run(script, data: dict):
+def run(script, data: dict, plugin_data=None):
+    env = {"CLAUDE_PLUGIN_ROOT": str(REPO_ROOT), "PATH": "/usr/bin:/bin"}
     return subprocess.run([sys.executable, str(script)], input=json.dumps(data), capture_output=True, text=True,
-                          timeout=30, env={"CLAUDE_PLUGIN_ROOT": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
+                          timeout=30, env=env | ({"CLAUDE_PLUGIN_DATA": str(plugin_data)} if plugin_data else {}))
 
 
 def agent_call(caller: str | None, wanted: str = "security-auditor") -> dict:
@@ -51,19 +52,20 @@ def test_the_main_agent_and_other_sub_agents_may_start_reviewers(caller):
 
 
 def stop_of(repo, tmp_path, message: str, active=False, agent_type="skillway:security-auditor"):
+    """The recorder on a reviewer's SubagentStop; it records into `tmp_path / "data"`."""
     agent_transcript = tmp_path / "agent.jsonl"
     agent_transcript.write_text(json.dumps({"type": "user", "timestamp": "2026-12-01T10:00:00.000Z",
                                             "message": {"role": "user", "content": "review"}}) + "\n")
     return run(RECORDER, {"hook_event_name": "SubagentStop", "session_id": "s-1", "cwd": str(repo), "agent_id": "ag1",
                           "agent_type": agent_type, "agent_transcript_path": str(agent_transcript),
-                          "last_assistant_message": message, "stop_hook_active": active})
+                          "last_assistant_message": message, "stop_hook_active": active}, tmp_path / "data")
 
 
-def test_a_reviewers_report_is_recorded_under_the_git_dir(tmp_path):
+def test_a_reviewers_report_is_recorded_in_the_plugin_data_folder(tmp_path):
     repo = make_repo(tmp_path / "repo")
     finding = {"severity": "critical", "file": "a.py", "line": 3, "message": "sql built from input"}
     assert stop_of(repo, tmp_path, report([finding])).returncode == 0
-    record = json.loads((repo / ".git/skillway/reviews/s-1/ag1.json").read_text())
+    record = json.loads((tmp_path / "data/ship-reviews/s-1/ag1.json").read_text())
     assert (record["reviewer"], record["started"], record["findings"]) == ("security-auditor", "2026-12-01T10:00:00.000Z", [finding])
 
 
@@ -72,13 +74,13 @@ def test_a_report_without_its_findings_block_is_sent_back_once(tmp_path):
     first = stop_of(repo, tmp_path, "All fine.")
     again = stop_of(repo, tmp_path, "All fine.", active=True)
     assert first.returncode == 2 and first.stderr.startswith("End your report with a fenced ```json block")
-    assert again.returncode == 0 and json.loads((repo / ".git/skillway/reviews/s-1/ag1.json").read_text())["findings"] is None
+    assert again.returncode == 0 and json.loads((tmp_path / "data/ship-reviews/s-1/ag1.json").read_text())["findings"] is None
 
 
 def test_a_sub_agent_that_is_not_a_reviewer_is_not_recorded(tmp_path):
     repo = make_repo(tmp_path / "repo")
     assert stop_of(repo, tmp_path, "done", agent_type="planner").returncode == 0
-    assert not (repo / ".git/skillway").exists()
+    assert not (tmp_path / "data").exists()
 
 
 async def test_inside_skillways_loop_a_reviewer_cannot_start_another(tmp_path, monkeypatch):
