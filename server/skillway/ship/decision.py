@@ -117,7 +117,7 @@ def _document(change: Change, reviews: list[Review], decision: Decision, skipped
         parts.append(f"skipped: small change ({change.describe()}; nothing sensitive).")
     for review in reviews:
         if review.ok:
-            retried = f", after a retry" if review.attempts > 1 else ""
+            retried = ", after a retry" if review.attempts > 1 else ""
             parts += ["", f"#### {review.reviewer}: {review.counts()} ({review.seconds:.1f} s{retried})", "",
                       *("> " + line if line else ">" for line in review.report.strip().splitlines())]
         else:

@@ -132,7 +132,7 @@ async def run_ship(session, typed: str, *, on_event: Callable[[ShipEvent], None]
                         skipped, gate_passed, outcome.reason or outcome.stop_reason or "", usage=lead.usage,
                         fan_out_seconds=fan_out_seconds, notices=outcome.system_messages + outcome.warnings)
     if not gate_passed:
-        result.document += f"\n> The ship gate refused this decision, so it counts as NO-GO:\n" + "\n".join(
+        result.document += "\n> The ship gate refused this decision, so it counts as NO-GO:\n" + "\n".join(
             "> " + line for line in result.gate_reasons.splitlines()) + "\n"
     result.record = await asyncio.to_thread(_recorded, change, session.session_id)
     if result.record is None:
@@ -180,7 +180,7 @@ class _ShipLead(AgentLoop):
         results = await asyncio.gather(*(self._use_tool(call, self.usage) for call in calls))
         self.append({"role": "user", "content": list(results)})
         reviews = []
-        for name, result in zip(names, results):
+        for name, result in zip(names, results, strict=True):
             review = self.reviews.get(name)
             if review is None or (result.get("is_error") and review.ok):  # refused before it ran, or by a hook after
                 review = Review(name, error=str(result.get("content") or "no report"), attempts=0)
