@@ -27,7 +27,7 @@ async def test_initialize_offers_inline_completion_completion_resolvable_code_ac
     assert capabilities.code_action_provider.resolve_provider is True
     assert list(capabilities.code_action_provider.code_action_kinds) == [
         lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.RefactorRewrite, lsp.CodeActionKind.Source]
-    assert {"skillway.runCodeAction", "skillway.showDocument"} <= set(capabilities.execute_command_provider.commands)
+    assert {"skillway.runCodeAction", "skillway.showDocument", "skillway.ship"} <= set(capabilities.execute_command_provider.commands)
     assert capabilities.hover_provider
 
 

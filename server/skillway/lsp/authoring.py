@@ -28,8 +28,8 @@ def register(server: SkillwayServer) -> None:
 
         forget(ls, params.text_document.uri)
         documents.forget(params.text_document.uri)
-        if _kind(params.text_document.uri):
-            ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+        if _kind(params.text_document.uri):  # /ship findings on the file stay: they are about the file on disk
+            ls.diagnostics.set(ls, params.text_document.uri, SOURCE, [])
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def hover(ls: SkillwayServer, params: lsp.HoverParams) -> lsp.Hover | None:
@@ -78,7 +78,7 @@ def publish(ls: SkillwayServer, uri: str) -> None:
         end = lsp.Position(line, max(start.character, _utf16(text)))
         diagnostics.append(lsp.Diagnostic(range=lsp.Range(start=start, end=end), message=problem.message,
                                           severity=_SEVERITY[problem.severity.value], source=SOURCE))
-    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics, version=doc.version))
+    ls.diagnostics.set(ls, uri, SOURCE, diagnostics, doc.version)
 
 
 def _utf16(text: str) -> int:

@@ -61,6 +61,7 @@ def register(server: SkillwayServer) -> None:
     async def send_chat(ls: SkillwayServer, *arguments) -> dict:
         from skillway.model.client import Restart, TextDelta
         from skillway.model.errors import ModelError
+        from skillway.ship.orchestrator import fan_out_command
         from skillway.slash.chat import ASSISTANT_HEADING, CANCELLED_MARK, USER_HEADING, parse_conversation
         from skillway.slash.prepare import PromptRefused, prepare
 
@@ -74,6 +75,8 @@ def register(server: SkillwayServer) -> None:
         if not messages or messages[-1]["role"] != "user":
             ls.tell(f"write your message under a '{USER_HEADING}' heading first")
             return {"ok": False}
+        if fan_out_command(session, messages[-1]["content"]) is not None:  # /ship: the decision is the answer
+            return await _ship(ls, session, messages[-1]["content"], uri)
         try:
             prepared = await prepare(session, messages[-1]["content"])  # a /command line is expanded here
         except PromptRefused as refused:
@@ -81,8 +84,7 @@ def register(server: SkillwayServer) -> None:
             return {"ok": False, "error": str(refused)}
         messages[-1] = {"role": "user", "content": prepared.text}
         appender = _Appender(ls, uri, _end_of(doc))
-        separator = "" if doc.source.endswith("\n\n") else "\n" if doc.source.endswith("\n") else "\n\n"
-        await appender.append(f"{separator}{ASSISTANT_HEADING}\n\n")
+        await appender.append(f"{_separator(doc.source)}{ASSISTANT_HEADING}\n\n")
         answer_start, pending, flushed_at = appender.end, [], time.monotonic()
 
         async def flush() -> None:
@@ -122,3 +124,26 @@ def register(server: SkillwayServer) -> None:
             return {"ok": False, "error": error.message}
         ls.model_ok()
         return {"ok": True}
+
+
+def _separator(source: str) -> str:
+    """What goes before a new heading at the end of the buffer: one blank line."""
+    return "" if source.endswith("\n\n") else "\n" if source.endswith("\n") else "\n\n"
+
+
+async def _ship(ls: SkillwayServer, session, typed: str, uri: str) -> dict:
+    """/ship from a chat buffer: the reviewers run (with their progress), then the decision is appended
+    as the answer in one edit, at the end of the buffer as it is by then."""
+    from skillway.lsp.ship import ship
+    from skillway.slash.chat import ASSISTANT_HEADING, USER_HEADING
+
+    answer, result = await ship(ls, session, typed, show=False)
+    doc = document(ls, uri)
+    if result is not None and doc is not None:
+        await _Appender(ls, uri, _end_of(doc)).append(
+            f"{_separator(doc.source)}{ASSISTANT_HEADING}\n\n{result.document.strip()}\n\n{USER_HEADING}\n\n")
+    elif result is not None and answer["report"]:  # the buffer was closed meanwhile: the decision opens instead
+        from skillway.lsp.actions import show_document
+
+        await show_document(ls, answer["report"])
+    return answer

@@ -19,6 +19,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from skillway import __version__
+from skillway.lsp.diagnostics import Diagnostics
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class SkillwayServer(LanguageServer):
         self.sessions = None  # lsp.sessions.Sessions, made on `initialized`
         self.shown_errors: set[str] = set()
         self.plugin_dirs: list = []  # --plugin-dir folders, loaded into every session
+        self.diagnostics = Diagnostics()  # every publishDiagnostics goes through it
 
     # --- telling the user, once ----------------------------------------------------------------
 
@@ -100,10 +102,10 @@ class SkillwayServer(LanguageServer):
 
 
 def build_server() -> SkillwayServer:
-    from skillway.lsp import actions, authoring, chat, completion, lifecycle, slash
+    from skillway.lsp import actions, authoring, chat, completion, lifecycle, ship, slash
 
     server = SkillwayServer()
-    for feature in (lifecycle, completion, actions, authoring, slash, chat):
+    for feature in (lifecycle, completion, actions, authoring, slash, chat, ship):
         feature.register(server)
     return server
 

@@ -19,7 +19,7 @@ _SLASH_COMMAND_LINE = re.compile(r"^\s*(?:#|//|--|;+|\*|/\*)?\s*/(?P<name>[\w:.-
 def register(server: SkillwayServer) -> None:
     @server.command("skillway.listCommands")
     def list_commands(ls: SkillwayServer, *arguments) -> list[dict]:
-        session = _session(ls, arguments[0].get("uri") if arguments and isinstance(arguments[0], dict) else None)
+        session = session_for(ls, arguments[0].get("uri") if arguments and isinstance(arguments[0], dict) else None)
         return [] if session is None else [_describe(entry) for entry in session.catalog.commands]
 
     @server.command("skillway.runSlashCommand")
@@ -28,6 +28,7 @@ def register(server: SkillwayServer) -> None:
         from skillway.agent.loop import AgentLoop
         from skillway.lsp.actions import with_progress
         from skillway.model.errors import ModelError
+        from skillway.ship.orchestrator import fan_out_command
         from skillway.slash.prepare import PromptRefused, prepare
 
         spec = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
@@ -36,9 +37,13 @@ def register(server: SkillwayServer) -> None:
             ls.tell("skillway.runSlashCommand needs a command")
             return {"ok": False, "error": "no command"}
         typed = ("/" + command.lstrip("/") + " " + str(spec.get("arguments") or "")).strip()
-        session = _session(ls, spec.get("uri"))
+        session = session_for(ls, spec.get("uri"))
         if session is None:
             return {"ok": False, "error": "no workspace session yet"}
+        if fan_out_command(session, typed) is not None:  # /ship: skillway runs the reviewers itself
+            from skillway.lsp.ship import ship
+
+            return (await ship(ls, session, typed))[0]
         try:
             prepared = await prepare(session, typed)
             loop = AgentLoop(session, allowed_tools=prepared.allowed_tools, model=prepared.model,
@@ -75,7 +80,7 @@ async def ask_user(ls: SkillwayServer, question: str) -> bool:
     return answer is not None and answer.title == "Allow"
 
 
-def _session(ls: SkillwayServer, uri: str | None):
+def session_for(ls: SkillwayServer, uri: str | None):
     if ls.sessions is None or not ls.sessions.by_folder:
         return None
     path = path_of(uri) if uri else None
@@ -91,7 +96,7 @@ def _describe(entry) -> dict:
 def is_chat(ls: SkillwayServer, uri: str) -> bool:
     """Whether the document is a chat buffer (the `chatPattern` setting, `*.chat.md` by default)."""
     path = path_of(uri)
-    session = _session(ls, uri)
+    session = session_for(ls, uri)
     return path is not None and session is not None and fnmatch.fnmatch(path.name, session.settings.chat_pattern)
 
 
@@ -105,7 +110,7 @@ def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[l
     match = _SLASH_LINE.match(before)
     if match is None or (not is_chat(ls, uri) and not match.group("lead").strip()):
         return None
-    session = _session(ls, uri)
+    session = session_for(ls, uri)
     if session is None:
         return []
     start = lsp.Position(params.position.line, len(match.group("lead")))
