@@ -21,6 +21,7 @@ def main() -> int:
         return 0  # the main agent may start anyone: answered before anything else is imported
     from pathlib import Path
 
+    sys.dont_write_bytecode = True  # the plugin's folder may be read-only, and stays as it was installed
     sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
     import ship_rules as rules  # beside this script, in the plugin
 

@@ -16,6 +16,7 @@ import re
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # the plugin's folder may be read-only, and stays as it was installed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ship_rules as rules  # noqa: E402 - beside this script, in the plugin
 
@@ -58,7 +59,7 @@ def result_text(block: dict) -> str:
 
 def ship_turn(messages: list):
     """(the prompt that started the last /ship turn, the messages after it), or None."""
-    starts = [i for i, m in enumerate(messages) if m["role"] == "user" and any(k in text_of(m) for k in rules.SHIP_MARKERS)]
+    starts = [i for i, m in enumerate(messages) if m["role"] == "user" and rules.SHIP_PROMPT.search(text_of(m))]
     if not starts:
         return None
     return text_of(messages[starts[-1]]), messages[starts[-1] + 1:]
@@ -66,32 +67,33 @@ def ship_turn(messages: list):
 
 def judge(turn: list, reviewers: list) -> tuple:
     """(what is missing, what the turn shows) for one /ship turn."""
-    calls = {}  # reviewer -> (message index, tool_use id)
+    calls = {}  # reviewer -> [(message index, tool_use id)] of every Agent call that started it
     for index, message in enumerate(turn):
         for block in message["content"] if message["role"] == "assistant" else ():
             if block.get("type") == "tool_use" and block.get("name") in ("Agent", "Task"):
                 kind = rules.reviewer_name(block.get("input", {}).get("subagent_type"))
-                if kind in reviewers and kind not in calls:
-                    calls[kind] = (index, block.get("id"))
+                if kind in reviewers:
+                    calls.setdefault(kind, []).append((index, block.get("id")))
     found = []
     missing = [r for r in reviewers if r not in calls]
     if missing:
         found.append("these reviewers were never started: " + ", ".join(missing))
-    if len({index for index, _ in calls.values()}) > 1:
+    # A failed reviewer may be started again later; the fan-out itself is one message starting them all.
+    if calls and not set.intersection(*({index for index, _ in started} for started in calls.values())):
         found.append("the reviewers were started in separate messages; start all of them with Agent calls in ONE "
                      "message so that they run in parallel")
     results = {b.get("tool_use_id"): b for m in turn if m["role"] == "user"
                for b in m["content"] if b.get("type") == "tool_result"}
     reports, silent, failed = {}, [], []
-    for reviewer, (_, call_id) in calls.items():
-        block = results.get(call_id)
-        text = result_text(block).strip() if block else ""
-        if not text:
-            silent.append(reviewer)
-        elif block.get("is_error"):
-            failed.append(f"{reviewer} ({text.splitlines()[0][:200]})")
+    for reviewer, started in calls.items():
+        answers = [results[call_id] for _, call_id in started if result_text(results.get(call_id) or {}).strip()]
+        good = [result_text(block).strip() for block in answers if not block.get("is_error")]
+        if good:
+            reports[reviewer] = good[-1]
+        elif answers:
+            failed.append(f"{reviewer} ({result_text(answers[-1]).strip().splitlines()[0][:200]})")
         else:
-            reports[reviewer] = text
+            silent.append(reviewer)
     if silent:
         found.append("no report came back from: " + ", ".join(silent))
     if failed:

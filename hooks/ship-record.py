@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # the plugin's folder may be read-only, and stays as it was installed
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ship_rules as rules  # noqa: E402 - beside this script, in the plugin
 

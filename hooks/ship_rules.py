@@ -19,7 +19,9 @@ SEVERITIES = ("critical", "important", "suggestion")
 SECTIONS = ("### Blockers", "### Recommended fixes", "### Acknowledged risks", "### Rollback plan",
             "### Specialist reports")
 DECISION = re.compile(r"^## Ship Decision: (GO|NO-GO)[ \t]*$", re.MULTILINE)
-SHIP_MARKERS = ("<command-name>/ship", "<!-- skillway:ship -->")
+# A /ship turn starts with the rendered ship command (its marker) or, in Claude Code's transcript, the
+# command's name as typed: `/ship` or `/skillway:ship`.
+SHIP_PROMPT = re.compile(r"<!-- skillway:ship -->|<command-name>/(?:[\w.-]+:)?ship</command-name>")
 # skillway's orchestrator states the change it judged, so the gate can tell when it moved meanwhile.
 CHANGE_MARKER = re.compile(r"<!-- skillway:ship-change base=(?P<base>\S+) diff=(?P<digest>[0-9a-f]{64}) -->")
 FENCED_JSON = re.compile(r"```json[ \t]*\n(.*?)\n[ \t]*```", re.DOTALL)

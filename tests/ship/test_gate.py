@@ -243,6 +243,17 @@ def test_claude_codes_command_arguments_name_the_base(tmp_path):
     git(repo, "commit", "-qam", "work")
     git(repo, "branch", "release", "HEAD~1")
     messages = run_turn()
-    messages[0]["content"] = "<command-name>/ship</command-name>\n<command-args>release</command-args>"
+    messages[0]["content"] = "<command-name>/skillway:ship</command-name>\n<command-args>release</command-args>"
     assert gate_in(repo, tmp_path, messages).returncode == 0
     assert ledger(repo)[0]["base"] == "release"
+
+
+@SHAPES
+def test_a_failed_reviewer_started_again_later_passes_once_its_report_came_back(tmp_path, shape):
+    messages = run_turn()
+    messages[2]["content"][1] |= {"content": "security-auditor failed: overloaded", "is_error": True}
+    again = agent_call(9, "security-auditor")
+    messages[3:3] = [{"role": "assistant", "id": "msg_again", "content": [again]},
+                     {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_9", "content": FINDINGS_NONE}]}]
+    result = gate(tmp_path, messages, shape)
+    assert (result.returncode, result.stderr) == (0, "")
