@@ -19,16 +19,12 @@ def main() -> int:
         return 0
     if not isinstance(data, dict) or data.get("tool_name") not in ("Agent", "Task") or not data.get("agent_id"):
         return 0  # the main agent may start anyone: answered before anything else is imported
-    from pathlib import Path
-
     sys.dont_write_bytecode = True  # the plugin's folder may be read-only, and stays as it was installed
     sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
     import ship_rules as rules  # beside this script, in the plugin
 
-    root = Path(os.environ.get("CLAUDE_PLUGIN_ROOT") or Path(__file__).resolve().parent.parent)
-    reviewers = rules.reviewers_from(root / "commands" / "ship.md")
     caller = rules.reviewer_name(data.get("agent_type"))
-    if caller not in reviewers:
+    if caller not in rules.required_reviewers():
         return 0  # a sub-agent that is not a reviewer
     tool_input = data.get("tool_input") if isinstance(data.get("tool_input"), dict) else {}
     wanted = rules.reviewer_name(tool_input.get("subagent_type")) or "another agent"

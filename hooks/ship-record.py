@@ -33,9 +33,8 @@ def main() -> int:
         return 0
     if not isinstance(data, dict):
         return 0
-    root = Path(os.environ.get("CLAUDE_PLUGIN_ROOT") or Path(__file__).resolve().parent.parent)
     reviewer = rules.reviewer_name(data.get("agent_type"))
-    if reviewer not in rules.reviewers_from(root / "commands" / "ship.md"):
+    if reviewer not in rules.required_reviewers():
         return 0
     report = str(data.get("last_assistant_message") or "")
     findings = rules.findings_of(report)

@@ -22,8 +22,12 @@ DECISION = re.compile(r"^## Ship Decision: (GO|NO-GO)[ \t]*$", re.MULTILINE)
 # A /ship turn starts with the rendered ship command (its marker) or, in Claude Code's transcript, the
 # command's name as typed: `/ship` or `/skillway:ship`.
 SHIP_PROMPT = re.compile(r"<!-- skillway:ship -->|<command-name>/(?:[\w.-]+:)?ship</command-name>")
-# skillway's orchestrator states the change it judged, so the gate can tell when it moved meanwhile.
-CHANGE_MARKER = re.compile(r"<!-- skillway:ship-change base=(?P<base>\S+) diff=(?P<digest>[0-9a-f]{64}) -->")
+# skillway's orchestrator stamps its /ship prompt with the change it judges and the risks accepted.
+CHANGE_MARKER = re.compile(r"<!-- skillway:ship-change (\{.*?\}) -->")
+COMMAND_ARGS = re.compile(r"<command-args>(.*?)</command-args>", re.DOTALL)
+# The gate's own block reason, as the host puts it back into the conversation.
+GATE_FEEDBACK = "The /ship turn cannot end"
+MIN_RISK_WORDS = 8  # --accept-risk TEXT matching a message must be at least this long (not "a")
 FENCED_JSON = re.compile(r"```json[ \t]*\n(.*?)\n[ \t]*```", re.DOTALL)
 
 SKIP_MAX_FILES = 2
@@ -98,8 +102,9 @@ def default_base(cwd) -> str:
 
 # Options that make the diff text depend only on the change, not on the user's git configuration.
 _DIFF = ("-c", "core.quotePath=false", "-c", "diff.noprefix=false", "-c", "diff.mnemonicPrefix=false",
-         "-c", "diff.relative=false", "diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv",
-         "--find-renames", "--diff-algorithm=myers", "--indent-heuristic")
+         "-c", "diff.relative=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--find-renames",
+         "--diff-algorithm=myers", "--indent-heuristic")
+_PATCH = ("--full-index", "--binary", "--src-prefix=a/", "--dst-prefix=b/")
 
 
 class Change:
@@ -107,9 +112,10 @@ class Change:
     (untracked, not ignored) files."""
 
     def __init__(self, root: str, base: str, merge_base: str, head: str, diff: bytes, files: tuple = (),
-                 added: int = 0, removed: int = 0) -> None:
+                 added: int = 0, removed: int = 0, renamed_from: tuple = ()) -> None:
         self.root, self.base, self.merge_base, self.head, self.diff = root, base, merge_base, head, diff
         self.files = tuple(files)  # changed paths, relative to the root
+        self.renamed_from = tuple(renamed_from)  # the old paths of renamed files
         self.added, self.removed = added, removed
         self._digest = None
 
@@ -135,7 +141,8 @@ class Change:
 
     @property
     def sensitive_files(self) -> list:
-        return [name for name in self.files if sensitive_areas(name)]
+        """Changed paths in a sensitive area; a rename counts by its old path too."""
+        return [name for name in self.files + self.renamed_from if sensitive_areas(name)]
 
     def may_skip(self) -> bool:
         """The skip predicate: at most 2 files, fewer than 50 changed lines, nothing sensitive."""
@@ -157,25 +164,33 @@ class Change:
         return f"{len(self.files)} file(s), +{self.added}/-{self.removed} against {self.base}"
 
 
-def compute_change(cwd, base: str | None = None) -> Change:
-    """The change in the repository holding `cwd` against `base` (default: `default_base`).
+def compute_change(cwd, base: str | None = None, commit: str | None = None) -> Change:
+    """The change in the repository holding `cwd` against `base` (default: `default_base`): of the
+    working tree, or of `commit` alone (what a push sends).
 
     The working tree is staged into a throwaway copy of the index, so the user's own index is never
     touched, and untracked files count as the new files they are.
     """
     import shutil
     import tempfile
+
     try:
         root = _text(cwd, "rev-parse", "--show-toplevel")
     except ChangeError:
         raise ChangeError(f"{cwd} is not inside a git repository") from None
     if not _resolves(root, "HEAD"):
         raise ChangeError("the repository has no commits yet")
-    head = _text(root, "rev-parse", "HEAD")
+    if commit is not None and not _resolves(root, commit):
+        raise ChangeError(f"unknown commit {commit!r}")
+    head = _text(root, "rev-parse", commit or "HEAD")
     base = base or default_base(root)
     if not _resolves(root, base):
         raise ChangeError(f"unknown base ref {base!r}")
-    merge_base = _text(root, "merge-base", "HEAD", base)
+    merge_base = _text(root, "merge-base", head, base)
+    if commit is not None:
+        diff = git(root, *_DIFF, *_PATCH, merge_base, head)
+        numstat = git(root, *_DIFF, "--numstat", "-z", merge_base, head)
+        return Change(root, base, merge_base, head, diff, *_parse_numstat(numstat.decode("utf-8", "replace")))
     index = Path(root, _text(root, "rev-parse", "--git-path", "index"))
     with tempfile.TemporaryDirectory(prefix="skillway-ship-") as folder:
         scratch = Path(folder, "index")
@@ -185,10 +200,9 @@ def compute_change(cwd, base: str | None = None) -> Change:
             shutil.copy2(index, scratch)
         env = {**os.environ, "GIT_INDEX_FILE": str(scratch)}
         git(root, "add", "--all", "--", ".", env=env)
-        diff = git(root, *_DIFF, "--full-index", "--binary", "--src-prefix=a/", "--dst-prefix=b/", merge_base, env=env)
-        numstat = git(root, *_DIFF, "--numstat", "-z", merge_base, env=env)
-    files, added, removed = _parse_numstat(numstat.decode("utf-8", "replace"))
-    return Change(root, base, merge_base, head, diff, tuple(files), added, removed)
+        diff = git(root, *_DIFF, "--cached", *_PATCH, merge_base, env=env)
+        numstat = git(root, *_DIFF, "--cached", "--numstat", "-z", merge_base, env=env)
+    return Change(root, base, merge_base, head, diff, *_parse_numstat(numstat.decode("utf-8", "replace")))
 
 
 def commits(change: Change) -> list:
@@ -201,9 +215,10 @@ def has_uncommitted(change: Change) -> bool:
     return bool(_text(change.root, "status", "--porcelain", "--untracked-files=normal"))
 
 
-def _parse_numstat(text: str) -> tuple[list, int, int]:
-    """`git diff --numstat -z`: `A\\tR\\tpath\\0`, or `A\\tR\\t\\0old\\0new\\0` for a rename."""
-    files, added, removed = [], 0, 0
+def _parse_numstat(text: str) -> tuple[list, int, int, list]:
+    """(paths, added, removed, old paths of renames) from `git diff --numstat -z`: `A\\tR\\tpath\\0`,
+    or `A\\tR\\t\\0old\\0new\\0` for a rename."""
+    files, added, removed, renamed_from = [], 0, 0, []
     tokens = iter(text.split("\0"))
     for token in tokens:
         if not token:
@@ -213,15 +228,67 @@ def _parse_numstat(text: str) -> tuple[list, int, int]:
             continue
         plus, minus, name = counts
         if not name:  # a rename or copy: the old and the new path follow
-            next(tokens, "")
+            renamed_from.append(next(tokens, ""))
             name = next(tokens, "")
         files.append(name)
         added += int(plus) if plus.isdigit() else 0  # binary files count as a file, not as lines
         removed += int(minus) if minus.isdigit() else 0
-    return files, added, removed
+    return files, added, removed, renamed_from
 
 
 # --- reviewer reports and decisions ---------------------------------------------------------------
+
+def parse_arguments(text: str) -> tuple:
+    """`[base-ref] [--accept-risk TEXT]...` -> (base or None, accepted risks); ValueError says what is wrong."""
+    import shlex
+
+    words = shlex.split(text)
+    base, risks = None, []
+    while words:
+        word = words.pop(0)
+        if word == "--accept-risk":
+            if not words:
+                raise ValueError("--accept-risk needs the risk it accepts (a file, file:line or words of the finding)")
+            risks.append(words.pop(0))
+        elif word.startswith("--accept-risk="):
+            risks.append(word.split("=", 1)[1])
+        elif word.startswith("-"):
+            raise ValueError(f"unknown option {word} (expected [base-ref] [--accept-risk TEXT])")
+        elif base is None:
+            base = word
+        else:
+            raise ValueError(f"one base ref only (got {base!r} and {word!r})")
+    return base, tuple(risks)
+
+
+def stamp(change: Change, risks) -> str:
+    """The line skillway's orchestrator adds to its /ship prompt: the change it judges, the risks accepted."""
+    data = json.dumps({"base": change.base, "diff": change.digest, "accept_risks": list(risks)})
+    return "<!-- skillway:ship-change " + data.replace(">", "\\u003e") + " -->"
+
+
+def ship_request(prompt: str) -> dict:
+    """What a /ship prompt asked for: {"base", "accept_risks", "diff" (skillway's stamp only)}."""
+    marker = CHANGE_MARKER.search(prompt)
+    if marker:
+        try:
+            data = json.loads(marker.group(1))
+            return {"base": data.get("base"), "diff": data.get("diff"), "accept_risks": list(data.get("accept_risks") or [])}
+        except (ValueError, AttributeError):
+            pass
+    arguments = COMMAND_ARGS.search(prompt)  # Claude Code: the command's arguments as typed
+    try:
+        base, risks = parse_arguments(arguments.group(1)) if arguments else (None, ())
+    except ValueError:
+        base, risks = None, ()
+    return {"base": base, "diff": None, "accept_risks": list(risks)}
+
+
+def required_reviewers() -> list:
+    """The reviewers of the plugin's ship command (`fan-out`), for the hook scripts."""
+    root = Path(os.environ.get("CLAUDE_PLUGIN_ROOT") or Path(__file__).resolve().parent.parent)
+    return reviewers_from(root / "commands" / "ship.md")
+
 
 def reviewers_from(ship_command: Path) -> list:
     """The `fan-out` list of the ship command's frontmatter."""
@@ -277,9 +344,28 @@ def section(decision: str, title: str) -> str:
     return rest[: min(ends)] if ends else rest
 
 
-def is_accepted(finding: dict, acknowledged: str) -> bool:
-    """A critical finding is accepted when the Acknowledged risks section quotes its message."""
-    return " ".join(finding.get("message", "").split()).lower()[:40] in " ".join(acknowledged.split()).lower()
+def names(risk: str, finding: dict) -> bool:
+    """Whether `--accept-risk risk` names the finding: its file, its `file:line`, or words of its
+    message (at least MIN_RISK_WORDS characters, so that "a" accepts nothing)."""
+    risk = " ".join(str(risk).split()).casefold()
+    where = str(finding.get("file", "")).casefold()
+    if not risk:
+        return False
+    if risk in (where, f"{where}:{finding.get('line')}"):
+        return True
+    return len(risk) >= MIN_RISK_WORDS and risk in " ".join(str(finding.get("message", "")).split()).casefold()
+
+
+def accepted_by(finding: dict, risks) -> str | None:
+    """The first of `risks` that names the finding, or None."""
+    return next((risk for risk in risks if names(risk, finding)), None)
+
+
+def is_listed(finding: dict, acknowledged: str) -> bool:
+    """Whether the Acknowledged risks section lists the finding (its message, or its file:line)."""
+    text = " ".join(acknowledged.split()).lower()
+    message = " ".join(str(finding.get("message", "")).split()).lower()[:40]
+    return (message or f"{finding.get('file')}:{finding.get('line')}".lower()) in text
 
 
 # --- where /ship keeps its records ----------------------------------------------------------------
@@ -383,8 +469,9 @@ class Verdict:
         self.ok, self.message, self.record = ok, message, record
 
 
-def check(cwd, base: str | None = None) -> Verdict:
-    change = compute_change(cwd, base)
+def check_change(cwd, base: str | None = None, commit: str | None = None) -> Verdict:
+    """Whether the change (of the working tree, or of `commit`) has a complete GO or may skip review."""
+    change = compute_change(cwd, base, commit)
     if change.empty:
         return Verdict(True, f"nothing to ship: no change against {change.base}")
     if change.may_skip():

@@ -74,7 +74,7 @@ async def test_a_go_decided_in_the_editor_is_the_one_ship_check_finds(tmp_path):
     async with serving(tmp_path) as served:
         script(served.fake)
         result = await run_ship(served.client)
-    verdict = rules.check(workspace)  # what the pre-push hook asks: the decision's report is not part of the change
+    verdict = rules.check_change(workspace)  # what the pre-push hook asks: the decision's report is not part of the change
     assert (result["decision"], result["complete"]) == ("GO", True)
     assert verdict.ok is True, verdict.message
 

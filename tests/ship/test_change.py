@@ -111,3 +111,25 @@ def test_a_rename_counts_once_under_its_new_name(repo):
     git(repo, "mv", "src/app.py", "src/main.py")
     change = rules.compute_change(repo)
     assert (change.files, change.lines) == (("src/main.py",), 0)
+
+
+def test_renaming_a_sensitive_file_counts_as_touching_it(repo):
+    (repo / "db").mkdir()
+    (repo / "db/0003_drop_users.sql").write_text("DROP TABLE users;\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "migration")
+    git(repo, "mv", "db/0003_drop_users.sql", "notes.txt")
+    change = rules.compute_change(repo)
+    assert (change.files, change.sensitive_files, change.may_skip()) == (("notes.txt",), ["db/0003_drop_users.sql"], False)
+
+
+def test_a_committed_change_hashes_as_the_working_tree_it_was(repo):
+    git(repo, "checkout", "-qb", "feature")
+    (repo / "src/app.py").write_text("x = 2\n")
+    (repo / "src/new.py").write_text("y = 1\n")
+    before = rules.compute_change(repo, "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "work")
+    (repo / "README.md").write_text("not committed\n")
+    committed = rules.compute_change(repo, "main", commit="HEAD")
+    assert (committed.digest, committed.files) == (before.digest, before.files)

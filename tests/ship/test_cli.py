@@ -94,8 +94,8 @@ def test_ship_outside_a_repository_says_so(tmp_path, env):
 
 
 def test_print_mode_ship_runs_the_same_flow(repo, env):
-    result = subprocess.run([sys.executable, "-m", "skillway", "-p", "/ship --accept-risk timing", "--output-format", "json"],
-                            cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-m", "skillway", "-p", "/ship --accept-risk 'timing attack'",
+                             "--output-format", "json"], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     data = json.loads(result.stdout)
     assert (result.returncode, data["subtype"], data["ship"]["decision"]) == (0, "success", "GO")
     assert data["result"].startswith("## Ship Decision: GO")
@@ -110,7 +110,7 @@ def test_the_pre_push_hook_refuses_a_push_without_a_go(repo, env, tmp_path):
     push = ["git", "push", "-q", "origin", "feature"]
     refused = subprocess.run(push, cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0
-    assert "skillway ship --check: no /ship decision for the current change" in refused.stderr
+    assert "skillway ship --check: refs/heads/feature: no /ship decision for the current change" in refused.stderr
     assert skillway(repo, env, "main", "--accept-risk", "timing attack").returncode == 0
     pushed = subprocess.run(push, cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert pushed.returncode == 0, pushed.stderr
@@ -123,3 +123,34 @@ def test_installing_the_hook_keeps_a_pre_push_hook_of_the_users(repo, env):
     result = skillway(repo, env, "--install-git-hook")
     assert result.returncode == 1 and "already exists and is not ours; it was left as it is" in result.stderr
     assert hook.read_text() == "#!/bin/sh\n./run-lints\n"
+
+
+def test_the_pre_push_check_judges_the_pushed_commit_not_the_working_tree(repo, env):
+    assert skillway(repo, env, "--accept-risk", "src/auth.py").returncode == 0
+    (repo / "src/app.py").write_text("an edit that is not committed, so not pushed\n")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    pushed = f"refs/heads/feature {head} refs/heads/feature {'0' * 40}\n"
+    checked = subprocess.run([sys.executable, "-m", "skillway", "ship", "--check", "--pre-push"], input=pushed, cwd=repo,
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith("skillway ship --check: refs/heads/feature: GO for the current change")
+
+
+def test_a_go_for_a_dirty_tree_holds_once_it_is_committed(repo, env):
+    (repo / "src/app.py").write_text(lines(70))
+    assert skillway(repo, env, "--accept-risk", "src/auth.py").returncode == 0
+    git(repo, "commit", "-qam", "the rest")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    checked = subprocess.run([sys.executable, "-m", "skillway", "ship", "--check", "--pre-push"], cwd=repo, env=env,
+                             input=f"refs/heads/feature {head} refs/heads/feature {'0' * 40}\n", capture_output=True,
+                             text=True, timeout=120)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_installing_the_hook_refuses_a_hooks_folder_shared_by_every_repository(repo, env, tmp_path):
+    shared = tmp_path / "global-hooks"
+    config = tmp_path / "gitconfig"
+    config.write_text(f"[core]\n\thooksPath = {shared}\n")
+    result = skillway(repo, env | {"GIT_CONFIG_GLOBAL": str(config)}, "--install-git-hook")
+    assert result.returncode == 1 and f"git runs the hooks of every repository from {shared}" in result.stderr
+    assert not shared.exists()

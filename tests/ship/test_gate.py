@@ -26,10 +26,10 @@ def agent_call(index, reviewer):
             "input": {"description": reviewer, "prompt": "Review the diff", "subagent_type": f"skillway:{reviewer}"}}
 
 
-def run_turn(*, reviewers=REVIEWERS, one_message=True, reports=None, final=None):
+def run_turn(*, reviewers=REVIEWERS, one_message=True, reports=None, final=None, prompt=SHIP_PROMPT):
     """The messages of a /ship turn: the prompt, the Agent calls, their results, the decision."""
     reports = reports or {r: FINDINGS_NONE for r in reviewers}
-    messages = [{"role": "user", "content": SHIP_PROMPT}]
+    messages = [{"role": "user", "content": prompt}]
     calls = [agent_call(i, r) for i, r in enumerate(reviewers)]
     results = [{"type": "tool_result", "tool_use_id": f"toolu_{i}", "content": reports.get(r, "")}
                for i, r in enumerate(reviewers)]
@@ -94,7 +94,8 @@ def test_a_missing_report_is_blocked(tmp_path, shape):
     reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": "", "test-engineer": FINDINGS_NONE}
     result = gate(tmp_path, run_turn(reports=reports), shape)
     assert result.returncode == 2
-    assert "no report came back from: security-auditor" in result.stderr
+    assert ("no report came back from security-auditor (it returned nothing): run it again, or decide NO-GO and "
+            "name it under '### Blockers'") in result.stderr
 
 
 @SHAPES
@@ -116,15 +117,57 @@ def test_an_unaccepted_critical_finding_blocks_a_go(tmp_path, shape):
     reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": CRITICAL, "test-engineer": FINDINGS_NONE}
     result = gate(tmp_path, run_turn(reports=reports), shape)
     assert result.returncode == 2
-    assert "critical finding from security-auditor is neither fixed nor accepted: src/auth.py:12 token compared with ==" in result.stderr
+    assert ("critical finding from security-auditor is not accepted: src/auth.py:12 token compared with == (make it "
+            "NO-GO, or run /ship again with --accept-risk naming it)") in result.stderr
+
+
+ACCEPTING = "<command-name>/ship</command-name>\n<command-args>--accept-risk src/auth.py:12</command-args>"
+LISTED = "- src/auth.py:12 token compared with == (security-auditor). Accepted: fixed next sprint."
 
 
 @SHAPES
-def test_a_critical_finding_is_fine_when_the_decision_is_no_go_or_the_risk_is_accepted(tmp_path, shape):
+def test_a_critical_finding_is_fine_when_the_decision_is_no_go(tmp_path, shape):
     reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": CRITICAL, "test-engineer": FINDINGS_NONE}
-    no_go = gate(tmp_path, run_turn(reports=reports, final=decision("NO-GO", rollback="")), shape)
-    accepted = gate(tmp_path, run_turn(reports=reports, final=decision(risks="Accepted: token compared with == (fixed next sprint).")), shape)
-    assert (no_go.returncode, accepted.returncode) == (0, 0)
+    assert gate(tmp_path, run_turn(reports=reports, final=decision("NO-GO", rollback="")), shape).returncode == 0
+
+
+@SHAPES
+def test_a_critical_finding_named_by_accept_risk_and_listed_passes_a_go(tmp_path, shape):
+    reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": CRITICAL, "test-engineer": FINDINGS_NONE}
+    result = gate(tmp_path, run_turn(reports=reports, prompt=ACCEPTING, final=decision(risks=LISTED)), shape)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@SHAPES
+def test_a_critical_finding_listed_as_accepted_without_accept_risk_is_blocked(tmp_path, shape):
+    reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": CRITICAL, "test-engineer": FINDINGS_NONE}
+    result = gate(tmp_path, run_turn(reports=reports, final=decision(risks=LISTED)), shape)
+    assert result.returncode == 2 and "critical finding from security-auditor is not accepted" in result.stderr
+
+
+@SHAPES
+def test_a_critical_finding_accepted_but_not_listed_is_blocked(tmp_path, shape):
+    reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": CRITICAL, "test-engineer": FINDINGS_NONE}
+    result = gate(tmp_path, run_turn(reports=reports, prompt=ACCEPTING), shape)
+    assert result.returncode == 2
+    assert ("the accepted critical finding src/auth.py:12 token compared with == is not listed under "
+            "'### Acknowledged risks'") in result.stderr
+
+
+@SHAPES
+def test_a_critical_finding_without_a_message_is_never_taken_as_listed(tmp_path, shape):
+    silent = 'Report.\n```json\n[{"severity": "critical", "file": "src/db.py", "line": 3}]\n```'
+    reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": silent, "test-engineer": FINDINGS_NONE}
+    result = gate(tmp_path, run_turn(reports=reports), shape)
+    assert result.returncode == 2 and "critical finding from security-auditor is not accepted: src/db.py:3" in result.stderr
+
+
+@SHAPES
+def test_a_go_on_a_report_without_its_findings_block_is_blocked(tmp_path, shape):
+    reports = {"code-reviewer": "Looks fine.", "security-auditor": FINDINGS_NONE, "test-engineer": FINDINGS_NONE}
+    result = gate(tmp_path, run_turn(reports=reports), shape)
+    assert result.returncode == 2
+    assert "the report of code-reviewer does not end with its findings block, so it cannot be GO" in result.stderr
 
 
 @SHAPES
@@ -172,12 +215,23 @@ def test_a_small_change_touching_config_may_not_skip(tmp_path):
 
 
 @SHAPES
-def test_a_reviewer_whose_call_failed_is_blocked_as_failed(tmp_path, shape):
-    messages = run_turn(final=decision("NO-GO", rollback=""))
+def test_a_failed_reviewer_blocks_a_go(tmp_path, shape):
+    messages = run_turn()
     messages[2]["content"][1] |= {"content": "security-auditor failed twice: rate limited", "is_error": True}
     result = gate(tmp_path, messages, shape)
     assert result.returncode == 2
-    assert "these reviewers failed and returned no report: security-auditor (security-auditor failed twice: rate limited)" in result.stderr
+    assert "no report came back from security-auditor (security-auditor failed twice: rate limited)" in result.stderr
+
+
+@SHAPES
+def test_a_no_go_naming_the_failed_reviewer_under_blockers_passes(tmp_path, shape):
+    final = decision("NO-GO", rollback="").replace("### Blockers\nNone.", "### Blockers\n- security-auditor returned no report")
+    messages = run_turn(final=final)
+    messages[2]["content"][1] |= {"content": "security-auditor failed twice: rate limited", "is_error": True}
+    named = gate(tmp_path, messages, shape)
+    messages[-1]["content"][0]["text"] = decision("NO-GO", rollback="")
+    unnamed = gate(tmp_path, messages, shape)
+    assert (named.returncode, unnamed.returncode) == (0, 2)
 
 
 @SHAPES
@@ -257,3 +311,34 @@ def test_a_failed_reviewer_started_again_later_passes_once_its_report_came_back(
                      {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_9", "content": FINDINGS_NONE}]}]
     result = gate(tmp_path, messages, shape)
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_an_earlier_ship_turn_is_not_judged_again_at_a_later_stop(tmp_path):
+    repo = ship_repo(tmp_path)
+    messages = run_turn()
+    assert gate_in(repo, tmp_path, messages).returncode == 0
+    (repo / "backdoor.py").write_text("import os\n")
+    messages += [{"role": "user", "content": "rename a variable"},
+                 {"role": "assistant", "id": "m2", "content": [{"type": "text", "text": "Renamed."}]}]
+    assert gate_in(repo, tmp_path, messages).returncode == 0
+    assert len(ledger(repo)) == 1
+
+
+def test_a_blocked_ship_turn_is_judged_again_after_the_gates_feedback(tmp_path):
+    repo = ship_repo(tmp_path)
+    messages = run_turn(final=decision(rollback=""))
+    assert gate_in(repo, tmp_path, messages).returncode == 2
+    messages += [{"role": "user", "content": "Stop hook feedback:\nThe /ship turn cannot end yet:\n- a GO needs a rollback plan"},
+                 {"role": "assistant", "id": "m3", "content": [{"type": "text", "text": decision()}]}]
+    assert gate_in(repo, tmp_path, messages).returncode == 0
+    assert [r["complete"] for r in ledger(repo)] == [False, True]
+
+
+def test_a_ship_command_without_reviewers_cannot_be_judged(tmp_path):
+    plugin = tmp_path / "plugin"
+    (plugin / "commands").mkdir(parents=True)
+    (plugin / "commands" / "ship.md").write_text("---\ndescription: Ship\n---\nShip it.\n")
+    transcript = write(tmp_path, run_turn(), "skillway")
+    result = subprocess.run([sys.executable, str(GATE)], input=json.dumps({"transcript_path": str(transcript)}),
+                            capture_output=True, text=True, timeout=30, env={"CLAUDE_PLUGIN_ROOT": str(plugin), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2 and "the ship command lists no reviewers" in result.stderr

@@ -210,3 +210,29 @@ def test_a_diff_over_budget_keeps_sensitive_files_first_and_names_the_rest(repo)
     text, omitted = diff_for_review(rules.compute_change(repo), budget=400)
     assert text.startswith("diff --git a/src/auth.py b/src/auth.py\n") and "+    return a == b" in text
     assert omitted == ["src/app.py"]
+
+
+async def test_a_second_ship_in_the_same_session_waits_its_turn(repo, fake):
+    import asyncio
+
+    fake.enqueue(*[reviewers(delay=0.5)] * 6)
+    settings = Settings(base_url=fake.base_url)
+    session = Session(repo, discover(repo, settings, []), settings)
+    first = asyncio.ensure_future(run_ship(session, "/ship"))
+    await asyncio.sleep(0.2)
+    with pytest.raises(ShipError, match="a /ship is already running in this workspace"):
+        await run_ship(session, "/ship")
+    assert (await first).verdict == "GO"
+
+
+async def test_a_renamed_secrets_file_stays_out_of_the_prompt(repo, fake):
+    from tests.ship.helpers import git
+
+    (repo / ".env").write_text("TOKEN=hunter2-very-secret\n")
+    git(repo, "add", ".env")
+    git(repo, "commit", "-qm", "oops")
+    git(repo, "mv", ".env", "env.txt")
+    (repo / "env.txt").write_text("TOKEN=hunter2-very-secret\nMORE=hunter3-also-secret\n")
+    await ship(repo, fake, reviewers())
+    prompt = fake.requests[0].body["messages"][0]["content"]
+    assert "hunter" not in prompt and "(a secrets file changed; its content is not shown)" in prompt

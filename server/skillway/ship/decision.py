@@ -72,8 +72,7 @@ def decide(change: Change, reviews: list[Review], accept_risks: tuple[str, ...] 
     findings = merge(reviews)
     accepted, blockers, used = [], [], set()
     for finding in (f for f in findings if f.severity == "critical"):
-        text = f"{finding.file}:{finding.line} {finding.message}".casefold()
-        named = next((risk for risk in accept_risks if risk.strip() and risk.strip().casefold() in text), None)
+        named = rules.accepted_by({"file": finding.file, "line": finding.line, "message": finding.message}, accept_risks)
         if named is None:
             blockers.append(f"{finding.where()}: {finding.message} ({', '.join(finding.reviewers)})")
         else:

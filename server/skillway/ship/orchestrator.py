@@ -7,9 +7,10 @@ they judge any agent's /ship turn; the gate records what it let through in the s
 from __future__ import annotations
 
 import asyncio
-import shlex
+import logging
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,9 +20,14 @@ from skillway.hooks.engine import StopGuard
 from skillway.ship.decision import Decision, Review, decide
 from skillway.ship.rules import Change, ChangeError, rules
 
+log = logging.getLogger(__name__)
+
 REVIEWER_TOOLS = ["Read", "Grep", "Glob"]
 REVIEWER_TIMEOUT = 900.0  # seconds for one reviewer's whole run (all its turns)
 DIFF_BUDGET = 60_000  # characters of diff in a reviewer's prompt; the rest it reads with its tools
+
+
+_RUNNING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # session -> the lock of its /ship run
 
 
 class ShipError(Exception):
@@ -61,25 +67,10 @@ class ShipResult:
 def parse_arguments(text: str) -> ShipRequest:
     """`[base-ref] [--accept-risk TEXT]...`"""
     try:
-        words = shlex.split(text)
+        base, risks = rules.parse_arguments(text)
     except ValueError as exc:
         raise ShipError(f"cannot read the arguments: {exc}") from None
-    base, risks = None, []
-    while words:
-        word = words.pop(0)
-        if word == "--accept-risk":
-            if not words:
-                raise ShipError("--accept-risk needs the risk it accepts (a file, file:line or words of the finding)")
-            risks.append(words.pop(0))
-        elif word.startswith("--accept-risk="):
-            risks.append(word.split("=", 1)[1])
-        elif word.startswith("-"):
-            raise ShipError(f"unknown option {word} (expected [base-ref] [--accept-risk TEXT])")
-        elif base is None:
-            base = word
-        else:
-            raise ShipError(f"one base ref only (got {base!r} and {word!r})")
-    return ShipRequest(base, tuple(risks))
+    return ShipRequest(base, risks)
 
 
 def fan_out_command(session, typed: str):
@@ -102,12 +93,21 @@ async def run_ship(session, typed: str, *, on_event: Callable[[ShipEvent], None]
 
     Raises ShipError when it cannot run, PromptRefused when a UserPromptSubmit hook refuses it.
     """
-    from skillway.slash.prepare import prepare
-
     entry = fan_out_command(session, typed)
     if entry is None:
         raise ShipError(f"{typed.split()[0]} is not a command with reviewers (a `fan-out` list)")
     request = parse_arguments(typed[1:].partition(" ")[2])
+    running = _RUNNING.setdefault(session, asyncio.Lock())
+    if running.locked():  # its turn would interleave with the other's in the one transcript the gate reads
+        raise ShipError("a /ship is already running in this workspace; wait for its decision")
+    async with running:
+        return await _run(session, typed, entry, request, on_event, on_message, reviewer_timeout)
+
+
+async def _run(session, typed: str, entry, request: ShipRequest, on_event, on_message,
+               reviewer_timeout: float) -> ShipResult:
+    from skillway.slash.prepare import prepare
+
     try:
         change = await asyncio.to_thread(rules.compute_change, session.workspace, request.base)
     except ChangeError as exc:
@@ -116,14 +116,16 @@ async def run_ship(session, typed: str, *, on_event: Callable[[ShipEvent], None]
         return ShipResult("NOTHING", f"Nothing to ship: no change against {change.base}.\n", change)
     prepared = await prepare(session, typed)
     lead = _ShipLead(session, on_event, on_message, reviewer_timeout)
-    marker = f"<!-- skillway:ship-change base={change.base} diff={change.digest} -->"
-    lead.append({"role": "user", "content": f"{prepared.text}\n\n{marker}"})
+    lead.append({"role": "user", "content": f"{prepared.text}\n\n{rules.stamp(change, request.accept_risks)}"})
     skipped = change.may_skip()
     started = time.monotonic()
     reviews = [] if skipped else await lead.fan_out(entry, change)
     fan_out_seconds = time.monotonic() - started
-    commits = await asyncio.to_thread(rules.commits, change)
-    uncommitted = await asyncio.to_thread(rules.has_uncommitted, change)
+    try:
+        commits = await asyncio.to_thread(rules.commits, change)
+        uncommitted = await asyncio.to_thread(rules.has_uncommitted, change)
+    except ChangeError as exc:
+        raise ShipError(str(exc)) from None
     decision = decide(change, reviews, request.accept_risks, skipped=skipped, commits=commits, uncommitted=uncommitted)
     lead.append({"role": "assistant", "id": _id("msg_"), "content": [{"type": "text", "text": decision.document}]})
     outcome = await lead.fire_stop(decision.document)
@@ -209,6 +211,10 @@ class _ShipLead(AgentLoop):
             except TimeoutError:
                 reason = f"no report within {self.reviewer_timeout:g} s"
                 continue
+            except (OSError, RuntimeError, ValueError) as error:  # e.g. its transcript cannot be written
+                log.warning("reviewer %s failed", name, exc_info=True)
+                reason = f"{type(error).__name__}: {error}"
+                continue
             add_usage(parent, result)
             findings = rules.findings_of(result.text)
             if findings is None:
@@ -246,7 +252,8 @@ def diff_for_review(change: Change, budget: int) -> tuple[str, list[str]]:
         chunk = chunk if chunk.startswith("diff --git ") else "diff --git " + chunk
         header = chunk.split("\n", 1)[0]
         name = header.rsplit(" b/", 1)[-1]
-        if is_secret_file(Path(change.root, name)):
+        old = header.removeprefix("diff --git a/").rsplit(" b/", 1)[0]  # differs from `name` for a rename
+        if is_secret_file(Path(change.root, name)) or is_secret_file(Path(change.root, old)):
             chunk = f"{header}\n(a secrets file changed; its content is not shown)"
         elif "\nGIT binary patch\n" in chunk:
             chunk = chunk.split("\nGIT binary patch\n", 1)[0] + "\n(binary content changed)"

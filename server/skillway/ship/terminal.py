@@ -80,9 +80,9 @@ def summary(result: ShipResult) -> dict:
 
 
 def check(workspace: Path, base: str | None, out=sys.stdout, err=sys.stderr) -> int:
-    """`skillway ship --check`: 0 when the current change has a complete GO or may skip the review."""
+    """`skillway ship --check`: 0 when the working tree's change has a complete GO or may skip review."""
     try:
-        verdict = rules.check(workspace, base)
+        verdict = rules.check_change(workspace, base)
     except ChangeError as exc:
         print(f"skillway ship --check: {exc}", file=err)
         return EXIT_NO_GO
@@ -90,14 +90,32 @@ def check(workspace: Path, base: str | None, out=sys.stdout, err=sys.stderr) -> 
     return EXIT_GO if verdict.ok else EXIT_NO_GO
 
 
+def check_push(workspace: Path, base: str | None, pushed: str, out=sys.stdout, err=sys.stderr) -> int:
+    """`skillway ship --check --pre-push`: git's pre-push hook input on stdin (`local-ref local-sha
+    remote-ref remote-sha` per line); 0 when every commit pushed has a complete GO for its change."""
+    code = EXIT_GO
+    for line in pushed.splitlines():
+        fields = line.split()
+        if len(fields) != 4 or not fields[1].strip("0"):
+            continue  # a deleted ref sends nothing
+        try:
+            verdict = rules.check_change(workspace, base, fields[1])
+        except ChangeError as exc:
+            verdict = rules.Verdict(False, str(exc))
+        print(f"skillway ship --check: {fields[0]}: {verdict.message}", file=out if verdict.ok else err)
+        code = code if verdict.ok else EXIT_NO_GO
+    return code
+
+
 def install_git_hook(workspace: Path, out=sys.stdout, err=sys.stderr) -> int:
-    """Write a pre-push hook that runs `skillway ship --check`; another hook already there is kept."""
+    """Write a pre-push hook that runs `skillway ship --check --pre-push`; a hook already there that
+    is not ours is kept, and so is a hooks folder shared by every repository."""
+    command = f"{shlex.quote(sys.executable)} -m skillway ship --check --pre-push"
     try:
         path = pre_push_path(workspace)
     except ChangeError as exc:
         print(f"skillway ship --install-git-hook: {exc}", file=err)
         return 1
-    command = f"{shlex.quote(sys.executable)} -m skillway ship --check"
     if path.exists() and HOOK_MARK not in path.read_text(encoding="utf-8", errors="replace"):
         print(f"skillway ship --install-git-hook: {path} already exists and is not ours; it was left as it is. "
               f"Add this line to it:\n  {command} || exit 1", file=err)
@@ -113,7 +131,17 @@ def install_git_hook(workspace: Path, out=sys.stdout, err=sys.stderr) -> int:
 def pre_push_path(workspace: Path) -> Path:
     root = Path(rules.git(workspace, "rev-parse", "--show-toplevel").decode().strip())
     try:
-        hooks = rules.git(root, "config", "--get", "core.hooksPath").decode().strip()
-    except ChangeError:  # not set
+        hooks = rules.git(root, "config", "--local", "--get", "core.hooksPath").decode().strip()
+    except ChangeError:  # not set for this repository
+        hooks = ""
+    if not hooks:
+        try:
+            shared = rules.git(root, "config", "--get", "core.hooksPath").decode().strip()
+        except ChangeError:
+            shared = ""
+        if shared:
+            raise ChangeError(f"git runs the hooks of every repository from {shared} (core.hooksPath); a pre-push "
+                              "hook there would judge all of them. Add `skillway ship --check --pre-push` to its "
+                              "pre-push hook yourself, or set core.hooksPath for this repository")
         hooks = rules.git(root, "rev-parse", "--git-path", "hooks").decode().strip()
     return (root / os.path.expanduser(hooks)).resolve() / "pre-push"
