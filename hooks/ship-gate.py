@@ -28,7 +28,7 @@ def load_messages(path: Path) -> list:
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
             record = json.loads(line) if line.strip() else None
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         message = record.get("message") if isinstance(record, dict) else None
         if not isinstance(message, dict) or record.get("type") not in ("user", "assistant"):
@@ -40,7 +40,8 @@ def load_messages(path: Path) -> list:
         if last and message.get("id") and last.get("id") == message.get("id"):
             last["content"] += content
         else:
-            messages.append({"role": message.get("role", record["type"]), "id": message.get("id"), "content": content})
+            messages.append({"role": message.get("role", record["type"]), "id": message.get("id"), "content": content,
+                             "meta": bool(record.get("isMeta"))})  # text the host added, not the user's
     return messages
 
 
@@ -55,18 +56,26 @@ def result_text(block: dict) -> str:
     return str(content or "")
 
 
-def ship_turn(messages: list):
+def ship_turn(messages: list, continuing: bool):
     """(the /ship prompt, the messages after it) when the turn now ending is a /ship turn, else None.
 
-    The turn's prompt is the latest user text, not counting this gate's own feedback (a blocked /ship
-    turn goes on); an earlier /ship followed by another prompt is over and judged no more.
+    The turn's prompt is the latest text the user wrote: not text the host added (a skill's body,
+    the expansion of a command), not a tool result, and - while a Stop hook keeps the turn going
+    (`continuing`) - not this gate's own feedback. An earlier /ship followed by another prompt is
+    over and judged no more.
     """
     for index in range(len(messages) - 1, -1, -1):
         message = messages[index]
-        text = text_of(message) if message["role"] == "user" else ""
-        if not text.strip() or rules.GATE_FEEDBACK in text:
+        text = text_of(message) if message["role"] == "user" and not message["meta"] else ""
+        if any(block.get("type") == "tool_result" for block in message["content"]):
             continue
-        return (text, messages[index + 1:]) if rules.SHIP_PROMPT.search(text) else None
+        if not text.strip() or (continuing and rules.GATE_FEEDBACK in text):
+            continue
+        if not rules.SHIP_PROMPT.search(text):
+            return None
+        # The host may add the command's expansion right after it (Claude Code: an isMeta message).
+        following = [text_of(m) for m in messages[index + 1:] if m["role"] == "user" and m["meta"]]
+        return "\n".join([text, *following]), messages[index + 1:]
     return None
 
 
@@ -90,12 +99,12 @@ def judge(turn: list, reviewers: list, accepted_risks: list) -> tuple:
                      "message so that they run in parallel")
     results = {b.get("tool_use_id"): b for m in turn if m["role"] == "user"
                for b in m["content"] if b.get("type") == "tool_result"}
-    reports, failed = {}, {}  # reviewer -> its report / why there is none
+    reports, failed = {}, {}  # reviewer -> its reports (every run counts) / why there is none
     for reviewer, started in calls.items():
         answers = [results[call_id] for _, call_id in started if result_text(results.get(call_id) or {}).strip()]
         good = [result_text(block).strip() for block in answers if not block.get("is_error")]
         if good:
-            reports[reviewer] = good[-1]
+            reports[reviewer] = good
         else:
             failed[reviewer] = result_text(answers[-1]).strip().splitlines()[0][:200] if answers else "it returned nothing"
     shown = {"calls": calls, "reports": reports, "verdict": None}
@@ -126,12 +135,12 @@ def go_problems(decision: str, reports: dict, accepted_risks: list) -> list:
     if not rules.section(decision, "### Rollback plan").strip(" \n-*_"):
         found.append("a GO needs a rollback plan under '### Rollback plan'")
     acknowledged = rules.section(decision, "### Acknowledged risks")
-    for reviewer, report in reports.items():
-        findings = rules.findings_of(report)
-        if findings is None:
+    for reviewer, texts in reports.items():
+        parsed = [rules.findings_of(text) for text in texts]
+        if any(findings is None for findings in parsed):
             found.append(f"the report of {reviewer} does not end with its findings block, so it cannot be GO")
             continue
-        for finding in findings:
+        for finding in (finding for findings in parsed for finding in findings):
             if finding["severity"] != "critical":
                 continue
             where = f"{finding['file']}:{finding['line']} {finding['message']}".strip()
@@ -149,16 +158,16 @@ def record(data: dict, change, request: dict, problems: list, shown: dict, skipp
                 if r.get("reviewer")}
     reviewers = []
     for name in shown["calls"]:
-        report = shown["reports"].get(name)
+        texts = shown["reports"].get(name) or []
         seen = recorded.get(name, {})
         reviewers.append({"name": name, "agent_id": seen.get("agent_id"), "started": seen.get("started"),
                           "ended": seen.get("ended"), "seconds": rules.seconds_between(seen.get("started"), seen.get("ended")),
-                          "failed": report is None, "findings": rules.findings_of(report or "") or []})
+                          "failed": not texts, "findings": [f for text in texts for f in rules.findings_of(text) or []]})
     rules.append_record(change.root, {
         "version": 1, "recorded_at": rules.now(), "session_id": session_id,
         "transcript_path": str(data.get("transcript_path") or ""),
         "base": change.base, "merge_base": change.merge_base, "head": change.head,
-        "diff_sha256": request.get("diff") or change.digest,
+        "diff_sha256": change.digest,  # what is judged is what is there: a stamp that differs is a problem
         "files": list(change.files), "lines": change.lines,
         "decision": shown["verdict"], "complete": not problems, "skipped": skipped,
         "accepted_risks": request["accept_risks"], "problems": problems, "reviewers": reviewers,
@@ -176,11 +185,11 @@ def judge_turn(data: dict, prompt: str, messages: list) -> int:
         change = rules.compute_change(data.get("cwd") or os.getcwd(), request["base"])
     except rules.ChangeError:
         change = None  # not a repository (or no commits): judged on the transcript alone, not recorded
-    if change is not None and request["diff"] and request["diff"] != change.digest:
-        problems.append("the change moved while it was reviewed (files changed during /ship); run /ship again")
     skipped = bool(problems) and change is not None and change.may_skip()
     if skipped:
         problems = []
+    if change is not None and request["diff"] and request["diff"] != change.digest:
+        problems.append("the change moved while it was reviewed (files changed during /ship); run /ship again")
     if change is not None and shown is not None:
         try:
             record(data, change, request, problems, shown, skipped)
@@ -200,7 +209,7 @@ def main() -> int:
     if not isinstance(data, dict) or not Path(str(data.get("transcript_path") or "")).is_file():
         return 0
     try:
-        turn = ship_turn(load_messages(Path(data["transcript_path"])))
+        turn = ship_turn(load_messages(Path(data["transcript_path"])), bool(data.get("stop_hook_active")))
     except OSError:
         return 0  # the transcript cannot be read: nothing shows a /ship turn
     if turn is None:

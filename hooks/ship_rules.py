@@ -268,8 +268,12 @@ def stamp(change: Change, risks) -> str:
 
 
 def ship_request(prompt: str) -> dict:
-    """What a /ship prompt asked for: {"base", "accept_risks", "diff" (skillway's stamp only)}."""
-    marker = CHANGE_MARKER.search(prompt)
+    """What a /ship prompt asked for: {"base", "accept_risks", "diff" (skillway's stamp only)}.
+
+    skillway's stamp closes its prompt, after anything the user typed into it: the last one counts.
+    """
+    stamps = list(CHANGE_MARKER.finditer(prompt))
+    marker = stamps[-1] if stamps else None
     if marker:
         try:
             data = json.loads(marker.group(1))
@@ -322,13 +326,14 @@ def findings_of(report: str):
     for item in value:
         if not isinstance(item, dict):
             continue
-        severity = str(item.get("severity", "")).strip().lower()
-        line = item.get("line")
+        item = {str(key).strip().lower(): field for key, field in item.items()}
+        severity = re.sub(r"[^a-z]", "", str(item.get("severity", "")).lower())
         try:
-            line = max(1, int(line))
+            line = max(1, int(item.get("line")))
         except (TypeError, ValueError):
             line = 1
-        found.append({"severity": severity if severity in SEVERITIES else "important",
+        # A severity that is none of the three counts as critical: a gate errs on the side of stopping.
+        found.append({"severity": severity if severity in SEVERITIES else "critical",
                       "file": str(item.get("file") or "").strip() or "?", "line": line,
                       "message": " ".join(str(item.get("message") or "").split())})
     return found
@@ -467,6 +472,41 @@ class Verdict:
 
     def __init__(self, ok: bool, message: str, record: dict | None = None) -> None:
         self.ok, self.message, self.record = ok, message, record
+
+
+def check_push(cwd, commit: str, remote_sha: str, remote: str | None = None, base: str | None = None) -> Verdict:
+    """Whether pushing `commit` over `remote_sha` (zeros: a new ref) to `remote` may go out.
+
+    What the ref gains must have a complete GO, or be small enough to skip, and the remote must
+    already hold the merge base of the change that was judged: nothing outside it goes out unjudged.
+    """
+    known = remote_sha.strip("0") and _resolves(cwd, remote_sha)
+    remote_refs = ([f"--remotes={remote}"] if remote else ["--remotes"]) + ([remote_sha] if known else [])
+
+    def held(merge_base: str) -> bool:  # nothing reachable from the merge base is missing on the remote
+        return _text(cwd, "rev-list", "--count", merge_base, "--not", *remote_refs) == "0"
+
+    gained = compute_change(cwd, remote_sha if known else base, commit)
+    if gained.empty:
+        return Verdict(True, f"nothing to ship: no change against {gained.base}")
+    if gained.may_skip() and (known or held(gained.merge_base)):
+        return Verdict(True, f"small change ({gained.describe()}, nothing sensitive): the review may be skipped")
+    records = read_records(gained.root)
+    bases = list(dict.fromkeys(r.get("base") for r in reversed(records) if r.get("complete") and r.get("base")))
+    for judged_base in bases:
+        try:
+            change = compute_change(cwd, judged_base, commit)
+        except ChangeError:
+            continue  # that base is gone
+        decision = latest_decision(records, change.digest)
+        if decision is None or not held(change.merge_base):
+            continue
+        if decision.get("decision") != "GO":
+            return Verdict(False, f"the decision for this change (diff {change.digest[:12]}) is NO-GO, recorded at "
+                                  f"{decision.get('recorded_at')}", decision)
+        return Verdict(True, f"GO for this change ({change.describe()}, diff {change.digest[:12]}), recorded at "
+                             f"{decision.get('recorded_at')}", decision)
+    return Verdict(False, f"no /ship decision covers what this push sends ({gained.describe()}); run skillway ship")
 
 
 def check_change(cwd, base: str | None = None, commit: str | None = None) -> Verdict:

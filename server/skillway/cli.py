@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="only check: exit 0 if the current change has a complete GO (or may skip review)")
     ship.add_argument("--pre-push", action="store_true",
                       help="with --check: judge the commits git's pre-push hook sends on stdin, not the working tree")
+    ship.add_argument("--remote", metavar="NAME", help="with --pre-push: the remote pushed to (the hook's first argument)")
     ship_mode.add_argument("--install-git-hook", action="store_true",
                            help="install a git pre-push hook that runs skillway ship --check")
 
@@ -228,7 +229,7 @@ def _ship(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) ->
         print("skillway ship: --pre-push goes with --check", file=sys.stderr)
         return 1
     if args.check:
-        return terminal.check_push(workspace, args.base, sys.stdin.read()) if args.pre_push else terminal.check(workspace, args.base)
+        return terminal.check_push(workspace, args.base, sys.stdin.read(), args.remote) if args.pre_push else terminal.check(workspace, args.base)
     if args.install_git_hook:
         return terminal.install_git_hook(workspace)
     if args.reviewer_timeout is not None and args.reviewer_timeout <= 0:

@@ -36,6 +36,26 @@ def repo(tmp_path):
     return repo
 
 
+@pytest.fixture
+def remote(repo, tmp_path):
+    """A bare remote `origin` that holds main (what the feature branch is based on)."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    return remote
+
+
+def pre_push(repo, env, *refs: tuple[str, str, str]):
+    """`skillway ship --check --pre-push` with git's hook input: (local ref, remote ref, remote sha)."""
+    lines = "".join(f"{local} {git(repo, 'rev-parse', local).strip()} {remote_ref} {sha}\n" for local, remote_ref, sha in refs)
+    return subprocess.run([sys.executable, "-m", "skillway", "ship", "--check", "--pre-push", "--remote", "origin"],
+                          input=lines, cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+
+
+NEW = "0" * 40
+
+
 def skillway(repo, env, *args):
     return subprocess.run([sys.executable, "-m", "skillway", "ship", *args], cwd=repo, env=env, capture_output=True,
                           text=True, timeout=120)
@@ -101,16 +121,14 @@ def test_print_mode_ship_runs_the_same_flow(repo, env):
     assert data["result"].startswith("## Ship Decision: GO")
 
 
-def test_the_pre_push_hook_refuses_a_push_without_a_go(repo, env, tmp_path):
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", str(remote))
-    git(repo, "remote", "add", "origin", str(remote))
+def test_the_pre_push_hook_refuses_a_push_without_a_go(repo, env, remote):
     installed = skillway(repo, env, "--install-git-hook")
     assert installed.returncode == 0 and installed.stdout == f"installed {repo / '.git/hooks/pre-push'}\n"
     push = ["git", "push", "-q", "origin", "feature"]
     refused = subprocess.run(push, cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert refused.returncode != 0
-    assert "skillway ship --check: refs/heads/feature: no /ship decision for the current change" in refused.stderr
+    assert ("skillway ship --check: refs/heads/feature -> refs/heads/feature: no /ship decision covers what this "
+            "push sends") in refused.stderr
     assert skillway(repo, env, "main", "--accept-risk", "timing attack").returncode == 0
     pushed = subprocess.run(push, cwd=repo, env=env, capture_output=True, text=True, timeout=120)
     assert pushed.returncode == 0, pushed.stderr
@@ -125,26 +143,46 @@ def test_installing_the_hook_keeps_a_pre_push_hook_of_the_users(repo, env):
     assert hook.read_text() == "#!/bin/sh\n./run-lints\n"
 
 
-def test_the_pre_push_check_judges_the_pushed_commit_not_the_working_tree(repo, env):
+def test_the_pre_push_check_judges_the_pushed_commit_not_the_working_tree(repo, env, remote):
     assert skillway(repo, env, "--accept-risk", "src/auth.py").returncode == 0
     (repo / "src/app.py").write_text("an edit that is not committed, so not pushed\n")
-    head = git(repo, "rev-parse", "HEAD").strip()
-    pushed = f"refs/heads/feature {head} refs/heads/feature {'0' * 40}\n"
-    checked = subprocess.run([sys.executable, "-m", "skillway", "ship", "--check", "--pre-push"], input=pushed, cwd=repo,
-                             env=env, capture_output=True, text=True, timeout=120)
+    checked = pre_push(repo, env, ("feature", "refs/heads/feature", NEW))
     assert checked.returncode == 0, checked.stderr
-    assert checked.stdout.startswith("skillway ship --check: refs/heads/feature: GO for the current change")
+    assert checked.stdout.startswith("skillway ship --check: feature -> refs/heads/feature: GO for this change")
 
 
-def test_a_go_for_a_dirty_tree_holds_once_it_is_committed(repo, env):
+def test_a_go_for_a_dirty_tree_holds_once_it_is_committed(repo, env, remote):
     (repo / "src/app.py").write_text(lines(70))
     assert skillway(repo, env, "--accept-risk", "src/auth.py").returncode == 0
     git(repo, "commit", "-qam", "the rest")
-    head = git(repo, "rev-parse", "HEAD").strip()
-    checked = subprocess.run([sys.executable, "-m", "skillway", "ship", "--check", "--pre-push"], cwd=repo, env=env,
-                             input=f"refs/heads/feature {head} refs/heads/feature {'0' * 40}\n", capture_output=True,
-                             text=True, timeout=120)
-    assert checked.returncode == 0, checked.stderr
+    assert pre_push(repo, env, ("feature", "refs/heads/feature", NEW)).returncode == 0
+
+
+def test_pushing_the_branch_onto_another_ref_judges_what_that_ref_gains(repo, env, remote):
+    # Local main has an unpushed commit under the branch: the GO (against main) did not judge it,
+    # but pushing the branch onto the remote's main sends it too.
+    git(repo, "checkout", "-q", "main")
+    (repo / "billing.py").write_text(lines(80))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "billing")
+    git(repo, "checkout", "-q", "feature")
+    git(repo, "rebase", "-q", "main")
+    assert skillway(repo, env, "--accept-risk", "src/auth.py").returncode == 0
+    assert pre_push(repo, env, ("feature", "refs/heads/feature", NEW)).returncode == 1  # the remote lacks billing too
+    checked = pre_push(repo, env, ("feature", "refs/heads/main", git(remote, "rev-parse", "main").strip()))
+    assert checked.returncode == 1
+    assert "feature -> refs/heads/main: no /ship decision covers what this push sends" in checked.stderr
+    git(repo, "push", "-q", "origin", "main")  # once billing is there, the GO covers the rest
+    assert pre_push(repo, env, ("feature", "refs/heads/main", git(remote, "rev-parse", "main").strip())).returncode == 0
+
+
+def test_a_go_does_not_cover_commits_the_remote_lacks_below_its_base(repo, env, tmp_path):
+    # Nothing of the history is on the remote yet: the GO judged only what is above main.
+    other = tmp_path / "empty.git"
+    git(tmp_path, "init", "-q", "--bare", str(other))
+    git(repo, "remote", "add", "origin", str(other))
+    assert skillway(repo, env, "--accept-risk", "src/auth.py").returncode == 0
+    assert pre_push(repo, env, ("feature", "refs/heads/feature", NEW)).returncode == 1
 
 
 def test_installing_the_hook_refuses_a_hooks_folder_shared_by_every_repository(repo, env, tmp_path):

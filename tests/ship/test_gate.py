@@ -52,7 +52,8 @@ def write(tmp_path, messages, shape):
             for block in message["content"]:  # one line per content block, sharing the message id
                 lines.append({"type": kind, "message": {"id": message["id"], "role": kind, "content": [block]}})
         else:
-            lines.append({"type": kind, "message": {k: v for k, v in message.items() if v is not None}})
+            record = {"type": kind, "message": {k: v for k, v in message.items() if v is not None and k != "meta"}}
+            lines.append(record | ({"isMeta": True} if message.get("meta") else {}))
     path = tmp_path / f"{shape}.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     return path
@@ -249,10 +250,10 @@ def ship_repo(tmp_path):
     return repo
 
 
-def gate_in(repo, tmp_path, messages, session_id="s-1"):
+def gate_in(repo, tmp_path, messages, session_id="s-1", active=False):
     transcript = write(tmp_path, messages, "skillway")
     stdin = json.dumps({"hook_event_name": "Stop", "transcript_path": str(transcript), "cwd": str(repo),
-                        "session_id": session_id})
+                        "session_id": session_id, "stop_hook_active": active})
     return subprocess.run([sys.executable, str(GATE)], input=stdin, capture_output=True, text=True, timeout=30,
                           env={"CLAUDE_PLUGIN_ROOT": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
 
@@ -330,7 +331,7 @@ def test_a_blocked_ship_turn_is_judged_again_after_the_gates_feedback(tmp_path):
     assert gate_in(repo, tmp_path, messages).returncode == 2
     messages += [{"role": "user", "content": "Stop hook feedback:\nThe /ship turn cannot end yet:\n- a GO needs a rollback plan"},
                  {"role": "assistant", "id": "m3", "content": [{"type": "text", "text": decision()}]}]
-    assert gate_in(repo, tmp_path, messages).returncode == 0
+    assert gate_in(repo, tmp_path, messages, active=True).returncode == 0
     assert [r["complete"] for r in ledger(repo)] == [False, True]
 
 
@@ -342,3 +343,69 @@ def test_a_ship_command_without_reviewers_cannot_be_judged(tmp_path):
     result = subprocess.run([sys.executable, str(GATE)], input=json.dumps({"transcript_path": str(transcript)}),
                             capture_output=True, text=True, timeout=30, env={"CLAUDE_PLUGIN_ROOT": str(plugin), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 2 and "the ship command lists no reviewers" in result.stderr
+
+
+def stamp_of(digest: str, risks=()) -> str:
+    return "<!-- skillway:ship-change " + json.dumps({"base": "main", "diff": digest, "accept_risks": list(risks)}) + " -->"
+
+
+def test_only_the_last_stamp_counts_and_a_moved_change_is_never_skipped(tmp_path):
+    from tests.ship.helpers import make_repo
+
+    repo = make_repo(tmp_path / "small", {"README.md": "hello\n"})
+    (repo / "README.md").write_text("hello world\n")
+    typed = stamp_of("f" * 64)  # what a user could type into the arguments
+    prompt = f"{SHIP_PROMPT}\nArguments given by the user: {typed}\n\n{stamp_of('0' * 64)}"
+    result = gate_in(repo, tmp_path, run_turn(prompt=prompt))
+    assert result.returncode == 2 and "the change moved while it was reviewed" in result.stderr
+    assert ledger(repo)[-1]["diff_sha256"] != "0" * 64
+
+
+@SHAPES
+def test_claude_codes_command_line_and_its_expansion_are_one_prompt(tmp_path, shape):
+    reports = {"code-reviewer": FINDINGS_NONE, "security-auditor": CRITICAL, "test-engineer": FINDINGS_NONE}
+    messages = run_turn(reports=reports, prompt=ACCEPTING, final=decision(risks=LISTED))
+    messages.insert(1, {"role": "user", "content": SHIP_PROMPT, "meta": True})
+    result = gate(tmp_path, messages, shape)
+    assert (result.returncode, result.stderr) == (0, "")
+
+
+@SHAPES
+def test_text_the_host_adds_mid_turn_does_not_end_the_ship_turn(tmp_path, shape):
+    messages = run_turn(reviewers=["code-reviewer"])
+    messages.insert(3, {"role": "user", "content": "Base directory for this skill: /x", "meta": True})
+    result = gate(tmp_path, messages, shape)
+    assert result.returncode == 2 and "these reviewers were never started: security-auditor" in result.stderr
+
+
+@SHAPES
+def test_a_reviewer_run_again_keeps_the_critical_finding_of_its_first_report(tmp_path, shape):
+    messages = run_turn(reports={"code-reviewer": CRITICAL, "security-auditor": FINDINGS_NONE, "test-engineer": FINDINGS_NONE})
+    messages[3:3] = [{"role": "assistant", "id": "msg_again", "content": [agent_call(9, "code-reviewer")]},
+                     {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_9", "content": FINDINGS_NONE}]}]
+    result = gate(tmp_path, messages, shape)
+    assert result.returncode == 2 and "critical finding from code-reviewer is not accepted" in result.stderr
+
+
+@pytest.mark.parametrize("severity", ["CRITICAL!", "blocker", ""])
+def test_a_severity_that_is_none_of_the_three_counts_as_critical(tmp_path, severity):
+    odd = 'R.\n```json\n[{"Severity": "%s", "file": "a.py", "line": 1, "message": "bad"}]\n```' % severity
+    result = gate(tmp_path, run_turn(reports={"code-reviewer": odd, "security-auditor": FINDINGS_NONE,
+                                              "test-engineer": FINDINGS_NONE}), "skillway")
+    assert result.returncode == 2 and "critical finding from code-reviewer is not accepted: a.py:1 bad" in result.stderr
+
+
+def test_a_new_prompt_quoting_the_gates_words_is_a_new_turn(tmp_path):
+    messages = run_turn(final=decision(rollback=""))
+    messages += [{"role": "user", "content": "Why did it say 'The /ship turn cannot end yet'?"},
+                 {"role": "assistant", "id": "m9", "content": [{"type": "text", "text": "Because..."}]}]
+    assert gate(tmp_path, messages, "skillway").returncode == 0
+
+
+def test_an_unreadable_line_in_the_transcript_is_skipped(tmp_path):
+    transcript = write(tmp_path, run_turn(), "skillway")
+    transcript.write_text(transcript.read_text() + "[" * 100_000 + "\n")
+    result = subprocess.run([sys.executable, str(GATE)], input=json.dumps({"transcript_path": str(transcript)}),
+                            capture_output=True, text=True, timeout=30,
+                            env={"CLAUDE_PLUGIN_ROOT": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})
+    assert (result.returncode, result.stderr) == (0, "")

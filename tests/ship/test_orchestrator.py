@@ -236,3 +236,25 @@ async def test_a_renamed_secrets_file_stays_out_of_the_prompt(repo, fake):
     await ship(repo, fake, reviewers())
     prompt = fake.requests[0].body["messages"][0]["content"]
     assert "hunter" not in prompt and "(a secrets file changed; its content is not shown)" in prompt
+
+
+async def test_a_secrets_file_renamed_in_a_folder_with_b_slash_in_its_name_stays_out(repo, fake):
+    from tests.ship.helpers import git
+
+    (repo / "dir b").mkdir()
+    (repo / "dir b/.env").write_text("PASSWORD=hunter2-very-secret\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "oops")
+    git(repo, "mv", "dir b/.env", "dir b/x.txt")
+    (repo / "dir b/x.txt").write_text("PASSWORD=hunter2-very-secret\nMORE=1\n")
+    await ship(repo, fake, reviewers())
+    assert "hunter2" not in fake.requests[0].body["messages"][0]["content"]
+
+
+async def test_the_ship_turn_has_a_transcript_of_its_own(repo, fake):
+    settings = Settings(base_url=fake.base_url)
+    fake.enqueue(*[reviewers()] * 3)
+    session = Session(repo, discover(repo, settings, []), settings)
+    result = await run_ship(session, "/ship")
+    assert result.record["transcript_path"] != str(session.transcript.path)
+    assert session.transcript.path.read_text() == ""

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from skillway.agent import tools as agent_tools
 from skillway.agent.loop import AgentLoop, AgentResult, add_usage
-from skillway.hooks.engine import StopGuard
 from skillway.ship.decision import Decision, Review, decide
 from skillway.ship.rules import Change, ChangeError, rules
 
@@ -158,7 +157,14 @@ class _ShipLead(AgentLoop):
     and results, and its Stop go through the agent loop like any other agent's."""
 
     def __init__(self, session, on_event, on_message, reviewer_timeout: float) -> None:
-        super().__init__(session, tools=["Agent"], subagent_tools=REVIEWER_TOOLS, on_message=on_message)
+        from skillway.agent.transcript import Transcript
+
+        # A transcript of its own: a chat or another command in the same session cannot interleave
+        # with the turn the gate reads. Its hooks are told this path.
+        transcript = Transcript(session.transcript.path.with_suffix("") / f"ship-{uuid.uuid4().hex[:16]}.jsonl",
+                                session.session_id, session.workspace)
+        super().__init__(session, tools=["Agent"], subagent_tools=REVIEWER_TOOLS, on_message=on_message,
+                         transcript=transcript)
         self.on_event = on_event or (lambda event: None)
         self.reviewer_timeout = reviewer_timeout
         self.reviews: dict[str, Review] = {}
@@ -189,8 +195,12 @@ class _ShipLead(AgentLoop):
             reviews.append(review)
         return reviews
 
+    def _caller(self) -> dict:
+        return {"transcript_path": str(self.transcript.path)}
+
     async def fire_stop(self, last: str):
-        return await self._fire_stop(StopGuard(), last)
+        return await self.session.hooks.fire("Stop", self._caller() | {
+            "stop_hook_active": False, "last_assistant_message": last})
 
     async def _run_agent(self, tool_input: dict, parent: AgentResult) -> str:
         from skillway.model.errors import ModelError
@@ -240,6 +250,19 @@ def reviewer_prompt(change: Change, reviewers: list[str], budget: int = DIFF_BUD
                   removed=change.removed, sensitive=sensitive, omitted=omitted, diff=diff)
 
 
+_PATH_LINES = ("rename from ", "rename to ", "copy from ", "copy to ", "--- a/", "+++ b/")
+
+
+def _paths_of(chunk: str) -> set[str]:
+    """Every path one file's diff names: its header's, and the exact ones of its rename and ---/+++ lines
+    (a header alone is ambiguous when a path holds " b/")."""
+    head = chunk.split("\n@@", 1)[0].split("\nGIT binary patch", 1)[0]
+    first, *lines = head.split("\n")
+    paths = {first.rsplit(" b/", 1)[-1], first.removeprefix("diff --git a/").split(" b/", 1)[0]}
+    return paths | {line.split(prefix, 1)[1].rstrip("\t") for line in lines for prefix in _PATH_LINES
+                    if line.startswith(prefix)}
+
+
 def diff_for_review(change: Change, budget: int) -> tuple[str, list[str]]:
     """The diff as reviewers see it: secrets files and binary content left out, sensitive files
     first when it does not all fit in `budget` characters; (text, the files left out)."""
@@ -252,8 +275,7 @@ def diff_for_review(change: Change, budget: int) -> tuple[str, list[str]]:
         chunk = chunk if chunk.startswith("diff --git ") else "diff --git " + chunk
         header = chunk.split("\n", 1)[0]
         name = header.rsplit(" b/", 1)[-1]
-        old = header.removeprefix("diff --git a/").rsplit(" b/", 1)[0]  # differs from `name` for a rename
-        if is_secret_file(Path(change.root, name)) or is_secret_file(Path(change.root, old)):
+        if any(is_secret_file(Path(change.root, path)) for path in _paths_of(chunk)):
             chunk = f"{header}\n(a secrets file changed; its content is not shown)"
         elif "\nGIT binary patch\n" in chunk:
             chunk = chunk.split("\nGIT binary patch\n", 1)[0] + "\n(binary content changed)"

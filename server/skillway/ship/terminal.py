@@ -90,19 +90,20 @@ def check(workspace: Path, base: str | None, out=sys.stdout, err=sys.stderr) -> 
     return EXIT_GO if verdict.ok else EXIT_NO_GO
 
 
-def check_push(workspace: Path, base: str | None, pushed: str, out=sys.stdout, err=sys.stderr) -> int:
+def check_push(workspace: Path, base: str | None, pushed: str, remote: str | None = None, out=sys.stdout,
+               err=sys.stderr) -> int:
     """`skillway ship --check --pre-push`: git's pre-push hook input on stdin (`local-ref local-sha
-    remote-ref remote-sha` per line); 0 when every commit pushed has a complete GO for its change."""
+    remote-ref remote-sha` per line); 0 when what every pushed ref gains has a complete GO."""
     code = EXIT_GO
     for line in pushed.splitlines():
         fields = line.split()
         if len(fields) != 4 or not fields[1].strip("0"):
             continue  # a deleted ref sends nothing
         try:
-            verdict = rules.check_change(workspace, base, fields[1])
+            verdict = rules.check_push(workspace, fields[1], fields[3], remote, base)
         except ChangeError as exc:
             verdict = rules.Verdict(False, str(exc))
-        print(f"skillway ship --check: {fields[0]}: {verdict.message}", file=out if verdict.ok else err)
+        print(f"skillway ship --check: {fields[0]} -> {fields[2]}: {verdict.message}", file=out if verdict.ok else err)
         code = code if verdict.ok else EXIT_NO_GO
     return code
 
@@ -110,7 +111,7 @@ def check_push(workspace: Path, base: str | None, pushed: str, out=sys.stdout, e
 def install_git_hook(workspace: Path, out=sys.stdout, err=sys.stderr) -> int:
     """Write a pre-push hook that runs `skillway ship --check --pre-push`; a hook already there that
     is not ours is kept, and so is a hooks folder shared by every repository."""
-    command = f"{shlex.quote(sys.executable)} -m skillway ship --check --pre-push"
+    command = f'{shlex.quote(sys.executable)} -m skillway ship --check --pre-push --remote "$1"'
     try:
         path = pre_push_path(workspace)
     except ChangeError as exc:
