@@ -149,17 +149,6 @@ class Change:
         return (0 < len(self.files) <= SKIP_MAX_FILES and self.lines <= SKIP_MAX_LINES
                 and not self.sensitive_files)
 
-    def why_not_skip(self) -> list:
-        reasons = []
-        if len(self.files) > SKIP_MAX_FILES:
-            reasons.append(f"{len(self.files)} files changed (at most {SKIP_MAX_FILES} may skip)")
-        if self.lines > SKIP_MAX_LINES:
-            reasons.append(f"{self.lines} lines changed (fewer than {SKIP_MAX_LINES + 1} may skip)")
-        if self.sensitive_files:
-            reasons.append("sensitive paths: " + ", ".join(f"{name} ({', '.join(sensitive_areas(name))})"
-                                                           for name in self.sensitive_files))
-        return reasons
-
     def describe(self) -> str:
         return f"{len(self.files)} file(s), +{self.added}/-{self.removed} against {self.base}"
 

@@ -109,7 +109,7 @@ class AgentLoop:
         return None
 
     async def _fire_stop(self, guard: StopGuard, last: str):
-        fields = {"stop_hook_active": guard.active, "last_assistant_message": last}
+        fields = self._caller() | {"stop_hook_active": guard.active, "last_assistant_message": last}
         if self.agent is None:
             return await self.session.hooks.fire("Stop", fields)
         agent_id, agent_type = self.agent
@@ -143,7 +143,8 @@ class AgentLoop:
         return {"type": "tool_result", "tool_use_id": tool_id, "content": output, "is_error": is_error}
 
     def _caller(self) -> dict:
-        """Inside a sub-agent, hook inputs say which one (as Claude Code's do): `agent_id`, `agent_type`."""
+        """What this loop adds to its hooks' input. Inside a sub-agent it says which one (as Claude
+        Code's do): `agent_id`, `agent_type`."""
         return {"agent_id": self.agent[0], "agent_type": self.agent[1]} if self.agent else {}
 
     async def _run_agent(self, tool_input: dict, parent: AgentResult) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from skillway.agent import tools as agent_tools
 from skillway.agent.loop import AgentLoop, AgentResult, add_usage
+from skillway.hooks.engine import StopGuard
 from skillway.ship.decision import Decision, Review, decide
 from skillway.ship.rules import Change, ChangeError, rules
 
@@ -44,7 +45,6 @@ class ShipEvent:
     kind: str  # start | retry | done
     reviewer: str
     detail: str = ""
-    review: Review | None = None
 
 
 @dataclass
@@ -127,7 +127,7 @@ async def _run(session, typed: str, entry, request: ShipRequest, on_event, on_me
         raise ShipError(str(exc)) from None
     decision = decide(change, reviews, request.accept_risks, skipped=skipped, commits=commits, uncommitted=uncommitted)
     lead.append({"role": "assistant", "id": _id("msg_"), "content": [{"type": "text", "text": decision.document}]})
-    outcome = await lead.fire_stop(decision.document)
+    outcome = await lead.stop(decision.document)
     gate_passed = not (outcome.blocked or outcome.stop)
     result = ShipResult(decision.verdict if gate_passed else "NO-GO", decision.document, change, decision, reviews,
                         skipped, gate_passed, outcome.reason or outcome.stop_reason or "", usage=lead.usage,
@@ -196,11 +196,11 @@ class _ShipLead(AgentLoop):
         return reviews
 
     def _caller(self) -> dict:
-        return {"transcript_path": str(self.transcript.path)}
+        return {"transcript_path": str(self.transcript.path)}  # its own transcript, not the session's
 
-    async def fire_stop(self, last: str):
-        return await self.session.hooks.fire("Stop", self._caller() | {
-            "stop_hook_active": False, "last_assistant_message": last})
+    async def stop(self, decision: str):
+        """The turn ends on the decision: the Stop hooks judge it."""
+        return await self._fire_stop(StopGuard(), decision)
 
     async def _run_agent(self, tool_input: dict, parent: AgentResult) -> str:
         from skillway.model.errors import ModelError
@@ -232,11 +232,11 @@ class _ShipLead(AgentLoop):
                 continue
             review = Review(name, result.text, tuple(findings), None, attempt, time.monotonic() - started)
             self.reviews[name] = review
-            self.on_event(ShipEvent("done", name, review.counts(), review))
+            self.on_event(ShipEvent("done", name, review.counts()))
             return result.text
         review = Review(name, error=reason, attempts=2, seconds=time.monotonic() - started)
         self.reviews[name] = review
-        self.on_event(ShipEvent("done", name, f"failed: {reason}", review))
+        self.on_event(ShipEvent("done", name, f"failed: {reason}"))
         raise agent_tools.ToolError(f"{name} failed twice: {reason}")
 
 
