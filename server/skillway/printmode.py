@@ -51,12 +51,12 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
               "model": options.model or session.settings.models["agent"],
               "tools": ALL_TOOLS, "permission_mode": options.permission_mode,
               "transcript_path": str(session.transcript.path)})
-    code, result, subtype, error_text = EXIT_OK, None, "success", None
+    code, result, subtype, error_text, ship = EXIT_OK, None, "success", None, None
     on_message = (lambda m: emit({"type": m.get("role", "user"), "message": m, "session_id": session.session_id})
                   ) if stream else None
     try:
         if fan_out_command(session, options.prompt) is not None:  # /ship: skillway runs the reviewers itself
-            result = await _ship(session, options.prompt, on_message)
+            result, ship = await _ship(session, options.prompt, on_message)
         else:
             prepared = await prepare(session, options.prompt)
             loop = AgentLoop(session, instructions=options.append_system_prompt,
@@ -93,8 +93,8 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
                   "cache_creation_input_tokens": result.cache_write_tokens if result else 0,
                   "cache_read_input_tokens": result.cache_read_tokens if result else 0},
     }
-    if isinstance(result, _ShipRun):
-        summary["ship"] = result.ship
+    if ship is not None:
+        summary["ship"] = ship
     if options.output_format == "text":
         if result is not None and code != EXIT_BLOCKED:
             out.write(result.text + "\n")
@@ -103,29 +103,14 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
     return code
 
 
-@dataclass
-class _ShipRun:
-    """A /ship run in the shape the rest of print mode reports (text, turns, usage), with its decision."""
 
-    text: str
-    ship: dict
-    notices: list
-    stop_reason: str = "end_turn"
-    turns: int = 1
-    api_ms: float = 0.0
-    cost_usd: float = 0.0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_read_tokens: int = 0
+async def _ship(session, typed: str, on_message):
+    """A /ship run as the rest of print mode reports a run (its usage, the decision as its text), and
+    the decision as data."""
+    from dataclasses import replace
 
-
-async def _ship(session, typed: str, on_message) -> _ShipRun:
     from skillway.ship.orchestrator import run_ship
     from skillway.ship.terminal import summary
 
     shipped = await run_ship(session, typed, on_message=on_message)
-    usage = shipped.usage
-    return _ShipRun(shipped.document, summary(shipped), shipped.notices, api_ms=usage.api_ms, cost_usd=usage.cost_usd,
-                    input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-                    cache_write_tokens=usage.cache_write_tokens, cache_read_tokens=usage.cache_read_tokens)
+    return replace(shipped.usage, text=shipped.document, turns=1, notices=shipped.notices), summary(shipped)
