@@ -8,7 +8,7 @@ import uuid
 
 from lsprotocol import types as lsp
 
-from skillway.lsp.documents import document, offset, path_of
+from skillway.lsp.documents import document, offset, path_of, utf16_length
 from skillway.lsp.server import SkillwayServer, cancellable
 
 RUN_ACTION = "skillway.runCodeAction"
@@ -101,7 +101,7 @@ def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.C
 
 def whole_lines(doc, target: lsp.Range) -> lsp.Range:
     last = min(target.end.line, len(doc.lines) - 1) if doc.lines else 0
-    end_character = len(doc.lines[last].rstrip("\r\n").encode("utf-16-le")) // 2 if doc.lines else 0
+    end_character = utf16_length(doc.lines[last].rstrip("\r\n")) if doc.lines else 0
     return lsp.Range(start=lsp.Position(target.start.line, 0), end=lsp.Position(last, end_character))
 
 

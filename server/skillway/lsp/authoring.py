@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from lsprotocol import types as lsp
 
-from skillway.lsp.documents import MAX_DOCUMENT_CHARS, document, offset, path_of
+from skillway.lsp.documents import MAX_DOCUMENT_CHARS, document, offset, path_of, utf16_length
 from skillway.lsp.server import SkillwayServer
 
 _SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
@@ -74,15 +74,11 @@ def publish(ls: SkillwayServer, uri: str) -> None:
         line = max(0, problem.line - 1)
         text = lines[line].rstrip("\r\n") if line < len(lines) else ""
         column = min(max(0, problem.column - 1), len(text))
-        start = lsp.Position(line, _utf16(text[:column]))
-        end = lsp.Position(line, max(start.character, _utf16(text)))
+        start = lsp.Position(line, utf16_length(text[:column]))
+        end = lsp.Position(line, max(start.character, utf16_length(text)))
         diagnostics.append(lsp.Diagnostic(range=lsp.Range(start=start, end=end), message=problem.message,
                                           severity=_SEVERITY[problem.severity.value], source=SOURCE))
     ls.diagnostics.set(ls, uri, SOURCE, diagnostics, doc.version)
-
-
-def _utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def authoring_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[lsp.CompletionItem] | None:
@@ -97,7 +93,7 @@ def authoring_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> li
     line_text = text[line_start:line_start + character + 4096].split("\n", 1)[0]
 
     def column(index: int) -> int:  # a Python index on the line, in the client's UTF-16 units
-        return _utf16(line_text[:index])
+        return utf16_length(line_text[:index])
 
     items = []
     for candidate in complete(path, text, line, character):

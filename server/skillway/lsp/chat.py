@@ -10,7 +10,7 @@ import time
 
 from lsprotocol import types as lsp
 
-from skillway.lsp.documents import document, path_of
+from skillway.lsp.documents import document, path_of, utf16_length
 from skillway.lsp.server import SkillwayServer, cancellable
 
 FLUSH_SECONDS = 0.05  # streamed text is sent in small batches, not one edit per token
@@ -46,13 +46,13 @@ class _Appender:
 def _after(start: lsp.Position, text: str) -> lsp.Position:
     lines = text.split("\n")
     if len(lines) == 1:
-        return lsp.Position(start.line, start.character + len(text.encode("utf-16-le")) // 2)
-    return lsp.Position(start.line + len(lines) - 1, len(lines[-1].encode("utf-16-le")) // 2)
+        return lsp.Position(start.line, start.character + utf16_length(text))
+    return lsp.Position(start.line + len(lines) - 1, utf16_length(lines[-1]))
 
 
 def _end_of(doc) -> lsp.Position:
     lines = doc.source.split("\n")
-    return lsp.Position(len(lines) - 1, len(lines[-1].encode("utf-16-le")) // 2)
+    return lsp.Position(len(lines) - 1, utf16_length(lines[-1]))
 
 
 def register(server: SkillwayServer) -> None:

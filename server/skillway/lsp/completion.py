@@ -7,7 +7,7 @@ import re
 
 from lsprotocol import types as lsp
 
-from skillway.lsp.documents import MAX_DOCUMENT_CHARS, document, offset, path_of, version_of
+from skillway.lsp.documents import MAX_DOCUMENT_CHARS, document, offset, path_of, utf16_length, version_of
 from skillway.lsp.server import SkillwayServer
 
 _WORD_BEFORE = re.compile(r"[\w.$-]*$")
@@ -41,7 +41,7 @@ def register(server: SkillwayServer) -> None:
         line = doc.lines[params.position.line] if params.position.line < len(doc.lines) else ""
         before = line[: offset(doc, params.position) - offset(doc, lsp.Position(params.position.line, 0))]
         word = _WORD_BEFORE.search(before).group(0)
-        start = lsp.Position(params.position.line, params.position.character - len(word.encode("utf-16-le")) // 2)
+        start = lsp.Position(params.position.line, params.position.character - utf16_length(word))
         first = suggestion.strip().split("\n", 1)[0]
         item = lsp.CompletionItem(
             label=(word + first)[:80] or "(suggestion)",

@@ -13,6 +13,11 @@ from skillway.lsp.server import SkillwayServer
 MAX_DOCUMENT_CHARS = 5_000_000  # beyond this a document is not sent anywhere
 
 
+def utf16_length(text: str) -> int:
+    """How long `text` is in LSP columns (UTF-16 code units, the default position encoding)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def path_of(uri: str) -> Path | None:
     path = to_fs_path(uri) if uri.startswith("file:") else None
     return Path(path) if path else None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from skillway.lsp.documents import document, path_of
+from skillway.lsp.documents import document, path_of, utf16_length
 from skillway.lsp.server import SkillwayServer, cancellable
 from skillway.lsp.slash import session_for
 
@@ -207,4 +207,4 @@ def _line_range(lines: list[str] | None, line: int) -> lsp.Range:
         return lsp.Range(start=lsp.Position(line, 0), end=lsp.Position(line, UNREAD_LINE_END))
     line = max(0, min(line, len(lines) - 1))
     text = lines[line].rstrip("\r\n") if lines else ""
-    return lsp.Range(start=lsp.Position(line, 0), end=lsp.Position(line, len(text.encode("utf-16-le")) // 2))
+    return lsp.Range(start=lsp.Position(line, 0), end=lsp.Position(line, utf16_length(text)))

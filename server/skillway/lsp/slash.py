@@ -8,7 +8,7 @@ import re
 
 from lsprotocol import types as lsp
 
-from skillway.lsp.documents import document, path_of
+from skillway.lsp.documents import document, path_of, utf16_length
 from skillway.lsp.server import SkillwayServer, cancellable
 
 # A slash command typed on its own line, possibly inside a comment: `# /review`, `// /fix`, `-- /x`.
@@ -166,7 +166,7 @@ class EditorFiles:
         doc = document(self.ls, uri)
         if doc is not None:
             lines = doc.source.split("\n")
-            end = lsp.Position(len(lines) - 1, len(lines[-1].encode("utf-16-le")) // 2)
+            end = lsp.Position(len(lines) - 1, utf16_length(lines[-1]))
             changes = [lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version),
                                             edits=[lsp.TextEdit(range=lsp.Range(start=lsp.Position(0, 0), end=end), new_text=text)])]
         else:  # not open: the editor creates (or overwrites) it
