@@ -59,6 +59,11 @@ class Settings:
     argument_base: int = 0  # 1 for legacy plugins whose commands meant $1 as the first argument
     allowed_tools: tuple[str, ...] = ()  # permission rules for every run, e.g. "Bash(npm test:*)"
     workspace_allowed_tools: tuple[str, ...] = ()  # rules a workspace's own file adds: used once it is trusted
+    # Full texts of hook output cut at the cap are saved per session; older ones are pruned to the
+    # newest `keepSessions` sessions and `maxMegabytes` in all.
+    hook_outputs: Mapping[str, float] = field(default_factory=lambda: {"keepSessions": 20, "maxMegabytes": 100})
+    # The largest edit (characters) a code action or chat answer may apply; larger is refused with a message.
+    max_edit_chars: int = 200_000
     problems: tuple[Problem, ...] = field(default=(), compare=False)
 
 
@@ -121,6 +126,13 @@ def _per_purpose(check: Callable) -> Callable:
     return parse
 
 
+def _hook_outputs(value: object) -> dict:
+    checks = {"keepSessions": _whole, "maxMegabytes": _positive}
+    if not isinstance(value, dict) or not set(value) <= set(checks):
+        raise ValueError("an object with keys among keepSessions, maxMegabytes")
+    return {key: checks[key](item) for key, item in value.items()}
+
+
 def _price_table(value: object) -> dict:
     table = _object(value)
     for name, price in table.items():
@@ -147,6 +159,8 @@ _SCALARS: dict[str, tuple[str, Callable, bool]] = {
     "chatPattern": ("chat_pattern", _text, False),
     "allowedTools": ("allowed_tools", _rules, False),
     "argumentBase": ("argument_base", _base, False),
+    "hookOutputs": ("hook_outputs", _hook_outputs, True),
+    "maxEditChars": ("max_edit_chars", _positive_whole, False),
 }
 _KNOWN = {"pluginDirs", "$schema", *_SCALARS}
 # Environment variables that set a setting (the value is JSON when it is not a plain string).
