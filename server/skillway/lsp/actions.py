@@ -136,7 +136,7 @@ async def run_action(ls: SkillwayServer, data: dict) -> lsp.WorkspaceEdit | str 
     try:
         result = await with_progress(ls, f"skillway: {request.action}", perform(session, request))
     except ModelError as error:
-        ls.model_error(error)
+        ls.action_failed(error)
         return None
     except ActionRefused as refused:
         ls.tell(str(refused))

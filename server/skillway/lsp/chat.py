@@ -120,7 +120,7 @@ def register(server: SkillwayServer) -> None:
         except ModelError as error:
             await flush()
             await appender.append(f"\n\n_[{error.message}]_\n")
-            ls.model_error(error)
+            ls.action_failed(error)
             return {"ok": False, "error": error.message}
         ls.model_ok()
         return {"ok": True}

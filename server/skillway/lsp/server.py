@@ -89,8 +89,12 @@ class SkillwayServer(LanguageServer):
             self.tell(message, kind)
 
     def model_error(self, error) -> None:
-        kind = lsp.MessageType.Error if error.kind.value in ("no_credentials", "authentication", "billing") else lsp.MessageType.Warning
-        self.tell_once(error.kind.value, error.message, kind)
+        """A model call of background work (inline completion) failed: tell once, until one succeeds."""
+        self.tell_once(error.kind.value, error.message, _message_type(error))
+
+    def action_failed(self, error) -> None:
+        """A model call the user asked for (a code action, a command, Send, /ship) failed: tell every time."""
+        self.tell(error.message, _message_type(error))
 
     def model_ok(self) -> None:
         self.shown_errors.clear()
@@ -99,6 +103,11 @@ class SkillwayServer(LanguageServer):
     def supports_inline_completion(self) -> bool:
         document = self.client_capabilities.text_document if self.client_capabilities else None
         return bool(document and getattr(document, "inline_completion", None))
+
+
+def _message_type(error) -> lsp.MessageType:
+    serious = error.kind.value in ("no_credentials", "authentication", "billing")
+    return lsp.MessageType.Error if serious else lsp.MessageType.Warning
 
 
 def build_server() -> SkillwayServer:

@@ -53,7 +53,7 @@ def register(server: SkillwayServer) -> None:
             ls.tell(str(refused))
             return {"ok": False, "error": str(refused)}
         except ModelError as error:
-            ls.model_error(error)
+            ls.action_failed(error)
             return {"ok": False, "error": error.message}
         ls.model_ok()
         for notice in result.notices:
