@@ -38,7 +38,7 @@ def test_editor_options_may_nest_our_section_under_skillway(tmp_path):
 def test_workspace_file_plugin_dirs_are_kept_apart_from_the_users(tmp_path):
     (tmp_path / ".skillway").mkdir()
     (tmp_path / ".skillway/settings.json").write_text('{"pluginDirs": ["vendor/kit"]}')
-    settings = load_settings(tmp_path, environ={})
+    settings = load_settings(tmp_path, environ={}, workspace_trusted=True)
     assert (settings.plugin_dirs, settings.workspace_plugin_dirs) == ((), (tmp_path / "vendor/kit",))
 
 
@@ -47,7 +47,7 @@ def test_wrong_type_is_reported_with_file_and_setting_and_ignored(isolated_user_
     settings = load_settings(None, environ={})
     assert settings.plugin_dirs == ()
     assert [p.format() for p in settings.problems] == [
-        f'{path}:1:1: error: setting "pluginDirs" must be a list of folder paths; it is ignored']
+        f'{path}:1:2: error: setting "pluginDirs" must be a list of folder paths; it is ignored']
 
 
 def test_malformed_settings_file_is_reported_at_its_line_and_ignored(isolated_user_dirs):
@@ -85,13 +85,13 @@ def test_a_wrong_value_keeps_the_lower_layer_and_names_the_setting(isolated_user
     settings = load_settings(tmp_path, lsp_options={"timeouts": {"completion": -1}}, environ={})
     assert settings.timeouts["completion"] == 5.0
     assert [p.message for p in settings.problems] == [
-        'setting "timeouts" must be a number > 0, got {"completion": -1}; it is ignored']
+        'setting "timeouts.completion" must be a number > 0, got -1; it is ignored']
 
 
-def test_unknown_purpose_is_refused(tmp_path):
+def test_unknown_purpose_is_a_warning_naming_the_nested_key(tmp_path):
     settings = load_settings(tmp_path, lsp_options={"models": {"fast": "x"}}, environ={})
-    assert [p.message for p in settings.problems] == [
-        'setting "models" must be an object with keys among completion, chat, agent, got {"fast": "x"}; it is ignored']
+    assert [p.format() for p in settings.problems] == [
+        'initializationOptions:1:1: warning: setting "models.fast" is unknown (known: completion, chat, agent); it is ignored']
 
 
 def test_prices_need_input_and_output(tmp_path):
@@ -100,9 +100,73 @@ def test_prices_need_input_and_output(tmp_path):
     assert "prices" in settings.problems[0].message
 
 
-def test_allowed_tools_from_a_workspace_file_are_kept_apart_until_trusted(isolated_user_dirs, tmp_path):
+def test_allowed_tools_from_a_trusted_workspace_file_are_kept_apart(isolated_user_dirs, tmp_path):
     write_user_settings(isolated_user_dirs, {"allowedTools": ["Read"]})
     (tmp_path / ".skillway").mkdir()
     (tmp_path / ".skillway/settings.json").write_text('{"allowedTools": ["Bash"]}')
-    settings = load_settings(tmp_path, environ={})
+    settings = load_settings(tmp_path, environ={}, workspace_trusted=True)
     assert (settings.allowed_tools, settings.workspace_allowed_tools) == (("Read",), ("Bash",))
+
+
+def test_allowed_tools_from_an_untrusted_workspace_file_are_held_back(isolated_user_dirs, tmp_path):
+    (tmp_path / ".skillway").mkdir()
+    (tmp_path / ".skillway/settings.json").write_text('{"allowedTools": ["Bash"]}')
+    settings = load_settings(tmp_path, environ={})
+    assert (settings.workspace_allowed_tools, settings.held_back) == ((), ("allowedTools",))
+
+
+def write_workspace_settings(workspace: Path, data: dict) -> Path:
+    path = workspace / ".skillway" / "settings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+    return path
+
+
+def test_untrusted_workspace_settings_that_wait_for_trust_are_ignored_with_one_notice(isolated_user_dirs, tmp_path):
+    path = write_workspace_settings(tmp_path, {"contextBudget": 5, "baseUrl": "http://attacker", "pluginDirs": ["kit"],
+                                               "quotas": {"*": {"maxTokens": 10**12}}, "prices": {}, "projectId": "x"})
+    settings = load_settings(tmp_path, environ={})
+    assert (settings.base_url, settings.workspace_plugin_dirs, settings.quotas, settings.project_id) == (None, (), {}, None)
+    assert settings.context_budget == 5  # a setting that only shapes what skillway does locally applies
+    assert [p.format() for p in settings.problems] == [
+        f"{path}:3:3: warning: workspace not trusted, so these settings are ignored until you run `skillway trust`: "
+        "baseUrl, pluginDirs, quotas, prices, projectId"]
+
+
+def test_trusted_workspace_base_url_never_overrides_the_users_file(isolated_user_dirs, tmp_path):
+    write_user_settings(isolated_user_dirs, {"baseUrl": "http://mine"})
+    write_workspace_settings(tmp_path, {"baseUrl": "http://theirs"})
+    assert load_settings(tmp_path, environ={}, workspace_trusted=True).base_url == "http://mine"
+
+
+def test_trusted_workspace_base_url_never_overrides_the_environment(tmp_path):
+    write_workspace_settings(tmp_path, {"baseUrl": "http://theirs"})
+    settings = load_settings(tmp_path, environ={"ANTHROPIC_BASE_URL": "http://env"}, workspace_trusted=True)
+    assert settings.base_url == "http://env"
+
+
+def test_trusted_workspace_base_url_applies_when_nobody_else_sets_one(isolated_user_dirs, tmp_path):
+    write_workspace_settings(tmp_path, {"baseUrl": "http://127.0.0.1:9"})
+    assert load_settings(tmp_path, environ={}, workspace_trusted=True).base_url == "http://127.0.0.1:9"
+
+
+def test_nested_wrong_value_names_the_nested_key_and_its_line(isolated_user_dirs):
+    path = write_user_settings(isolated_user_dirs, '{\n  "models": {\n    "chat": 5,\n    "agent": "claude-opus-4-6"\n  }\n}')
+    settings = load_settings(None, environ={})
+    assert [p.format() for p in settings.problems] == [
+        f'{path}:3:5: error: setting "models.chat" must be a non-empty string, got 5; it is ignored']
+    assert (settings.models["chat"], settings.models["agent"]) == ("claude-sonnet-4-6", "claude-opus-4-6")
+
+
+def test_quota_wrong_value_names_the_nested_key(tmp_path):
+    settings = load_settings(tmp_path, lsp_options={"quotas": {"web": {"maxTokens": -3}, "*": {"maxCostUsd": 5}}},
+                             environ={})
+    assert [p.message for p in settings.problems] == [
+        'setting "quotas.web.maxTokens" must be a whole number > 0, got -3; it is ignored']
+    assert dict(settings.quotas) == {"*": {"maxCostUsd": 5.0}}
+
+
+def test_quota_window_must_be_a_duration(tmp_path):
+    settings = load_settings(tmp_path, lsp_options={"quotas": {"*": {"maxTokens": 9, "window": "soon"}}}, environ={})
+    assert [p.message for p in settings.problems] == [
+        'setting "quotas.*.window" must be a duration like "90m", "5h", "24h" or "7d", got "soon"; it is ignored']

@@ -117,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":
         from skillway.doctor import doctor_report
 
-        print(doctor_report(workspace, plugin_dirs))
-        return 0
+        report, has_error = doctor_report(workspace, plugin_dirs)
+        print(report)
+        return 1 if has_error else 0
     if args.command == "hooks":
         return _hooks(args, workspace, plugin_dirs)
     if args.command == "usage":
@@ -195,7 +196,6 @@ def _hooks(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -
 def _usage(args: argparse.Namespace, workspace: Path) -> int:
     import time
 
-    from skillway.config import load_settings
     from skillway.model.ledger import LedgerError, UsageLedger
     from skillway.model.quotas import parse_window
     from skillway.model.usage_report import report_html, report_text, usage_report
@@ -205,7 +205,11 @@ def _usage(args: argparse.Namespace, workspace: Path) -> int:
     except ValueError as exc:
         print(f"skillway: --window: {exc}", file=sys.stderr)
         return 1
-    settings = load_settings(workspace)
+    from skillway.session import Session
+
+    settings = Session.open(workspace).settings
+    for problem in settings.problems:
+        print(f"skillway: {problem.format()}", file=sys.stderr)
     try:
         with UsageLedger.default() as ledger:
             data, records, states = usage_report(ledger, settings, window, args.by, time.time())
@@ -257,10 +261,12 @@ def _trust(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -
     from skillway.hooks.report import hook_rows, hook_rows_text
     from skillway.session import Session
 
-    session = Session.open(workspace, plugin_dirs)
+    session = Session.open(workspace, plugin_dirs, as_trusted=True)
     own = [h for h in session.registry.hooks if not h.plugin.source.trusted_by_default]
     session.trust_workspace()
     print(f"{workspace}: trusted; its {len(own)} hook(s) may run" + (":" if own else "."))
+    if session.settings.workspace_requests:
+        print(f"its settings now apply: {', '.join(session.settings.workspace_requests)}")
     if own:
         print(hook_rows_text(hook_rows(own, lambda hook: True)))
     return 0
@@ -279,9 +285,9 @@ def _plugins(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path])
             print(report.problem_lines(problems))
         return 1 if any(p.is_error for p in problems) else 0
 
-    from skillway.plugins.discovery import load_for_workspace
+    from skillway.session import Session
 
-    plugins = load_for_workspace(workspace, plugin_dirs)
+    plugins = Session.open(workspace, plugin_dirs).plugins
     if args.plugins_command == "list":
         print(json.dumps(report.listing(plugins), indent=2) if args.json else report.listing_text(plugins))
         return 0

@@ -11,23 +11,44 @@ from pathlib import Path
 from skillway import __version__
 from skillway.config import config_dir, data_dir
 from skillway.plugins.bundled import bundled_plugin_root
-from skillway.plugins.discovery import load_for_workspace
 from skillway.plugins.report import listing_text
 
 
-def doctor_report(workspace: Path, plugin_dirs: list[Path]) -> str:
-    plugins = load_for_workspace(workspace, plugin_dirs)
-    has_key = bool(os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN"))
+def doctor_report(workspace: Path, plugin_dirs: list[Path]) -> tuple[str, bool]:
+    """The report, and whether it shows an error (a broken file or setting, a missing SDK)."""
+    from skillway.model.client import DEFAULT_BASE_URL
+    from skillway.session import Session
+
+    session = Session.open(workspace, plugin_dirs)
+    plugins, settings = session.plugins, session.settings
+    has_sdk = importlib.util.find_spec("anthropic") is not None
+    credential = next((name for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN") if os.environ.get(name)), None)
+    base_url = settings.base_url  # the environment's ANTHROPIC_BASE_URL is one of its layers
+    if credential:
+        credentials = f"set ({credential})"
+    elif base_url and base_url.rstrip("/") != DEFAULT_BASE_URL:
+        credentials = "none needed (baseUrl is set)"
+    else:
+        credentials = "not set (ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN)"
     lines = [
         f"skillway {__version__} on Python {platform.python_version()} ({sys.executable})",
         f"workspace:       {workspace}",
         f"bundled plugin:  {bundled_plugin_root()}",
         f"settings folder: {config_dir()}",
         f"data folder:     {data_dir()}",
-        f"anthropic SDK:   {'installed' if importlib.util.find_spec('anthropic') else 'MISSING'}",
-        f"API credentials: {'set' if has_key else 'not set (ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN)'}",
-        f"API base URL:    {os.environ.get('ANTHROPIC_BASE_URL') or 'default'}",
+        f"anthropic SDK:   {'installed' if has_sdk else 'MISSING'}",
+        f"API credentials: {credentials}",
+        f"API base URL:    {base_url or f'default ({DEFAULT_BASE_URL})'}",
+        f"workspace trust: {_trust_line(session)}",
         "",
         listing_text(plugins),
     ]
-    return "\n".join(lines)
+    return "\n".join(lines), not has_sdk or any(p.is_error for p in plugins.all_problems())
+
+
+def _trust_line(session) -> str:
+    if session.workspace_trusted:
+        return "trusted"
+    waiting = [f"{len(session.untrusted_hooks())} hook(s)"] if session.untrusted_hooks() else []
+    waiting += [f"settings {', '.join(session.settings.held_back)}"] if session.settings.held_back else []
+    return f"not trusted; waiting: {', '.join(waiting)} (`skillway trust`)" if waiting else "not trusted (nothing waits for it)"

@@ -36,6 +36,8 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
 
     started = time.monotonic()
     session = Session.open(options.workspace, list(options.plugin_dirs), bare=options.bare)
+    for problem in session.settings.problems:
+        print(f"skillway: {problem.format()}", file=err)
     session.hooks.context.permission_mode = options.permission_mode
     stream = options.output_format == "stream-json"
 

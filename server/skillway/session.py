@@ -30,7 +30,8 @@ def project_slug(workspace: Path) -> str:
 
 
 class Session:
-    def __init__(self, workspace: Path, plugins: PluginSet, settings: Settings, *, session_id: str | None = None) -> None:
+    def __init__(self, workspace: Path, plugins: PluginSet, settings: Settings, *, session_id: str | None = None,
+                 trust_fingerprint: str | None = None) -> None:
         self.workspace = workspace.resolve()
         self.plugins = plugins
         self.settings = settings
@@ -40,7 +41,8 @@ class Session:
             self.data_dir / "transcripts" / project_slug(self.workspace) / f"{self.session_id}.jsonl",
             self.session_id, self.workspace)
         self.trust_store = TrustStore(self.data_dir)
-        self.hook_fingerprint = hook_fingerprint(plugins.plugins)
+        # What trusting this workspace covers: its hooks and the settings its file holds back until then.
+        self.hook_fingerprint = trust_fingerprint or hook_fingerprint(plugins.plugins, dict(settings.workspace_requests))
         self.registry = HookRegistry(plugins.plugins)
         self.hooks = HookEngine(self.registry, HookContext(
             session_id=self.session_id,
@@ -55,11 +57,21 @@ class Session:
 
     @classmethod
     def open(cls, workspace: Path, plugin_dirs: list[Path] = (), *, lsp_options: dict | None = None,
-             bare: bool = False) -> Session:
-        """Load settings and plugins for `workspace`. `bare`: no plugins, so no hooks either."""
-        settings = load_settings(workspace, lsp_options=lsp_options)
+             bare: bool = False, as_trusted: bool = False) -> Session:
+        """Load settings and plugins for `workspace`. `bare`: no plugins, so no hooks either.
+
+        What the workspace asks for is read first (reading runs nothing) to know what trusting it
+        covers; unless it is trusted (or `as_trusted`, for `skillway trust`), its settings that wait
+        for trust are then held back, and so are the plugins its own pluginDirs named.
+        """
+        workspace = workspace.resolve()
+        settings = load_settings(workspace, lsp_options=lsp_options, workspace_trusted=True)
         plugins = PluginSet() if bare else discover(workspace, settings, plugin_dirs)
-        return cls(workspace, plugins, settings)
+        fingerprint = hook_fingerprint(plugins.plugins, dict(settings.workspace_requests))
+        if not as_trusted and settings.workspace_requests and not TrustStore(data_dir()).is_trusted(workspace, fingerprint):
+            settings = load_settings(workspace, lsp_options=lsp_options)
+            plugins = PluginSet() if bare else discover(workspace, settings, plugin_dirs)
+        return cls(workspace, plugins, settings, trust_fingerprint=fingerprint)
 
     # --- trust ---------------------------------------------------------------------------------
 
@@ -69,6 +81,11 @@ class Session:
 
     def trust_workspace(self) -> None:
         self.trust_store.trust(self.workspace, self.hook_fingerprint)
+
+    def waits_for_trust(self) -> bool:
+        """Whether trusting the workspace would change anything: hooks that may not run yet, or
+        settings of its own file held back."""
+        return bool(self.untrusted_hooks() or self.settings.held_back)
 
     def untrusted_hooks(self) -> list[RegisteredHook]:
         return [] if self.workspace_trusted else [h for h in self.registry.hooks if not h.plugin.source.trusted_by_default]

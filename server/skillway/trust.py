@@ -1,7 +1,7 @@
-"""Workspace trust: a workspace's own hooks (and later its shell commands) run only once trusted.
+"""Workspace trust: a workspace's own hooks, shell commands and sensitive settings apply only once trusted.
 
 Trust is stored in the user data folder, keyed by the workspace path and a hash of its hook
-configuration: a changed hooks file has to be trusted again.
+configuration and of those settings: a changed hooks file or baseUrl has to be trusted again.
 """
 
 from __future__ import annotations
@@ -19,14 +19,18 @@ from skillway.plugins.model import Plugin, Source
 TRUST_FILE = "trust.json"
 
 
-def hook_fingerprint(plugins: list[Plugin]) -> str:
-    """A hash of every hook the workspace itself brings (its own plugins and settings files)."""
-    config = [
+def hook_fingerprint(plugins: list[Plugin], settings_requests: dict | None = None) -> str:
+    """A hash of every hook the workspace itself brings (its own plugins and settings files) and of
+    the settings its own file sets that wait for trust (baseUrl, pluginDirs, ...): changing any of
+    them asks for trust again."""
+    config: list = [
         {"plugin": p.name, "root": str(p.root), "event": g.event, "matcher": g.matcher,
          "handlers": [asdict(h) for h in g.handlers]}
         for p in plugins if p.source is Source.WORKSPACE for g in p.hooks
     ]
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+    if settings_requests:
+        config.append({"settings": settings_requests})
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class TrustStore:

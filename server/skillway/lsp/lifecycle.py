@@ -37,7 +37,7 @@ def register(server: SkillwayServer) -> None:
                 ls.tell(f"cannot open the workspace {folder}: {exc}", lsp.MessageType.Error)
                 continue
             for problem in session.settings.problems:
-                ls.tell(f"{problem.path}: {problem.message}")
+                ls.tell(problem.format(), _message_type(problem))
             ls.sessions.started[folder.resolve()] = asyncio.ensure_future(start_session(ls, session))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
@@ -65,12 +65,16 @@ def register(server: SkillwayServer) -> None:
         if options is None:
             return
         for problem in ls.sessions.apply_options(options):
-            ls.tell(f"{problem.path}: {problem.message}")
+            ls.tell(problem.format(), _message_type(problem))
 
     @server.feature(lsp.SHUTDOWN)
     async def shutdown(ls: SkillwayServer, params: None) -> None:
         if ls.sessions is not None:
             await ls.sessions.end_all("other")
+
+
+def _message_type(problem) -> lsp.MessageType:
+    return lsp.MessageType.Error if problem.is_error else lsp.MessageType.Warning
 
 
 def workspace_folders(ls: SkillwayServer) -> list[Path]:
@@ -94,20 +98,27 @@ async def pull_configuration(ls: SkillwayServer) -> dict | None:
 
 
 async def start_session(ls: SkillwayServer, session) -> None:
-    """Ask about trust when the workspace brings hooks, then fire SessionStart."""
-    untrusted = session.untrusted_hooks()
-    if untrusted and await ask_trust(ls, session.workspace, len(untrusted)):
+    """Ask about trust when the workspace brings hooks or settings that wait for it, then fire SessionStart."""
+    if session.waits_for_trust() and await ask_trust(ls, session.workspace, len(session.untrusted_hooks()),
+                                                    session.settings.held_back):
         session.trust_workspace()
+        if session.settings.held_back:  # its own settings and plugin folders apply from now on
+            session = ls.sessions.open(session.workspace)
     outcome = await session.start("startup")
     for message in outcome.system_messages + outcome.warnings:
         ls.tell(message, lsp.MessageType.Info)
 
 
-async def ask_trust(ls: SkillwayServer, workspace: Path, count: int) -> bool:
+async def ask_trust(ls: SkillwayServer, workspace: Path, count: int, settings: tuple[str, ...] = ()) -> bool:
+    brings = []
+    if count:
+        brings.append(f"{count} hook{'s' if count > 1 else ''} of its own that run commands on this machine")
+    if settings:
+        brings.append(f"settings that decide where requests go and what loads ({', '.join(settings)})")
     params = lsp.ShowMessageRequestParams(
         type=lsp.MessageType.Warning,
-        message=f"skillway: {workspace} brings {count} hook{'s' if count > 1 else ''} of its own that run "
-                "commands on this machine. Trust this workspace and let them run?",
+        message=f"skillway: {workspace} brings {' and '.join(brings)}. "
+                f"Trust this workspace and {'apply them' if settings else 'let them run'}?",
         actions=[lsp.MessageActionItem(title=TRUST), lsp.MessageActionItem(title=NOT_NOW)],
     )
     try:

@@ -49,7 +49,8 @@ class Sessions:
         self.options = {**self.initial_options, **options}
         problems = []
         for folder, session in self.by_folder.items():
-            session.apply_settings(load_settings(folder, lsp_options=self.options, lsp_origin="workspace/configuration"))
+            session.apply_settings(load_settings(folder, lsp_options=self.options, lsp_origin="workspace/configuration",
+                                                 workspace_trusted=session.workspace_trusted))
             self.engines[folder].settings = self._completion_settings(session)
             problems += session.settings.problems
         return problems

@@ -12,11 +12,11 @@ the known cost estimates (rows of unknown price count for tokens only).
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from skillway.config import Invalid, parse_duration
 from skillway.model.ledger import UsageRecord
 
 WINDOW_SECONDS = 5 * 3600
@@ -24,19 +24,14 @@ WARNING_FRACTION = 0.8
 LEVELS = ("ok", "warning", "exceeded")  # from least to most severe
 GLOBAL = "*"
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$", re.IGNORECASE)
 
 
 def parse_window(text: str) -> float:
     """Seconds in a duration like "90m", "5h", "24h" or "7d" (also "s" and "w")."""
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if not match:
-        raise ValueError(f'window {text!r} is not a duration like "90m", "5h", "24h" or "7d"')
-    seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
-    if seconds <= 0:
-        raise ValueError(f'window {text!r} must be longer than zero')
-    return seconds
+    try:
+        return parse_duration(text)
+    except Invalid:
+        raise ValueError(f'window {text!r} is not a duration like "90m", "5h", "24h" or "7d"') from None
 
 
 def in_window(record_time: float, now: float, window_seconds: float) -> bool:
