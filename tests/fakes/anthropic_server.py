@@ -49,6 +49,7 @@ __all__ = [
     "ToolUse",
     "Reply",
     "StatusError",
+    "RawReply",
     "RecordedRequest",
     "FakeAnthropic",
     "estimate_input_tokens",
@@ -140,6 +141,9 @@ class Reply:
     error_after: int | None = None
     error_type: str = "overloaded_error"
     disconnect_after: int | None = None
+    # Streaming only: after this many deltas the stream ends cleanly (the chunked body is closed
+    # properly) but without message_delta and message_stop: a cut-off answer that looks finished.
+    end_cleanly_after: int | None = None
     model: str | None = None
 
     def resolved_stop_reason(self) -> str:
@@ -161,7 +165,17 @@ class StatusError:
     headers: dict = field(default_factory=dict)
 
 
-ScriptItem = Union[Reply, StatusError, Callable[["RecordedRequest"], Union[Reply, StatusError]]]
+@dataclass
+class RawReply:
+    """A response with exactly this status, content type and body (a truncated or non-JSON body),
+    whatever the request asked for."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+
+
+ScriptItem = Union[Reply, StatusError, RawReply, Callable[["RecordedRequest"], Union[Reply, StatusError, RawReply]]]
 
 
 @dataclass
@@ -456,6 +470,12 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(item, StatusError):
             self._send_error(rec, item.status, item.error_type, item.message, request_id, item.headers)
             return "http_error"
+        if isinstance(item, RawReply):
+            rec.status = item.status
+            self._start_response(item.status, {"Content-Type": item.content_type, "Content-Length": str(len(item.body)),
+                                               "request-id": request_id})
+            self._write(item.body)
+            return "raw"
         if not isinstance(item, Reply):
             raise TypeError(f"queued item must be Reply or StatusError, got {item!r}")
         if rec.stream:
@@ -561,6 +581,9 @@ class _Handler(BaseHTTPRequestHandler):
             if reply.disconnect_after is not None and sent >= reply.disconnect_after:
                 self._drop_connection()
                 return "dropped"
+            if reply.end_cleanly_after is not None and sent >= reply.end_cleanly_after:
+                self._end_chunks()
+                return "ended_early"
             return None
 
         for index, (block, tool_id) in enumerate(self._blocks(reply)):
@@ -582,7 +605,7 @@ class _Handler(BaseHTTPRequestHandler):
                 sent += 1
             self._event("content_block_stop", {"type": "content_block_stop", "index": index})
 
-        if reply.error_after is not None or reply.disconnect_after is not None:
+        if reply.error_after is not None or reply.disconnect_after is not None or reply.end_cleanly_after is not None:
             stopped = interrupt()
             if stopped:
                 return stopped
@@ -690,7 +713,7 @@ class FakeAnthropic:
     def enqueue(self, *items: ScriptItem) -> None:
         """Queue replies (FIFO); each ``POST /v1/messages`` that passes auth and validation takes one."""
         for item in items:
-            if not (isinstance(item, (Reply, StatusError)) or callable(item)):
+            if not (isinstance(item, (Reply, StatusError, RawReply)) or callable(item)):
                 raise TypeError(f"cannot enqueue {item!r}")
         with self._cond:
             self._queue.extend(items)
@@ -704,7 +727,7 @@ class FakeAnthropic:
     def _next_item(self, rec: RecordedRequest) -> Reply | StatusError:
         with self._cond:
             item = self._queue.popleft() if self._queue else self.default_reply
-        if callable(item) and not isinstance(item, (Reply, StatusError)):
+        if callable(item) and not isinstance(item, (Reply, StatusError, RawReply)):
             item = item(rec)
         return item
 

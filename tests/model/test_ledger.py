@@ -67,7 +67,7 @@ def test_the_database_is_in_wal_mode_with_a_schema_version(ledger):
     ledger.record(rec())
     with sqlite3.connect(ledger.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
 
 
 def test_default_ledger_lives_in_the_data_folder(isolated_user_dirs):
@@ -235,9 +235,25 @@ def test_a_file_that_is_not_a_database_gives_a_ledger_error(tmp_path):
         ledger.record(rec())
 
 
+def test_a_version_1_ledger_gains_the_attempts_column_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "usage.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE usage (id INTEGER PRIMARY KEY, time REAL NOT NULL, project TEXT NOT NULL, "
+                     "purpose TEXT NOT NULL, model TEXT NOT NULL, input_tokens INTEGER NOT NULL DEFAULT 0, "
+                     "output_tokens INTEGER NOT NULL DEFAULT 0, cache_write_tokens INTEGER NOT NULL DEFAULT 0, "
+                     "cache_read_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL, first_token_ms REAL, total_ms REAL, "
+                     "outcome TEXT NOT NULL DEFAULT 'ok', error_kind TEXT)")
+        conn.execute("INSERT INTO usage (time, project, purpose, model) VALUES (5, 'web', 'chat', 'm')")
+        conn.execute("PRAGMA user_version = 1")
+    ledger = UsageLedger(path)
+    ledger.record(rec(time=6.0, attempts=3))
+    assert [(r.time, r.attempts) for r in ledger.records(0)] == [(5.0, 1), (6.0, 3)]
+    ledger.close()
+
+
 def test_a_ledger_from_a_newer_skillway_is_refused(tmp_path):
     path = tmp_path / "usage.db"
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA user_version = 99")
-    with pytest.raises(LedgerError, match=r"newer skillway \(schema 99, this one knows 1\)"):
+    with pytest.raises(LedgerError, match=r"newer skillway \(schema 99, this one knows 2\)"):
         UsageLedger(path).records(0)

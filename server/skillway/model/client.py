@@ -9,6 +9,7 @@ first use or by `warm_up()`: it is too slow to import on the way to an editor's 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import importlib
 import json
 import logging
@@ -44,6 +45,7 @@ class ModelRequest:
     stop_sequences: list[str] | None = None
     temperature: float | None = None
     ledger_purpose: str | None = None  # what the ledger calls it (e.g. "action"); default: purpose
+    requires_text: bool = False  # an answer without text is incomplete (an edit, a chat answer)
 
 
 @dataclass
@@ -100,6 +102,16 @@ class Done:
 
 StreamEvent = TextDelta | ToolUse | Restart | Done
 
+# HTTP requests sent for the call running in this task: the SDK retries inside one call, and each try
+# passes the HTTP client's request hook, which counts it here.
+_http_attempts: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("skillway_http_attempts", default=None)
+
+
+async def _count_attempt(request) -> None:
+    counter = _http_attempts.get()
+    if counter is not None:
+        counter[0] += 1
+
 
 def warm_up() -> threading.Thread:
     """Import the SDK in the background, so the first request does not pay for it."""
@@ -148,7 +160,8 @@ class ModelClient:
             import anthropic
 
             _, credential = self._credential()
-            self._sdk = anthropic.AsyncAnthropic(base_url=self.base_url, **credential)
+            http_client = anthropic.DefaultAsyncHttpxClient(event_hooks={"request": [_count_attempt]})
+            self._sdk = anthropic.AsyncAnthropic(base_url=self.base_url, http_client=http_client, **credential)
         return self._sdk
 
     def model_for(self, request: ModelRequest) -> str:
@@ -200,7 +213,7 @@ class ModelClient:
             except ModelError as exc:
                 if len(credential) >= 8:  # the environment's key is redacted already; this may be another
                     exc.message = exc.message.replace(credential, REDACTED)
-                if exc.kind is Kind.STREAM and attempt + 1 < attempts:
+                if exc.kind in (Kind.STREAM, Kind.INCOMPLETE) and attempt + 1 < attempts:
                     log.info("retrying after a stream error: %s", exc.message)
                     yield Restart(exc.message)
                     continue
@@ -213,6 +226,8 @@ class ModelClient:
             result = await self._client().messages.count_tokens(**params)
         except Exception as exc:  # noqa: BLE001 - every SDK failure becomes a ModelError
             raise self._translate(exc, self.settings.timeouts[request.purpose]) from None
+        if not isinstance(getattr(result, "input_tokens", None), int):
+            raise errors.incomplete("the token count came back without input_tokens")
         return result.input_tokens
 
     async def _attempt(self, request: ModelRequest, account: tuple[str, str], timeout: float) -> AsyncIterator[StreamEvent]:
@@ -226,6 +241,9 @@ class ModelClient:
         blocks: dict[int, dict] = {}
         partial_json: dict[int, list[str]] = {}
         stream = None
+        http_attempts = [0]
+        _http_attempts.set(http_attempts)
+        stopped = False  # message_stop arrived: only then is the answer whole
         try:
             try:
                 raw = await sdk.messages.with_raw_response.create(**self.params(request), stream=True)
@@ -233,7 +251,7 @@ class ModelClient:
                 headers = getattr(getattr(exc, "response", None), "headers", None)
                 if headers is not None:
                     self.rate_limits.update(account, headers)
-                raise self._translate(exc, timeout) from None
+                raise self._translate(exc, timeout, attempts=http_attempts[0], started=started) from None
             self.rate_limits.update(account, raw.headers)
             stream = await raw.parse()
             try:
@@ -257,32 +275,43 @@ class ModelClient:
                             partial_json[event.index].append(delta.partial_json)
                     elif kind == "content_block_stop" and event.index in partial_json:
                         text = "".join(partial_json.pop(event.index))
-                        blocks[event.index]["input"] = json.loads(text) if text.strip() else {}
+                        try:
+                            blocks[event.index]["input"] = json.loads(text) if text.strip() else {}
+                        except json.JSONDecodeError:
+                            raise errors.incomplete("a tool call's input was not valid JSON") from None
                         yield ToolUse(blocks[event.index])
                     elif kind == "message_delta":
                         response.stop_reason = event.delta.stop_reason
                         if event.usage is not None:
                             response.usage.output_tokens = event.usage.output_tokens or response.usage.output_tokens
-                    # ping, message_stop and event types this code does not know are ignored
+                    elif kind == "message_stop":
+                        stopped = True
+                    # ping and event types this code does not know are ignored
             except ModelError:
                 raise
             except Exception as exc:  # noqa: BLE001 - an error event or a dropped connection midway
                 raise self._translate(exc, timeout, mid_stream=True) from None
+            if not stopped:  # the connection closed cleanly, or the body was not a stream at all
+                raise errors.incomplete("the stream ended before the API said the answer was complete")
             response.content = [blocks[index] for index in sorted(blocks)]
+            if request.requires_text and not response.text.strip() and not response.tool_uses:
+                raise errors.incomplete("the answer had no text")
             response.total_ms = (time.monotonic() - started) * 1000
             outcome = "ok"
         except ModelError as exc:
             outcome, error_kind = "error", exc.kind.value
             raise
         finally:
+            _http_attempts.set(None)
             if stream is not None:
                 await stream.close()  # on cancel too: this is what aborts the HTTP request
-            self._record(request, response, started, outcome, error_kind)
+            self._record(request, response, started, outcome, error_kind, max(1, http_attempts[0]))
         yield Done(response)  # after the row is written: a caller may stop reading at Done
 
     # --- errors, quotas, ledger ----------------------------------------------------------------
 
-    def _translate(self, exc: Exception, timeout: float, *, mid_stream: bool = False) -> ModelError:
+    def _translate(self, exc: Exception, timeout: float, *, mid_stream: bool = False, attempts: int = 1,
+                   started: float | None = None) -> ModelError:
         import anthropic
 
         if isinstance(exc, ModelError):
@@ -293,7 +322,7 @@ class ModelClient:
             return errors.from_status(status, exc.body, retry_at(headers, time.time()),
                                       mid_stream=mid_stream or exc.status_code == 200)
         if isinstance(exc, anthropic.APITimeoutError):
-            return errors.timeout(timeout)
+            return errors.timeout(timeout, attempts, None if started is None else time.monotonic() - started)
         if isinstance(exc, anthropic.APIConnectionError):
             cause = exc.__cause__ or exc
             reason = "connection refused" if "refused" in str(cause).lower() or isinstance(cause, ConnectionRefusedError) \
@@ -328,7 +357,7 @@ class ModelClient:
             self.notify(state.message)
 
     def _record(self, request: ModelRequest, response: ModelResponse, started: float, outcome: str,
-                error_kind: str | None) -> None:
+                error_kind: str | None, attempts: int = 1) -> None:
         if self.ledger is None:
             return
         from skillway.model.ledger import UsageRecord
@@ -343,9 +372,17 @@ class ModelClient:
                 cost_usd=estimate_cost(response.model, usage.input_tokens, usage.output_tokens,
                                        usage.cache_write_tokens, usage.cache_read_tokens, dict(self.settings.prices)),
                 first_token_ms=response.first_token_ms, total_ms=(time.monotonic() - started) * 1000,
-                outcome=outcome, error_kind=error_kind))
+                outcome=outcome, error_kind=error_kind, attempts=attempts))
         except Exception:  # noqa: BLE001 - a ledger problem must never fail the call it measures
             log.exception("could not record usage")
+
+    # --- before a run of calls -----------------------------------------------------------------
+
+    def preflight(self, purpose: str) -> None:
+        """Raise the ModelError any `purpose` call would fail with before it is sent (no credentials,
+        a quota used up), without sending a request: a run of many calls can fail once, up front."""
+        self._credential()
+        self._check_quota(ModelRequest(purpose, []))
 
 
 def _add_usage(usage: Usage, reported) -> None:

@@ -29,6 +29,7 @@ class Kind(str, enum.Enum):
     CONNECTION = "connection"
     STREAM = "stream"  # an error event after HTTP 200, in the middle of a stream
     QUOTA = "quota"  # one of our own usage caps
+    INCOMPLETE = "incomplete"  # HTTP 200, but the answer never finished (or had no text where text was needed)
 
 
 class ModelError(Exception):
@@ -102,8 +103,15 @@ def from_status(status: int, body: object, retry_at: float | None, *, mid_stream
     return ModelError(kind, messages.get(kind, f"The API refused the request (HTTP {status}{detail})."), status=status)
 
 
-def timeout(seconds: float) -> ModelError:
-    return ModelError(Kind.TIMEOUT, f"The API did not answer within {seconds:g} s.")
+def timeout(seconds: float, attempts: int = 1, elapsed: float | None = None) -> ModelError:
+    if attempts <= 1:
+        return ModelError(Kind.TIMEOUT, f"The API did not answer within {seconds:g} s.")
+    waited = f" ({elapsed:.0f} s)" if elapsed is not None else ""
+    return ModelError(Kind.TIMEOUT, f"The API did not answer: no answer after {attempts} tries of {seconds:g} s{waited}.")
+
+
+def incomplete(why: str) -> ModelError:
+    return ModelError(Kind.INCOMPLETE, f"The answer was cut off ({why}); nothing was applied.")
 
 
 def connection(base_url: str, reason: str) -> ModelError:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 _SCHEMA = """
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS usage (
     first_token_ms REAL,
     total_ms REAL,
     outcome TEXT NOT NULL DEFAULT 'ok',
-    error_kind TEXT
+    error_kind TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS usage_time ON usage (time);
 CREATE INDEX IF NOT EXISTS usage_project_time ON usage (project, time);
@@ -42,7 +43,7 @@ CREATE INDEX IF NOT EXISTS usage_project_time ON usage (project, time);
 
 _COLUMNS = (
     "time", "project", "purpose", "model", "input_tokens", "output_tokens", "cache_write_tokens",
-    "cache_read_tokens", "cost_usd", "first_token_ms", "total_ms", "outcome", "error_kind",
+    "cache_read_tokens", "cost_usd", "first_token_ms", "total_ms", "outcome", "error_kind", "attempts",
 )
 
 
@@ -74,6 +75,7 @@ class UsageRecord:
     total_ms: float | None = None
     outcome: str = "ok"
     error_kind: str | None = None
+    attempts: int = 1  # HTTP requests the call sent: the SDK's retries are inside one row
 
     @property
     def tokens(self) -> int:
@@ -174,9 +176,12 @@ class UsageLedger:
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version < SCHEMA_VERSION:  # another process may have done it meanwhile
-                # Future migrations: `if version < 2: ALTER TABLE ...` here, in order.
-                for statement in filter(str.strip, _SCHEMA.split(";")):
-                    conn.execute(statement)
+                if version < 1:
+                    for statement in filter(str.strip, _SCHEMA.split(";")):
+                        conn.execute(statement)
+                elif version < 2:
+                    conn.execute("ALTER TABLE usage ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1")
+                # Later migrations: `if version < 3: ...` here, in order.
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
@@ -203,6 +208,7 @@ class UsageLedger:
             int(rec.input_tokens), int(rec.output_tokens), int(rec.cache_write_tokens),
             int(rec.cache_read_tokens), _real(rec.cost_usd), _real(rec.first_token_ms),
             _real(rec.total_ms), str(rec.outcome), None if rec.error_kind is None else str(rec.error_kind),
+            int(rec.attempts),
         )
         self._execute(
             f"INSERT INTO usage ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", values
