@@ -79,3 +79,18 @@ async def test_a_slash_command_line_offers_run(tmp_path):
         titles = [a.title for a in await code_actions(served.client, uri, span(1, 0, 1, 0))]
         assert "skillway: Run /review" in titles
         assert not any("Run /" in t for t in [a.title for a in await code_actions(served.client, uri, span(2, 0, 2, 0))])
+
+
+async def test_an_answer_cut_off_leaves_no_fragment_in_the_buffer_only_why(tmp_path):
+    async with serving(tmp_path) as served:
+        client, fake = served.client, served.fake
+        text = "## You\n\nWrite a function.\n"
+        uri = open_document(client, served.workspace / "cut.chat.md", text, language="markdown")
+        cut = Reply(content=[Text("def half_of_a_function(a, b):\n    return")], end_cleanly_after=4, token_delay=0.06)
+        fake.enqueue(cut, cut)
+        result = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+            command="skillway.sendChat", arguments=[uri]))
+        message = ("The answer was cut off (the stream ended before the API said the answer was complete); "
+                   "nothing was applied.")
+        assert result == {"ok": False, "error": message}
+        assert applied_text(text, client.applied_edits) == text + f"\n## skillway\n\n_[{message}]_\n"

@@ -57,12 +57,20 @@ async def perform(session, request: ActionInput) -> ActionResult:
                     selection=request.selection, before=request.before, after=request.after,
                     diagnostic=request.diagnostic or "")
     response = await session.model.create(session.model_request(
-        "chat", [{"role": "user", "content": prompt}], instructions=instructions, ledger_purpose="action"))
+        "chat", [{"role": "user", "content": prompt}], instructions=instructions, ledger_purpose="action",
+        requires_text=True))
+    if response.stop_reason == "max_tokens":  # whole as a stream, but the model was stopped midway
+        raise ActionRefused("the answer was cut off at the max tokens limit (the maxTokens setting); nothing was applied")
     if kind in ("explain", "tests"):
         title = {"explain": "Explanation", "tests": "Proposed tests"}[kind]
         return ActionResult(report=write_report(session.workspace, f"{kind}-{request.path.stem}",
                                                 f"{title}: {request.path.name}", response.text))
-    return ActionResult(new_text=replacement_from(response.text))
+    new_text = replacement_from(response.text)
+    limit = session.settings.max_edit_chars
+    if len(new_text) > limit:
+        raise ActionRefused(f"the answer is {len(new_text):,} characters, over the maxEditChars limit of {limit:,}; "
+                            "nothing was applied")
+    return ActionResult(new_text=new_text)
 
 
 def _skill(session, name: str):

@@ -95,7 +95,7 @@ def register(server: SkillwayServer) -> None:
             await appender.append(text)
 
         session.transcript.append({"role": "user", "content": prepared.text})
-        request = session.model_request("chat", messages, model=prepared.model)
+        request = session.model_request("chat", messages, model=prepared.model, requires_text=True)
         try:
             async for event in session.model.stream(request):
                 if isinstance(event, TextDelta):
@@ -118,8 +118,10 @@ def register(server: SkillwayServer) -> None:
             closing.add_done_callback(_CLOSING.discard)
             raise
         except ModelError as error:
-            await flush()
-            await appender.append(f"\n\n_[{error.message}]_\n")
+            # An answer that did not complete is not kept: the buffer says why instead.
+            pending.clear()
+            await appender.remove_since(answer_start)
+            await appender.append(f"_[{error.message}]_\n")
             ls.action_failed(error)
             return {"ok": False, "error": error.message}
         ls.model_ok()

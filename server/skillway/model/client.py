@@ -330,6 +330,8 @@ class ModelClient:
             if mid_stream:
                 return ModelError(Kind.STREAM, f"The connection to the API dropped midway ({reason}); nothing was applied.")
             return errors.connection(self.base_url, reason)
+        if mid_stream and type(exc).__module__.startswith(("httpx", "httpcore")):  # the HTTP transport: a lost connection
+            return ModelError(Kind.STREAM, f"The connection to the API dropped midway ({redact(str(exc))}); nothing was applied.")
         if mid_stream:
             return ModelError(Kind.STREAM, f"The API stream failed midway ({type(exc).__name__}: {redact(str(exc))}); "
                                            "nothing was applied.")
