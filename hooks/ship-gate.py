@@ -8,7 +8,8 @@ the ship command's `fan-out` was started in ONE assistant message, every report 
 may instead name the reviewer that failed), the decision has its sections, a GO has a rollback plan
 and no critical finding that `--accept-risk` did not name - or the change is small enough to skip
 the review. Every /ship turn it judges goes into the ship ledger under the git dir, keyed by the hash
-of the diff; only a turn it let end counts as complete.
+of the diff; only a turn it let end counts as complete, and a NO-GO only because reviewers failed
+(no finding at all) is recorded as a failed run (`"outcome": "failed"`), which replaces no decision.
 """
 
 import json
@@ -163,6 +164,7 @@ def record(data: dict, change, request: dict, problems: list, shown: dict, skipp
         reviewers.append({"name": name, "agent_id": seen.get("agent_id"), "started": seen.get("started"),
                           "ended": seen.get("ended"), "seconds": rules.seconds_between(seen.get("started"), seen.get("ended")),
                           "failed": not texts, "findings": [f for text in texts for f in rules.findings_of(text) or []]})
+    failed, findings = sum(1 for r in reviewers if r["failed"]), sum(len(r["findings"]) for r in reviewers)
     rules.append_record(change.root, {
         "version": 1, "recorded_at": rules.now(), "session_id": session_id,
         "transcript_path": str(data.get("transcript_path") or ""),
@@ -170,6 +172,8 @@ def record(data: dict, change, request: dict, problems: list, shown: dict, skipp
         "diff_sha256": change.digest,  # what is judged is what is there: a stamp that differs is a problem
         "files": list(change.files), "lines": change.lines,
         "decision": shown["verdict"], "complete": not problems, "skipped": skipped,
+        # a NO-GO only because reviewers failed is a failed run, not a verdict: it replaces no decision
+        "outcome": "failed" if rules.failed_run(shown["verdict"], failed, findings) else "verdict",
         "accepted_risks": request["accept_risks"], "problems": problems, "reviewers": reviewers,
     })
 

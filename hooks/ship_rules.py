@@ -450,10 +450,25 @@ def read_records(cwd) -> list:
     return records
 
 
+def failed_run(verdict, failed: int, findings: int) -> bool:
+    """Whether a decision only says that the review did not happen: a NO-GO with `failed` reviewers
+    that returned no report and no finding at all from the others. The ledger records it with
+    `"outcome": "failed"`: it is no verdict on the change, so it never replaces one."""
+    return verdict == "NO-GO" and failed > 0 and findings == 0
+
+
 def latest_decision(records: list, digest: str):
-    """The last complete decision recorded for the change with this diff hash, or None."""
-    judged = [r for r in records if r.get("diff_sha256") == digest and r.get("complete") and r.get("decision")]
+    """The last complete decision recorded for the change with this diff hash, or None; a failed run
+    is no decision."""
+    judged = [r for r in records if r.get("diff_sha256") == digest and r.get("complete") and r.get("decision")
+              and r.get("outcome") != "failed"]
     return judged[-1] if judged else None
+
+
+def latest_failure(records: list, digest: str):
+    """The last complete failed run recorded for the change with this diff hash, or None."""
+    failed = [r for r in records if r.get("diff_sha256") == digest and r.get("complete") and r.get("outcome") == "failed"]
+    return failed[-1] if failed else None
 
 
 class Verdict:
@@ -508,6 +523,11 @@ def check_change(cwd, base: str | None = None, commit: str | None = None) -> Ver
     records = read_records(change.root)
     decision = latest_decision(records, change.digest)
     short = change.digest[:12]
+    failure = latest_failure(records, change.digest) if decision is None else None
+    if failure is not None:
+        return Verdict(False, f"the last /ship run for the current change (diff {short}) failed (reviewers returned "
+                              f"no report), recorded at {failure.get('recorded_at')}; it decided nothing: run skillway "
+                              "ship again", failure)
     if decision is None:
         others = [r for r in records if r.get("complete") and r.get("decision") == "GO" and r.get("base") == change.base]
         moved = f"; the change moved since the GO recorded at {others[-1].get('recorded_at')}" if others else ""

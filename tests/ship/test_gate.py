@@ -303,6 +303,37 @@ def test_claude_codes_command_arguments_name_the_base(tmp_path):
     assert ledger(repo)[0]["base"] == "release"
 
 
+def failed_turn(reports=None):
+    """A NO-GO whose Blockers name the reviewers that failed, as a model would write it in Claude Code."""
+    reports = reports or {}
+    final = decision("NO-GO", rollback="").replace("### Blockers\nNone.", "### Blockers\n" + "".join(
+        f"- {name} returned no report\n" for name in REVIEWERS if name not in reports))
+    messages = run_turn(final=final, reports={name: reports.get(name, "") for name in REVIEWERS})
+    for result in messages[2]["content"]:
+        if not result["content"]:
+            result |= {"content": "failed twice: The API failed (HTTP 500); try again.", "is_error": True}
+    return messages
+
+
+def test_a_no_go_only_because_reviewers_failed_is_recorded_as_a_failed_run_and_keeps_the_earlier_go(tmp_path):
+    from skillway.ship.rules import rules
+
+    repo = ship_repo(tmp_path)
+    assert gate_in(repo, tmp_path, run_turn(), session_id="s-1").returncode == 0
+    assert gate_in(repo, tmp_path, failed_turn(), session_id="s-2").returncode == 0
+    go, failure = ledger(repo)
+    assert (go["outcome"], failure["decision"], failure["complete"], failure["outcome"]) == ("verdict", "NO-GO", True, "failed")
+    assert rules.check_change(repo).record == go
+
+
+def test_a_no_go_with_a_finding_beside_a_failed_reviewer_is_recorded_as_a_verdict(tmp_path):
+    suggestion = 'Report.\n```json\n[{"severity": "suggestion", "file": "src/app.py", "line": 1, "message": "name it"}]\n```'
+    repo = ship_repo(tmp_path)
+    assert gate_in(repo, tmp_path, failed_turn({"code-reviewer": suggestion, "test-engineer": FINDINGS_NONE})).returncode == 0
+    (record,) = ledger(repo)
+    assert (record["decision"], record["complete"], record["outcome"]) == ("NO-GO", True, "verdict")
+
+
 @SHAPES
 def test_a_failed_reviewer_started_again_later_passes_once_its_report_came_back(tmp_path, shape):
     messages = run_turn()

@@ -78,7 +78,8 @@ async def ship(ls: SkillwayServer, session, typed: str, *, show: bool = True):
     except (ShipError, PromptRefused) as refused:
         ls.tell(str(refused))
         return {"ok": False, "error": str(refused)}, None
-    except ModelError as error:
+    except ModelError as error:  # the API cannot serve the reviewers: said once, and no decision
+        ls.shown_errors.discard(error.kind.value)  # asked for by name: told even if a completion told it already
         ls.model_error(error)
         return {"ok": False, "error": error.message}, None
     if not result.reviews or any(review.ok for review in result.reviews):

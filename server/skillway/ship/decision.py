@@ -1,6 +1,8 @@
 """The merge step of /ship: reviewers' findings become one decision document.
 
 Any critical finding not named by `--accept-risk`, or any reviewer without a report, makes it NO-GO.
+A NO-GO only because reviewers failed (no finding at all) is a failed run: it says so, and the ledger
+records it as failed rather than as a verdict (`rules.failed_run`).
 The rollback plan is built from the change itself (its commits, migrations, configuration).
 """
 
@@ -53,6 +55,7 @@ class Decision:
     findings: list[Finding] = field(default_factory=list)
     accepted: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, the --accept-risk text)
     unmatched_risks: list[str] = field(default_factory=list)  # --accept-risk texts that named nothing
+    failed: bool = False  # NO-GO only because reviewers failed, with no finding: no verdict on the change
 
 
 def merge(reviews: list[Review]) -> list[Finding]:
@@ -81,7 +84,8 @@ def decide(change: Change, reviews: list[Review], accept_risks: tuple[str, ...] 
     failed = [r for r in reviews if not r.ok]
     blockers += [f"{r.reviewer} returned no report: {r.error}" for r in failed]
     verdict = "NO-GO" if blockers else "GO"
-    decision = Decision(verdict, "", blockers, findings, accepted, [r for r in accept_risks if r not in used])
+    decision = Decision(verdict, "", blockers, findings, accepted, [r for r in accept_risks if r not in used],
+                        rules.failed_run(verdict, len(failed), len(findings)))
     decision.document = _document(change, reviews, decision, skipped, commits or [], uncommitted)
     return decision
 
@@ -96,7 +100,11 @@ def _document(change: Change, reviews: list[Review], decision: Decision, skipped
                    f"({len(decision.accepted)} accepted), "
                    f"{sum(1 for f in decision.findings if f.severity == 'important')} important, "
                    f"{sum(1 for f in decision.findings if f.severity == 'suggestion')} suggestions.")
-    if decision.verdict == "NO-GO":
+    if decision.failed:
+        summary += (f" It does not ship: the review did not complete ({sum(1 for r in reviews if not r.ok)} of "
+                    f"{len(reviews)} reviewers returned no report, and no finding was reported), so this run "
+                    "counts as failed, not as a verdict on the change.")
+    elif decision.verdict == "NO-GO":
         summary += f" It does not ship: {len(decision.blockers)} blocker(s) below."
     fixes = [f"- [{f.severity}] {f.where()}: {f.message} ({', '.join(f.reviewers)})"
              for f in decision.findings if f.severity != "critical"]

@@ -2,6 +2,11 @@
 reviewer of the command's `fan-out` starts at once, as a read-only sub-agent with the diff. A reviewer
 that fails is retried once. The merged decision ends the turn, and the Stop hooks judge it exactly as
 they judge any agent's /ship turn; the gate records what it let through in the ship ledger.
+
+A run the API cannot serve at all is not a decision: a cause known up front (no credentials, a quota
+used up) stops it before any reviewer starts, and a reviewer meeting one that no retry or other
+reviewer gets past (a refused connection, rejected credentials, billing, a spend limit) stops the
+others. Either way the ModelError is raised, once, and nothing is recorded.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ log = logging.getLogger(__name__)
 REVIEWER_TOOLS = ["Read", "Grep", "Glob"]
 REVIEWER_TIMEOUT = 900.0  # seconds for one reviewer's whole run (all its turns)
 DIFF_BUDGET = 60_000  # characters of diff in a reviewer's prompt; the rest it reads with its tools
+# ModelError kinds that fail every reviewer alike: the first one met stops the whole run, unretried.
+RUN_FAULTS = frozenset({"no_credentials", "authentication", "billing", "spend_cap", "quota", "connection"})
 
 
 _RUNNING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # session -> the lock of its /ship run
@@ -90,7 +97,8 @@ async def run_ship(session, typed: str, *, on_event: Callable[[ShipEvent], None]
                    reviewer_timeout: float = REVIEWER_TIMEOUT) -> ShipResult:
     """Run the /ship command `typed` (`/ship main --accept-risk ...`) in `session`.
 
-    Raises ShipError when it cannot run, PromptRefused when a UserPromptSubmit hook refuses it.
+    Raises ShipError when it cannot run, PromptRefused when a UserPromptSubmit hook refuses it, and
+    ModelError when the API cannot serve the reviewers (see RUN_FAULTS): no decision then.
     """
     entry = fan_out_command(session, typed)
     if entry is None:
@@ -113,10 +121,12 @@ async def _run(session, typed: str, entry, request: ShipRequest, on_event, on_me
         raise ShipError(str(exc)) from None
     if change.empty:
         return ShipResult("NOTHING", f"Nothing to ship: no change against {change.base}.\n", change)
+    skipped = change.may_skip()
+    if not skipped:
+        session.model.preflight("agent")  # no credentials, a quota used up: said once, before any reviewer
     prepared = await prepare(session, typed)
     lead = _ShipLead(session, on_event, on_message, reviewer_timeout)
     lead.append({"role": "user", "content": f"{prepared.text}\n\n{rules.stamp(change, request.accept_risks)}"})
-    skipped = change.may_skip()
     started = time.monotonic()
     reviews = [] if skipped else await lead.fan_out(entry, change)
     fan_out_seconds = time.monotonic() - started
@@ -185,7 +195,20 @@ class _ShipLead(AgentLoop):
             for name in names]
         self.append({"role": "assistant", "id": _id("msg_"), "content": [
             {"type": "text", "text": f"Starting {len(names)} reviewers at once on {change.describe()}."}, *calls]})
-        results = await asyncio.gather(*(self._use_tool(call, self.usage) for call in calls))
+        tasks = [asyncio.ensure_future(self._use_tool(call, self.usage)) for call in calls]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        finally:  # a fault stops them all; so does cancelling this run
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        fault = next((task.exception() for task in tasks if not task.cancelled() and task.exception()), None)
+        if fault is not None:
+            for name in names:
+                if name not in self.reviews:
+                    self.on_event(ShipEvent("done", name, "stopped"))
+            raise fault
+        results = [task.result() for task in tasks]
         self.append({"role": "user", "content": list(results)})
         reviews = []
         for name, result in zip(names, results, strict=True):
@@ -216,6 +239,8 @@ class _ShipLead(AgentLoop):
                 async with asyncio.timeout(self.reviewer_timeout):
                     result = await self.run_subagent(entry, str(tool_input.get("prompt", "")))
             except ModelError as error:
+                if error.kind.value in RUN_FAULTS:
+                    raise  # no retry, no other reviewer gets past it: fan_out stops the run
                 reason = error.message
                 continue
             except TimeoutError:

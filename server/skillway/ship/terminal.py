@@ -1,5 +1,6 @@
 """`skillway ship` in a terminal or CI: the whole /ship flow with progress on stderr and the decision
-on stdout (markdown, or JSON with `--json`); `--check` and the git pre-push hook that calls it."""
+on stdout (markdown, or JSON with `--json`); `--check` and the git pre-push hook that calls it (the
+`skillway` found on PATH: no interpreter path is written into it)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ HOOK_MARK = "# skillway ship gate"
 
 async def ship(workspace: Path, plugin_dirs: list[Path], base: str | None, accept_risks: list[str], *,
                as_json: bool = False, reviewer_timeout: float = REVIEWER_TIMEOUT, out=sys.stdout, err=sys.stderr) -> int:
+    from skillway.model.errors import ModelError
     from skillway.session import Session
     from skillway.slash.prepare import PromptRefused
 
@@ -35,7 +37,7 @@ async def ship(workspace: Path, plugin_dirs: list[Path], base: str | None, accep
 
     try:
         result = await run_ship(session, typed, on_event=None if as_json else progress, reviewer_timeout=reviewer_timeout)
-    except (ShipError, PromptRefused) as exc:
+    except (ShipError, PromptRefused, ModelError) as exc:  # a ModelError: the API cannot serve the reviewers
         print(f"skillway ship: {exc}", file=err)
         return EXIT_NO_GO
     finally:
@@ -57,6 +59,7 @@ def summary(result: ShipResult) -> dict:
     change, decision = result.change, result.decision
     return {
         "decision": result.verdict,
+        "outcome": "failed" if decision is not None and decision.failed else "verdict",
         "complete": result.gate_passed,
         "skipped": result.skipped,
         "base": change.base if change else None,
@@ -108,24 +111,40 @@ def check_push(workspace: Path, base: str | None, pushed: str, remote: str | Non
     return code
 
 
+# The hook runs the `skillway` on PATH. Without one it refuses the push: a gate that waved pushes
+# through whenever skillway is missing (another shell, a GUI client, a removed virtualenv) would be
+# off exactly when nobody notices.
+HOOK_COMMAND = 'skillway ship --check --pre-push --remote "$1"'
+NOT_ON_PATH = ("skillway pre-push hook: cannot check this push for a /ship GO: the `skillway` command is not on "
+               "PATH. Install skillway (pip install skillway) or put the folder that holds it on PATH, then push again.")
+HOOK = f"""#!/bin/sh
+{HOOK_MARK}: a push goes out only with a complete GO for its change.
+if ! command -v skillway >/dev/null 2>&1; then
+    echo '{NOT_ON_PATH}' >&2
+    exit 1
+fi
+exec {HOOK_COMMAND}
+"""
+
+
 def install_git_hook(workspace: Path, out=sys.stdout, err=sys.stderr) -> int:
-    """Write a pre-push hook that runs `skillway ship --check --pre-push`; a hook already there that
-    is not ours is kept, and so is a hooks folder shared by every repository."""
-    command = f'{shlex.quote(sys.executable)} -m skillway ship --check --pre-push --remote "$1"'
+    """Write a pre-push hook that runs `skillway ship --check --pre-push`; one of ours already there
+    (an older form too) is updated, one that is not ours is kept, and so is a hooks folder shared by
+    every repository."""
     try:
         path = pre_push_path(workspace)
     except ChangeError as exc:
         print(f"skillway ship --install-git-hook: {exc}", file=err)
         return 1
-    if path.exists() and HOOK_MARK not in path.read_text(encoding="utf-8", errors="replace"):
+    existing = path.read_text(encoding="utf-8", errors="replace") if path.exists() else None
+    if existing is not None and HOOK_MARK not in existing:
         print(f"skillway ship --install-git-hook: {path} already exists and is not ours; it was left as it is. "
-              f"Add this line to it:\n  {command} || exit 1", file=err)
+              f"Add this line to it:\n  {HOOK_COMMAND} || exit 1", file=err)
         return 1
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"#!/bin/sh\n{HOOK_MARK}: a push goes out only with a complete GO for its change.\n"
-                    f"exec {command}\n", encoding="utf-8")
+    path.write_text(HOOK, encoding="utf-8")
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    print(f"installed {path}", file=out)
+    print(f"{'updated' if existing not in (None, HOOK) else 'installed'} {path}", file=out)
     return 0
 
 
