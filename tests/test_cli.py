@@ -322,7 +322,7 @@ def test_validate_error_prints_path_line_column_and_exits_1(run, tmp_path):
 
     manifest = plugin / ".claude-plugin" / "plugin.json"
     assert (result.returncode, result.stdout) == (
-        1, f'{manifest}:3:3: error: "keywords" must be an array, got a string\n')
+        1, f'{manifest}:3:3: error: "keywords" must be an array, got a string\n1 plugin, 1 error, 0 warnings\n')
 
 
 def test_validate_warnings_only_exits_0(run, tmp_path):
@@ -331,13 +331,23 @@ def test_validate_warnings_only_exits_0(run, tmp_path):
     result = run("plugins", "validate", plugin)
 
     manifest = plugin / ".claude-plugin" / "plugin.json"
-    assert (result.returncode, result.stdout) == (0, f'{manifest}:3:3: warning: unknown field "colour" is ignored\n')
+    assert (result.returncode, result.stdout) == (
+        0, f'{manifest}:3:3: warning: unknown field "colour" is ignored\n1 plugin, 0 errors, 1 warning\n')
 
 
-def test_validate_clean_plugin_prints_nothing_and_exits_0(run, myplug):
+def test_validate_clean_plugin_prints_a_one_line_summary_and_exits_0(run, myplug):
     result = run("plugins", "validate", myplug)
 
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "1 plugin, 0 errors, 0 warnings\n", "")
+
+
+def test_validate_summary_counts_every_plugin_of_a_folder_of_plugins(run, myplug, tmp_path):
+    write_files(tmp_path / "many" / "one", {"commands/a.md": "A.\n"})
+    write_files(tmp_path / "many" / "two", {"commands/b.md": "B.\n"})
+
+    result = run("plugins", "validate", tmp_path / "many")
+
+    assert (result.returncode, result.stdout.splitlines()[-1]) == (0, "2 plugins, 0 errors, 0 warnings")
 
 
 def test_validate_json_lists_problems(run, tmp_path):
@@ -365,7 +375,8 @@ def test_validate_missing_path_is_an_error(run, tmp_path):
 
     result = run("plugins", "validate", missing)
 
-    assert (result.returncode, result.stdout) == (1, f"{missing}:1:1: error: no such file or folder\n")
+    assert (result.returncode, result.stdout) == (
+        1, f"{missing}:1:1: error: no such file or folder\n0 plugins, 1 error, 0 warnings\n")
 
 
 def test_validate_single_skill_file_with_bad_name(run, tmp_path):
@@ -377,7 +388,7 @@ def test_validate_single_skill_file_with_bad_name(run, tmp_path):
     result = run("plugins", "validate", skill)
 
     assert (result.returncode, result.stdout) == (
-        1, f'{skill}:2:1: error: "name" must use only lowercase letters, digits and hyphens\n')
+        1, f'{skill}:2:1: error: "name" must use only lowercase letters, digits and hyphens\n1 file, 1 error, 0 warnings\n')
 
 
 def test_validate_single_manifest_file_with_error_exits_1(run, tmp_path):
@@ -385,8 +396,8 @@ def test_validate_single_manifest_file_with_error_exits_1(run, tmp_path):
 
     result = run("plugins", "validate", plugin / ".claude-plugin" / "plugin.json")
 
-    assert (result.returncode, result.stdout) == (
-        1, f'{plugin / ".claude-plugin" / "plugin.json"}:3:3: error: "keywords" must be an array, got a string\n')
+    assert (result.returncode, result.stdout) == (1, f'{plugin / ".claude-plugin" / "plugin.json"}:3:3: error: '
+                                                     '"keywords" must be an array, got a string\n1 file, 1 error, 0 warnings\n')
 
 
 def test_validate_stray_manifest_file_with_error_exits_1(run, tmp_path):

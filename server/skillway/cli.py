@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -100,7 +101,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a program ended by SIGPIPE
+
+
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`skillway ... | head`): stop quietly. Later writes, and the flush at
+        # exit, go to /dev/null instead of raising again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     scopes = ("top", "group", "command")
@@ -278,11 +293,14 @@ def _plugins(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path])
     if args.plugins_command == "validate":
         from skillway.plugins.validate import validate
 
-        problems = validate([p if p.is_absolute() else workspace / p for p in args.paths])
+        validation = validate([p if p.is_absolute() else workspace / p for p in args.paths])
+        problems = validation.problems
         if args.json:
             print(json.dumps([p.to_json() for p in problems], indent=2))
-        elif problems:
-            print(report.problem_lines(problems))
+        else:
+            if problems:
+                print(report.problem_lines(problems))
+            print(validation.summary())
         return 1 if any(p.is_error for p in problems) else 0
 
     from skillway.session import Session

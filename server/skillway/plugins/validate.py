@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from skillway.plugins import hooks_config
@@ -16,19 +17,41 @@ from skillway.plugins.problems import Problem, error
 from skillway.plugins.skills import SKILL_FILE, load_skill
 
 
-def validate(paths: list[Path]) -> list[Problem]:
+@dataclass(frozen=True)
+class Validation:
+    plugins: int  # plugins found in the folders given
+    files: int  # single files given
+    problems: list[Problem]
+
+    def summary(self) -> str:
+        """One line: "3 plugins, 0 errors, 2 warnings" (and the single files, when there were some)."""
+        errors = sum(p.is_error for p in self.problems)
+        parts = [_count(self.plugins, "plugin")] if self.plugins or not self.files else []
+        parts += [_count(self.files, "file")] if self.files else []
+        return ", ".join([*parts, _count(errors, "error"), _count(len(self.problems) - errors, "warning")])
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def validate(paths: list[Path]) -> Validation:
     problems: list[Problem] = []
-    folders = []
+    folders, files = [], 0
     for path in paths:
         if path.is_dir():
             folders.append(path)
         elif path.exists():
+            files += 1
             problems += validate_file(path)
         else:
             problems.append(error(path, "no such file or folder"))
+    plugins = 0
     if folders:
-        problems += load_for_validation(folders).all_problems()
-    return problems
+        found = load_for_validation(folders)
+        plugins = len(found.plugins)
+        problems += found.all_problems()
+    return Validation(plugins, files, problems)
 
 
 def file_kind(path: Path) -> str | None:
