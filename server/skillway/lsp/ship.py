@@ -79,8 +79,7 @@ async def ship(ls: SkillwayServer, session, typed: str, *, show: bool = True):
         ls.tell(str(refused))
         return {"ok": False, "error": str(refused)}, None
     except ModelError as error:  # the API cannot serve the reviewers: said once, and no decision
-        ls.shown_errors.discard(error.kind.value)  # asked for by name: told even if a completion told it already
-        ls.model_error(error)
+        ls.action_failed(error)
         return {"ok": False, "error": error.message}, None
     if not result.reviews or any(review.ok for review in result.reviews):
         ls.model_ok()  # reviewer failures are in the decision; a key that works again clears the told errors

@@ -25,6 +25,8 @@ async def ship(workspace: Path, plugin_dirs: list[Path], base: str | None, accep
     from skillway.slash.prepare import PromptRefused
 
     session = Session.open(workspace, plugin_dirs)
+    for problem in session.settings.problems:
+        print(f"skillway: {problem.format()}", file=err)
     start = await session.start("startup")
     for message in start.system_messages + start.warnings:
         print(f"skillway: {message}", file=err)
