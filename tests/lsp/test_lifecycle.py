@@ -171,3 +171,50 @@ async def test_shutdown_fires_the_session_end_hook_of_a_trusted_workspace(tmp_pa
         assert not ended.exists()
     assert client.shutdown_problem is None
     assert ended.exists()
+
+
+def workspace_with_plugin_dirs(tmp_path):
+    return write_tree(tmp_path / "ws", {
+        ".skillway/settings.json": json.dumps({"pluginDirs": ["kit"]}),
+        "kit/.claude-plugin/plugin.json": '{"name": "kit"}',
+        "kit/commands/hello.md": "---\ndescription: Say hello\n---\nSay hello.\n",
+    }).resolve()
+
+
+async def list_commands(client) -> list[str]:
+    while True:  # the session opens on `initialized`, in the background
+        commands = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="skillway.listCommands"))
+        if commands:
+            return [entry["name"] for entry in commands]
+        await asyncio.sleep(0.05)
+
+
+async def test_the_trust_prompt_names_the_settings_that_wait_for_it(tmp_path):
+    workspace = workspace_with_plugin_dirs(tmp_path)
+    async with running_server(workspace, tmp_path / "user", None, trust_answers=["Not now"]) as client:
+        await wait_for(lambda: [m for m in shown(client) if " brings " in m])
+    assert [m for m in shown(client) if " brings " in m] == [
+        f"skillway: {workspace} brings settings that decide where requests go and what loads (pluginDirs). "
+        "Trust this workspace and apply them?"]
+
+
+async def test_trusting_in_the_editor_applies_the_workspaces_held_back_settings(tmp_path):
+    workspace = workspace_with_plugin_dirs(tmp_path)
+    async with running_server(workspace, tmp_path / "user", None, trust_answers=["Trust this workspace"]) as client:
+        names = await asyncio.wait_for(names_once_listed(client, "kit:hello"), 20)
+    assert "kit:hello" in names
+
+
+async def names_once_listed(client, name: str) -> list[str]:
+    """The command names, once `name` is among them (the session reopens after the trust answer)."""
+    while name not in (names := await list_commands(client)):
+        await asyncio.sleep(0.05)
+    return names
+
+
+async def test_not_trusting_in_the_editor_keeps_the_workspaces_plugin_dirs_out(tmp_path):
+    workspace = workspace_with_plugin_dirs(tmp_path)
+    async with running_server(workspace, tmp_path / "user", None, trust_answers=["Not now"]) as client:
+        await wait_for(lambda: client.messages)
+        names = await list_commands(client)
+    assert [n for n in names if n.startswith("kit:")] == []
