@@ -8,7 +8,7 @@ from pathlib import Path
 from skillway.plugins import frontmatter
 from skillway.plugins.frontmatter import as_list, as_text
 from skillway.plugins.model import Agent
-from skillway.plugins.paths import Found, markdown_tree
+from skillway.plugins.paths import Found, Walk, is_file, markdown_tree
 from skillway.plugins.problems import Problem, Severity, has_error, warning
 
 SCHEMA = "agent-frontmatter.schema.json"
@@ -47,8 +47,8 @@ def load_agent(path: Path, text: str | None = None) -> tuple[Agent | None, list[
     return agent, problems
 
 
-def agent_files(target: Path) -> list[Found]:
+def agent_files(target: Path, walk: Walk | None = None) -> list[Found]:
     """An agent file, or every `.md` below an agent folder except a README."""
-    if target.is_file():
+    if is_file(target):
         return [Found(target, False)]
-    return [found for found in markdown_tree(target) if found.path.name.lower() != "readme.md"]
+    return [found for found in markdown_tree(target, walk) if found.path.name.lower() != "readme.md"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from skillway.plugins import frontmatter
 from skillway.plugins.frontmatter import as_flag, as_list, as_text
 from skillway.plugins.model import Command
-from skillway.plugins.paths import Found, markdown_tree
+from skillway.plugins.paths import Found, Walk, is_file, markdown_tree
 from skillway.plugins.problems import Problem, has_error
 
 SCHEMA = "command-frontmatter.schema.json"
@@ -34,8 +34,8 @@ def load_command(path: Path, name: str, text: str | None = None) -> tuple[Comman
     return command, problems
 
 
-def command_files(target: Path) -> list[Found]:
+def command_files(target: Path, walk: Walk | None = None) -> list[Found]:
     """A command file, or every `.md` below a command folder, named by its sub-folders."""
-    if target.is_file():
+    if is_file(target):
         return [Found(target, False, target.stem)]
-    return markdown_tree(target)
+    return markdown_tree(target, walk)

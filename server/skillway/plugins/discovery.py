@@ -16,7 +16,8 @@ from skillway.plugins.loader import load_plugin, load_project
 from skillway.plugins.manifest import find_manifest
 from skillway.plugins.marketplace import MARKETPLACE_FILE, Marketplace, load_marketplace
 from skillway.plugins.model import Plugin, Source
-from skillway.plugins.problems import Problem, error
+from skillway.plugins.paths import Walk
+from skillway.plugins.problems import Problem, error, warning
 from skillway.plugins.skills import SKILL_FILE
 
 _COMPONENT_FOLDERS = ("commands", "skills", "agents", "hooks")
@@ -72,17 +73,33 @@ class _Discovery:
             self.add_plugin(root, source, definition=definition, marketplace=market.name)
 
     def add_folder(self, folder: Path, source: Source, *, nested: bool = True) -> None:
-        if not folder.is_dir():
-            self.result.problems.append(error(folder, "plugin folder does not exist"))
+        # A plugin folder is the user's (or a trusted workspace's) choice, so its links to plugins
+        # elsewhere are followed; the scan is one level deep and bounded, and never raises.
+        try:
+            if not folder.is_dir():
+                self.result.problems.append(error(folder, "plugin folder does not exist"))
+                return
+            marketplace, plugin = is_marketplace(folder), is_plugin(folder)
+        except OSError as exc:
+            self.result.problems.append(warning(folder, f"cannot read plugin folder: {exc.strerror or exc}; it is skipped"))
             return
-        if is_marketplace(folder):
+        if marketplace:
             self.add_marketplace(folder, source)
-        if is_plugin(folder):
+        if plugin:
             self.add_plugin(folder, source)
-        elif nested and not is_marketplace(folder):
-            children = [child for child in sorted(folder.iterdir()) if child.is_dir() and not child.name.startswith(".")]
+        elif nested and not marketplace:
+            walk = Walk(folder)
+            children = [folder / entry.name for entry, is_folder in walk.listing(folder)
+                        if is_folder and not entry.name.startswith(".")]
+            self.result.problems += walk.problems
             for child in children:
-                if is_plugin(child) or is_marketplace(child):
+                try:
+                    found = is_plugin(child) or is_marketplace(child)
+                except OSError as exc:
+                    self.result.problems.append(
+                        warning(child, f"cannot read plugin folder: {exc.strerror or exc}; it is skipped"))
+                    continue
+                if found:
                     self.add_folder(child, source, nested=False)
 
 

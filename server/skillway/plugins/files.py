@@ -22,6 +22,8 @@ def read_text(path: Path, *, head_until: str | None = None) -> tuple[str | None,
             return None, [error(path, f"file is too large ({size} bytes; the limit is {MAX_FILE_BYTES})")]
         with path.open("rb") as stream:
             data = _read_head(stream, head_until) if head_until else stream.read()
+    except PermissionError as exc:  # the file is there but not ours to read: left out, like an unreadable folder
+        return None, [warning(path, f"cannot read file: {exc.strerror or exc}")]
     except OSError as exc:
         return None, [error(path, f"cannot read file: {exc.strerror or exc}")]
     if b"\x00" in data:

@@ -4,6 +4,9 @@ Component paths follow Claude Code: `skills` adds to the default `skills/` folde
 and `agents` replace theirs; each is a string or an array; a file or a folder. A component file with
 an error is left out; an error in the manifest leaves the whole plugin out. Either way the problem
 is recorded on the plugin, and other plugins are not affected.
+
+No folder shape stops loading: component folders are walked by `paths.Walk` (symlinks stay inside
+the root, loops and bounds are problems), and a folder that cannot be read is a warning.
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ from skillway.plugins.commands import command_files, load_command
 from skillway.plugins.located_json import LocatedJson
 from skillway.plugins.manifest import find_manifest, load_manifest
 from skillway.plugins.model import Plugin, Source
-from skillway.plugins.paths import Found, resolve_declared
+from skillway.plugins.paths import (
+    Found,
+    Walk,
+    exists,
+    is_dir,
+    is_file,
+    real_path,
+    resolve_declared,
+)
 from skillway.plugins.problems import Problem, error, has_error, warning
 from skillway.plugins.skills import SKILL_FILE, load_skill, skill_files
 
@@ -37,10 +48,15 @@ def load_plugin(
     `definition` is a marketplace entry that is the whole plugin definition (`strict: false`).
     `full_check` reads skill bodies too (validation), instead of only their frontmatter.
     """
-    root = root.resolve()
+    root = real_path(root) or root
     plugin = Plugin(name=root.name, root=root, source=source, marketplace=marketplace)
     located: LocatedJson | None = None
-    manifest_path = find_manifest(root)
+    try:
+        manifest_path = find_manifest(root)
+    except OSError as exc:
+        plugin.problems.append(warning(root, f"cannot read plugin folder: {exc.strerror or exc}; it is skipped"))
+        plugin.loaded = False
+        return plugin
     if definition is not None:
         plugin.manifest = {k: v for k, v in definition.items() if k not in ("source", "strict", "category", "tags")}
     elif manifest_path is not None:
@@ -66,11 +82,11 @@ PROJECT_SETTINGS = ("settings.json", "settings.local.json")
 def load_project(claude_dir: Path, *, full_check: bool = False) -> Plugin:
     """A workspace's own `.claude/` folder: commands, skills and agents with bare names, and the
     hooks of its settings files. It has no manifest."""
-    root = claude_dir.resolve()
+    root = real_path(claude_dir) or claude_dir
     plugin = Plugin(name="project", root=root, source=Source.WORKSPACE, namespaced=False)
-    _Components(plugin, None, full_check).load()
+    _Components(plugin, None, full_check, boundary=".claude folder").load()
     for name in PROJECT_SETTINGS:
-        if (root / name).is_file():
+        if is_file(root / name):
             groups, problems = hooks_config.load_settings_hooks(root / name)
             plugin.problems += problems
             plugin.hooks += groups
@@ -91,7 +107,7 @@ def declared_paths(root: Path, manifest: dict, key: str, where: Path, locate: Lo
         path, refused = resolve_declared(root, text)
         if path is None:
             problems.append(error(where, refused, *at))
-        elif not path.exists():
+        elif not exists(path):
             problems.append(error(where, f'path "{text}" does not exist', *at))
         else:
             if not (text.startswith("./") or text == "."):
@@ -103,14 +119,22 @@ def declared_paths(root: Path, manifest: dict, key: str, where: Path, locate: Lo
 def manifest_hooks(root: Path, manifest: dict, where: Path, locate: Locate) -> tuple[list, list[Path], list[Problem]]:
     """(inline hook groups, hooks files to load, problems): `hooks/hooks.json` always loads, and the
     manifest's `hooks` is an inline object or more files."""
-    files = [root / DEFAULT_HOOKS] if (root / DEFAULT_HOOKS).is_file() else []
+    files, problems = [], []
+    default = root / DEFAULT_HOOKS
+    if is_file(default):
+        real = real_path(default)
+        if real is not None and real.is_relative_to(root):
+            files.append(default)
+        else:
+            problems.append(error(default, "file leaves the plugin root through a symlink; it is ignored"))
     declared = manifest.get("hooks")
     if isinstance(declared, dict):
-        groups, problems = hooks_config.hook_groups(declared, where, locate, ("hooks",))
-        return groups, files, problems
-    paths, problems = declared_paths(root, manifest, "hooks", where, locate)
+        groups, more = hooks_config.hook_groups(declared, where, locate, ("hooks",))
+        return groups, files, problems + more
+    paths, more = declared_paths(root, manifest, "hooks", where, locate)
+    problems += more
     for path in paths or []:
-        if path.resolve() in {f.resolve() for f in files}:
+        if real_path(path) in {real_path(f) for f in files}:
             problems.append(warning(where, f'"{path.relative_to(root)}" is loaded by default; '
                                     "listing it again makes Claude Code report a duplicate", *locate(("hooks",))))
         else:
@@ -119,9 +143,11 @@ def manifest_hooks(root: Path, manifest: dict, where: Path, locate: Locate) -> t
 
 
 class _Components:
-    def __init__(self, plugin: Plugin, located: LocatedJson | None, full_check: bool) -> None:
+    def __init__(self, plugin: Plugin, located: LocatedJson | None, full_check: bool,
+                 boundary: str = "plugin root") -> None:
         self.plugin = plugin
         self.root = plugin.root
+        self.boundary = boundary  # what the root is called in problems
         self.located = located
         self.full_check = full_check
         self.where = plugin.manifest_path or plugin.root
@@ -139,14 +165,25 @@ class _Components:
         self.report(problems)
         return paths
 
-    def files_below(self, targets: list[Path], list_files: Callable[[Path], list[Found]]) -> list[Found]:
+    def files_below(self, targets: list[Path], list_files: Callable[[Path, Walk], list[Found]]) -> list[Found]:
         """Component files under `targets`, each once, refusing any that a symlink takes outside the root."""
         found = []
         for target in targets:
-            for item in list_files(target.resolve()):  # resolved paths below are real unless linked
-                real = item.path.resolve() if item.linked else item.path
-                if not real.is_relative_to(self.root):
-                    self.report([error(item.path, "file leaves the plugin root through a symlink; it is ignored")])
+            resolved = real_path(target)
+            if resolved is None:
+                self.report([warning(target, "cannot follow this path; it is skipped")])
+                continue
+            if not resolved.is_relative_to(self.root):
+                self.report([error(target, f"folder leaves the {self.boundary} through a symlink "
+                                           f"(to {resolved}); it is not followed")])
+                continue
+            walk = Walk(self.root, self.boundary)
+            items = list_files(resolved, walk)  # resolved paths below are real unless linked
+            self.report(walk.problems)
+            for item in items:
+                real = real_path(item.path) if item.linked else item.path
+                if real is None or not real.is_relative_to(self.root):
+                    self.report([error(item.path, f"file leaves the {self.boundary} through a symlink; it is ignored")])
                 elif real not in self.seen:
                     self.seen.add(real)
                     found.append(item)
@@ -154,7 +191,7 @@ class _Components:
 
     def defaults(self, folder: str) -> list[Path]:
         path = self.root / folder
-        return [path] if path.is_dir() else []
+        return [path] if is_dir(path) else []
 
     def load(self) -> None:
         plugin = self.plugin
@@ -166,7 +203,7 @@ class _Components:
                 self.add_unique(plugin.commands, command)
 
         skills = self.defaults("skills") + (self.declared("skills") or [])
-        if not skills and (self.root / SKILL_FILE).is_file():
+        if not skills and is_file(self.root / SKILL_FILE):
             skills = [self.root]  # a single-skill plugin
         for path, _, _ in self.files_below(skills, skill_files):
             skill, problems = load_skill(path, head_only=not self.full_check)

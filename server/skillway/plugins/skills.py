@@ -8,7 +8,7 @@ from pathlib import Path
 from skillway.plugins import frontmatter, schema
 from skillway.plugins.frontmatter import as_flag, as_list, as_text
 from skillway.plugins.model import Skill
-from skillway.plugins.paths import Found, files_in_subfolders
+from skillway.plugins.paths import Found, Walk, files_in_subfolders, is_file
 from skillway.plugins.problems import Problem, has_error, warning
 
 SCHEMA = "skill-frontmatter.schema.json"
@@ -54,10 +54,10 @@ def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -
     return skill, problems
 
 
-def skill_files(target: Path) -> list[Found]:
+def skill_files(target: Path, walk: Walk | None = None) -> list[Found]:
     """SKILL.md files for a declared skills path: a SKILL.md, a skill folder, or a folder of skills."""
-    if target.is_file():
+    if is_file(target):
         return [Found(target, False)] if target.name == SKILL_FILE else []
-    if (target / SKILL_FILE).is_file():
+    if is_file(target / SKILL_FILE):
         return [Found(target / SKILL_FILE, False)]
-    return files_in_subfolders(target, SKILL_FILE)
+    return files_in_subfolders(target, SKILL_FILE, walk)
