@@ -70,7 +70,7 @@ def test_ordinary_project_folders_do_not_make_the_workspace_a_plugin(tree):
 
 def test_plugin_folders_named_by_workspace_settings_are_workspace_plugins(tree):
     workspace = tree({".skillway/settings.json": '{"pluginDirs": ["tools/kit"]}', "tools/kit/commands/a.md": "A\n"})
-    plugins = discover(workspace, load_settings(workspace), include_bundled=False)
+    plugins = discover(workspace, load_settings(workspace, workspace_trusted=True), include_bundled=False)
     assert names_and_sources(plugins) == [("kit", Source.WORKSPACE)]
 
 

@@ -135,13 +135,6 @@ def discover(
     return discovery.result
 
 
-def load_for_workspace(workspace: Path | None, plugin_dirs: list[Path] = (), *, lsp_options: dict | None = None) -> PluginSet:
-    """Settings, then every plugin a session in `workspace` uses."""
-    from skillway.config import load_settings
-
-    return discover(workspace, load_settings(workspace, lsp_options=lsp_options), plugin_dirs)
-
-
 def load_for_validation(paths: list[Path]) -> PluginSet:
     """Each path as a plugin, a marketplace or a folder of plugins, with every file read in full."""
     discovery = _Discovery(full_check=True)

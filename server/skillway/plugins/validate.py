@@ -13,6 +13,7 @@ from skillway.plugins.loader import PROJECT_SETTINGS, load_plugin
 from skillway.plugins.manifest import load_manifest
 from skillway.plugins.marketplace import load_marketplace
 from skillway.plugins.model import Source
+from skillway.plugins.paths import exists, is_dir
 from skillway.plugins.problems import Problem, error
 from skillway.plugins.skills import SKILL_FILE, load_skill
 
@@ -39,9 +40,9 @@ def validate(paths: list[Path]) -> Validation:
     problems: list[Problem] = []
     folders, files = [], 0
     for path in paths:
-        if path.is_dir():
+        if is_dir(path):
             folders.append(path)
-        elif path.exists():
+        elif exists(path):
             files += 1
             problems += validate_file(path)
         else:
