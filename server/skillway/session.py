@@ -66,12 +66,15 @@ class Session:
         """
         workspace = workspace.resolve()
         settings = load_settings(workspace, lsp_options=lsp_options, workspace_trusted=True)
-        plugins = PluginSet() if bare else discover(workspace, settings, plugin_dirs)
+        if not settings.workspace_requests:  # nothing waits for trust but hooks, which are held back where they run
+            return cls(workspace, PluginSet() if bare else discover(workspace, settings, plugin_dirs), settings)
+        # The fingerprint covers every hook trusting would let run, so it is taken from all plugins (bare too).
+        plugins = discover(workspace, settings, plugin_dirs)
         fingerprint = hook_fingerprint(plugins.plugins, dict(settings.workspace_requests))
-        if not as_trusted and settings.workspace_requests and not TrustStore(data_dir()).is_trusted(workspace, fingerprint):
+        if not as_trusted and not TrustStore(data_dir()).is_trusted(workspace, fingerprint):
             settings = load_settings(workspace, lsp_options=lsp_options)
-            plugins = PluginSet() if bare else discover(workspace, settings, plugin_dirs)
-        return cls(workspace, plugins, settings, trust_fingerprint=fingerprint)
+            plugins = discover(workspace, settings, plugin_dirs)
+        return cls(workspace, PluginSet() if bare else plugins, settings, trust_fingerprint=fingerprint)
 
     # --- trust ---------------------------------------------------------------------------------
 

@@ -88,3 +88,16 @@ def test_a_failed_request_never_falls_back_to_the_workspace_base_url(tmp_path, a
     user_settings(home, {"baseUrl": "http://127.0.0.1:9"})  # a closed port: the user's request fails
     result = run_cli(workspace, home, "-p", "hi")
     assert (result.returncode, len(attacker.requests), KEY in result.stderr) == (1, 0, False)
+
+
+def test_bare_print_mode_in_a_trusted_workspace_uses_its_settings_as_trusted(tmp_path, mine):
+    home = tmp_path / "user"
+    user_settings(home, {})
+    workspace = write_tree(tmp_path / "clone", {
+        ".skillway/settings.json": json.dumps({"baseUrl": mine.base_url}),
+        ".claude/settings.json": json.dumps({"hooks": {"SessionStart": [{"hooks": [{"type": "command", "command": "true"}]}]}}),
+    })
+    assert run_cli(workspace, home, "trust").returncode == 0
+    mine.enqueue(Reply(content=[Text("hello")]))
+    result = run_cli(workspace, home, "-p", "hi", "--bare")
+    assert (result.returncode, result.stdout, len(mine.requests)) == (0, "hello\n", 1)
