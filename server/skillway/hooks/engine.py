@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +42,10 @@ class HookContext:
     data_dir: Path  # the user data folder: plugin data and full texts of capped output go below it
     permission_mode: str = "default"
     is_trusted: Callable[[RegisteredHook], bool] = lambda hook: True
+    # Full texts of capped output (`<data_dir>/hook-output/<session_id>/`): the folders of the newest
+    # sessions kept, and at most this many bytes in all (setting hookOutputs.keepSessions/maxMegabytes).
+    keep_output_sessions: int = 20
+    max_output_bytes: int = 100 * 2**20
 
 
 @dataclass
@@ -147,11 +153,53 @@ class HookEngine:
         if len(text) <= OUTPUT_CAP:
             return text
         folder = self.context.data_dir / "hook-output" / self.context.session_id
-        folder.mkdir(parents=True, exist_ok=True)
         self._saved_outputs += 1
         path = folder / f"{plugin_data_id(hook.plugin.name)}-{self._saved_outputs}.txt"
-        path.write_text(text, encoding="utf-8")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:  # disk full, or another session pruned the folder that very moment
+            log.warning("cannot save the full output of hook %s: %s", redact(hook.label), exc)
+            return text[:OUTPUT_CAP] + f"\n[output cut at {OUTPUT_CAP} characters; the full text could not be saved]"
+        prune_saved_outputs(folder.parent, self.context.session_id, self.context.keep_output_sessions,
+                            self.context.max_output_bytes)
         return text[:OUTPUT_CAP] + f"\n[output cut at {OUTPUT_CAP} characters; the full text is in {path}]"
+
+
+def prune_saved_outputs(root: Path, current: str, keep_sessions: int, max_bytes: int) -> None:
+    """Delete the oldest session folders under `root` beyond the newest `keep_sessions` or once all of
+    them together pass `max_bytes`; the `current` session's folder counts first and is always kept.
+
+    Run after every save rather than at session start: a session that saves nothing (most) pays
+    nothing, and the byte cap still holds while one session keeps saving. Saves are rare (output over
+    OUTPUT_CAP) and earlier prunes keep the folders few, so the walk is short.
+    """
+    try:
+        folders = [(entry.stat(follow_symlinks=False).st_mtime, entry.name, entry.path) for entry in os.scandir(root)
+                   if entry.name != current and entry.is_dir(follow_symlinks=False)]
+    except OSError as exc:
+        log.warning("cannot prune saved hook output in %s: %s", root, exc)
+        return
+    folders.sort(reverse=True)  # newest first
+    total = _size(root / current)
+    for index, (_, _, path) in enumerate(folders):
+        total += _size(Path(path))
+        if index + 1 >= keep_sessions or total > max_bytes:  # + 1: the current session comes first
+            for _, _, older in folders[index:]:
+                shutil.rmtree(older, ignore_errors=True)  # another session pruning at once: fine
+            return
+
+
+def _size(folder: Path) -> int:
+    """Bytes in the files below `folder` (links not followed)."""
+    total = 0
+    for directory, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
 class StopGuard:
