@@ -5,7 +5,7 @@ import json
 import pytest
 
 from skillway.config import Settings
-from skillway.plugins.discovery import discover
+from skillway.plugins.discovery import PluginSet, discover
 from skillway.session import Session, wrap_context
 from tests.conftest import write_tree
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -92,3 +92,8 @@ def test_skills_listing_stays_within_its_budget(tmp_path):
     listing = session.skills_listing(budget=1000)
     assert listing.endswith("- (more skills are installed than fit here)")
     assert len(listing) < 1000 + 200
+
+
+def test_the_hook_outputs_setting_reaches_the_hook_engine(tmp_path):
+    session = Session(tmp_path, PluginSet(), Settings(hook_outputs={"keepSessions": 3, "maxMegabytes": 0.5}))
+    assert (session.hooks.context.keep_output_sessions, session.hooks.context.max_output_bytes) == (3, 2**19)

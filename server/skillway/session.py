@@ -50,6 +50,8 @@ class Session:
             project_dir=self.workspace,
             data_dir=self.data_dir,
             is_trusted=self.may_run,
+            keep_output_sessions=int(settings.hook_outputs.get("keepSessions", 20)),
+            max_output_bytes=int(settings.hook_outputs.get("maxMegabytes", 100) * 2**20),
         ))
         self.injected_context: str = ""
         self.start_outcome: HookOutcome | None = None
