@@ -156,4 +156,5 @@ def test_wheel_install_validates_against_bundled_schemas(wheel_env, workdir):
     result = run_python(["-m", "skillway", "plugins", "validate", "badplug"], workdir, wheel_env)
 
     assert (result.returncode, result.stdout) == (
-        1, f'{manifest.resolve()}:3:3: error: "keywords" must be an array, got a string\n')
+        1, f'{manifest.resolve()}:3:3: error: "keywords" must be an array, got a string\n'
+           "1 plugin, 1 error, 0 warnings\n")

@@ -189,6 +189,21 @@ async def test_a_position_past_the_end_gets_an_empty_answer_and_the_next_request
 
 
 
+async def test_an_inline_request_past_the_end_of_a_line_gets_a_range_at_the_end_of_that_line(server, name):
+    server.fake.enqueue(Reply(content=[Text("return a + b")]))
+    with opened(server.client, server.workspace / f"{name}.py", ADD) as uri:
+        result = await inline(server.client, uri, 1, 500)  # line 1 is 4 columns long
+    assert list(result.items) == [lsp.InlineCompletionItem(insert_text="return a + b", range=span(1, 4, 1, 4))]
+
+
+async def test_an_inline_request_past_the_end_of_a_line_gets_the_end_of_that_line_in_utf16_units(server, name):
+    server.fake.enqueue(Reply(content=[Text("name")]))
+    line = "s = '\U0001F600' + "  # 10 Python characters, 11 UTF-16 units
+    with opened(server.client, server.workspace / f"{name}.py", f"{line}\n") as uri:
+        result = await inline(server.client, uri, 0, 40)
+    assert list(result.items) == [lsp.InlineCompletionItem(insert_text="name", range=span(0, 11, 0, 11))]
+
+
 async def test_a_request_cancelled_during_the_debounce_makes_no_api_call(server, name):
     server.fake.enqueue(Reply(content=[Text("return a + b")]))
     with opened(server.client, server.workspace / f"{name}.py", ADD) as uri:
@@ -249,11 +264,19 @@ async def test_the_completion_item_replaces_the_word_already_typed(items, name):
 
 async def test_the_completion_item_range_counts_utf16_code_units(items, name):
     items.fake.enqueue(Reply(content=[Text("name.upper()")]))
-    line = "    s = '\U0001F600' + na"  # the emoji is one Python character and two UTF-16 units
+    line = "    s = '\U0001F600' + na"  # the emoji is one Python character and two UTF-16 units: 17 units
     with opened(items.client, items.workspace / f"{name}.py", f"def f(name):\n{line}\n") as uri:
-        result = await complete(items.client, uri, 1, 18)
+        result = await complete(items.client, uri, 1, 17)
     [item] = result.items
-    assert item.text_edit == lsp.TextEdit(range=span(1, 16, 1, 18), new_text="name.upper()")
+    assert item.text_edit == lsp.TextEdit(range=span(1, 15, 1, 17), new_text="name.upper()")
+
+
+async def test_a_completion_request_past_the_end_of_a_line_gets_an_item_whose_range_ends_at_the_line_end(items, name):
+    items.fake.enqueue(Reply(content=[Text("return a + b")]))
+    with opened(items.client, items.workspace / f"{name}.py", "def add(a, b):\n    re\n") as uri:
+        result = await complete(items.client, uri, 1, 500)
+    [item] = result.items
+    assert item.text_edit == lsp.TextEdit(range=span(1, 4, 1, 6), new_text="return a + b")
 
 @pytest.mark.parametrize("profile", PROFILES)
 async def test_the_completion_items_setting_forces_items_for_a_client_with_inline_completion(tmp_path, profile):

@@ -289,8 +289,13 @@ async def test_rejected_credentials_met_by_one_reviewer_stop_the_others_at_once(
     import asyncio
 
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-0123456789")
-    fake.enqueue(*[reviewers({"security-auditor": StatusError(401, "authentication_error", "invalid x-api-key")},
-                             delay=30.0)] * 3)
+    answer = reviewers({"security-auditor": StatusError(401, "authentication_error", "invalid x-api-key")}, delay=30.0)
+
+    def once_all_three_are_asked(request):  # the refusal meets the others in flight, however slow they start
+        fake.wait_for_requests(3, timeout=15)
+        return answer(request)
+
+    fake.enqueue(*[once_all_three_are_asked] * 3)
     settings = Settings(base_url=fake.base_url)
     session = Session(repo, discover(repo, settings, []), settings)
     await session.start()

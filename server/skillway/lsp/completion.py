@@ -7,7 +7,15 @@ import re
 
 from lsprotocol import types as lsp
 
-from skillway.lsp.documents import MAX_DOCUMENT_CHARS, document, offset, path_of, utf16_length, version_of
+from skillway.lsp.documents import (
+    MAX_DOCUMENT_CHARS,
+    clamp,
+    document,
+    offset,
+    path_of,
+    utf16_length,
+    version_of,
+)
 from skillway.lsp.server import SkillwayServer
 
 _WORD_BEFORE = re.compile(r"[\w.$-]*$")
@@ -16,11 +24,12 @@ _WORD_BEFORE = re.compile(r"[\w.$-]*$")
 def register(server: SkillwayServer) -> None:
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: SkillwayServer, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
-        suggestion = await suggest(ls, params.text_document.uri, params.position)
+        here = cursor(ls, params.text_document.uri, params.position)
+        suggestion = await suggest(ls, params.text_document.uri, here) if here is not None else None
         if not suggestion:
             return lsp.InlineCompletionList(items=[])
-        here = lsp.Range(start=params.position, end=params.position)
-        return lsp.InlineCompletionList(items=[lsp.InlineCompletionItem(insert_text=suggestion, range=here)])
+        at = lsp.Range(start=here, end=here)
+        return lsp.InlineCompletionList(items=[lsp.InlineCompletionItem(insert_text=suggestion, range=at)])
 
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=['"', ":", " ", "/"]))
     async def completion(ls: SkillwayServer, params: lsp.CompletionParams) -> lsp.CompletionList:
@@ -34,14 +43,15 @@ def register(server: SkillwayServer) -> None:
             return lsp.CompletionList(is_incomplete=False, items=items)
         if not wants_completion_items(ls):
             return lsp.CompletionList(is_incomplete=False, items=[])
-        suggestion = await suggest(ls, params.text_document.uri, params.position)
+        here = cursor(ls, params.text_document.uri, params.position)
+        suggestion = await suggest(ls, params.text_document.uri, here) if here is not None else None
         doc = document(ls, params.text_document.uri)
         if not suggestion or doc is None:
             return lsp.CompletionList(is_incomplete=True, items=[])
-        line = doc.lines[params.position.line] if params.position.line < len(doc.lines) else ""
-        before = line[: offset(doc, params.position) - offset(doc, lsp.Position(params.position.line, 0))]
+        line = doc.lines[here.line] if here.line < len(doc.lines) else ""
+        before = line[: offset(doc, here) - offset(doc, lsp.Position(here.line, 0))]
         word = _WORD_BEFORE.search(before).group(0)
-        start = lsp.Position(params.position.line, params.position.character - utf16_length(word))
+        start = lsp.Position(here.line, here.character - utf16_length(word))
         first = suggestion.strip().split("\n", 1)[0]
         item = lsp.CompletionItem(
             label=(word + first)[:80] or "(suggestion)",
@@ -50,7 +60,7 @@ def register(server: SkillwayServer) -> None:
             documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=f"```\n{word + suggestion}\n```"),
             filter_text=word + suggestion,
             sort_text="0",
-            text_edit=lsp.TextEdit(range=lsp.Range(start=start, end=params.position), new_text=word + suggestion),
+            text_edit=lsp.TextEdit(range=lsp.Range(start=start, end=here), new_text=word + suggestion),
         )
         # Incomplete: the list is asked for again as the user types, so the suggestion follows along.
         return lsp.CompletionList(is_incomplete=True, items=[item])
@@ -61,6 +71,13 @@ def wants_completion_items(ls: SkillwayServer) -> bool:
     if ls.sessions is not None and ls.sessions.by_folder:
         setting = next(iter(ls.sessions.by_folder.values())).settings.completion_items
     return (not ls.supports_inline_completion) if setting is None else setting
+
+
+def cursor(ls: SkillwayServer, uri: str, position: lsp.Position) -> lsp.Position | None:
+    """Where a suggestion asked for at `position` goes: inside the document (a column past the end
+    of its line is the line's end), or None for a document not open or a line it does not have."""
+    doc = document(ls, uri)
+    return clamp(doc, position) if doc is not None else None
 
 
 async def suggest(ls: SkillwayServer, uri: str, position: lsp.Position) -> str | None:

@@ -63,6 +63,19 @@ def offset(doc, position: lsp.Position) -> int | None:
     return start + len(line)
 
 
+def clamp(doc, position: lsp.Position) -> lsp.Position | None:
+    """`position` inside the document: a column past the end of its line (or inside a character
+    that takes two UTF-16 units) moves to where `offset` puts it; None for a line the document
+    does not have."""
+    where = offset(doc, position)
+    if where is None:
+        return None
+    starts = _line_starts(doc)
+    if position.line >= len(starts):
+        return position  # the end of the document, as `offset` reads it
+    return lsp.Position(position.line, utf16_length(doc.source[starts[position.line]:where]))
+
+
 def forget(uri: str) -> None:
     _LINE_STARTS.pop(uri, None)
 
