@@ -4,11 +4,10 @@ document changed meanwhile, nothing is applied and the user is told."""
 
 from __future__ import annotations
 
-import uuid
-
 from lsprotocol import types as lsp
 
 from skillway.lsp.documents import document, offset, path_of, utf16_length
+from skillway.lsp.editor import show_document, with_progress
 from skillway.lsp.server import SkillwayServer, cancellable
 
 RUN_ACTION = "skillway.runCodeAction"
@@ -149,28 +148,3 @@ async def run_action(ls: SkillwayServer, data: dict) -> lsp.WorkspaceEdit | str 
         text_document=identifier, edits=[lsp.TextEdit(range=target, new_text=result.new_text)])])
 
 
-async def with_progress(ls: SkillwayServer, title: str, work):
-    """Run `work` under a `$/progress` begin/end pair when the client shows progress."""
-    window = ls.client_capabilities.window if ls.client_capabilities else None
-    token = str(uuid.uuid4())
-    shown = bool(window and window.work_done_progress)
-    if shown:
-        try:
-            await ls.work_done_progress.create_async(token)
-        except Exception:  # noqa: BLE001 - progress is a courtesy; the work goes on without it
-            shown = False
-    if shown:
-        ls.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=title, cancellable=False))
-    try:
-        return await work
-    finally:
-        if shown:
-            ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd())
-
-
-async def show_document(ls: SkillwayServer, uri: str) -> None:
-    window = ls.client_capabilities.window if ls.client_capabilities else None
-    if window and window.show_document and window.show_document.support:
-        await ls.window_show_document_async(lsp.ShowDocumentParams(uri=uri, take_focus=True))
-    else:
-        ls.tell(f"report written to {path_of(uri) or uri}", lsp.MessageType.Info)

@@ -10,8 +10,12 @@ import time
 
 from lsprotocol import types as lsp
 
+from skillway.app.run import RunOptions, Status
 from skillway.lsp.documents import document, path_of, utf16_length
+from skillway.lsp.editor import EditorInterface, run_in_editor, show_document
 from skillway.lsp.server import SkillwayServer, cancellable
+from skillway.lsp.ship import present_ship
+from skillway.slash.chat import ASSISTANT_HEADING, CANCELLED_MARK, USER_HEADING, parse_conversation
 
 FLUSH_SECONDS = 0.05  # streamed text is sent in small batches, not one edit per token
 _CLOSING: set[asyncio.Task] = set()  # edits finishing a cancelled answer, kept until they are done
@@ -55,16 +59,50 @@ def _end_of(doc) -> lsp.Position:
     return lsp.Position(len(lines) - 1, utf16_length(lines[-1]))
 
 
+class _ChatInterface(EditorInterface):
+    """The answer streams into the buffer under an assistant heading, in small batches."""
+
+    def __init__(self, ls: SkillwayServer, typed: str, uri: str, doc) -> None:
+        super().__init__(ls, typed)
+        self.appender = _Appender(ls, uri, _end_of(doc))
+        self.source = doc.source
+        self.answer_start: lsp.Position | None = None  # set once the heading is in the buffer
+        self.pending: list[str] = []
+        self.flushed_at = time.monotonic()
+
+    async def begin_answer(self) -> None:
+        await self.appender.append(f"{_separator(self.source)}{ASSISTANT_HEADING}\n\n")
+        self.answer_start = self.appender.end
+
+    async def stream_text(self, text: str) -> None:
+        self.pending.append(text)
+        if time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
+            await self.flush()
+
+    async def restart_answer(self) -> None:
+        self.pending.clear()
+        await self.appender.remove_since(self.answer_start)
+
+    async def flush(self) -> None:
+        text = "".join(self.pending)
+        self.pending.clear()
+        self.flushed_at = time.monotonic()
+        await self.appender.append(text)
+
+    def close_cancelled(self) -> None:
+        """What arrived stays, marked as cancelled. The closing edit runs in its own task, in a fresh
+        context: pygls cancels the requests a cancelled request's context sends, and this one must
+        still reach the editor."""
+        closing = asyncio.get_running_loop().create_task(
+            self.appender.append("".join(self.pending) + f"\n\n{CANCELLED_MARK}\n"), context=contextvars.Context())
+        _CLOSING.add(closing)
+        closing.add_done_callback(_CLOSING.discard)
+
+
 def register(server: SkillwayServer) -> None:
     @server.command("skillway.sendChat")
     @cancellable
     async def send_chat(ls: SkillwayServer, *arguments) -> dict:
-        from skillway.model.client import Restart, TextDelta
-        from skillway.model.errors import ModelError
-        from skillway.ship.orchestrator import fan_out_command
-        from skillway.slash.chat import ASSISTANT_HEADING, CANCELLED_MARK, USER_HEADING, parse_conversation
-        from skillway.slash.prepare import PromptRefused, prepare
-
         uri = arguments[0] if arguments and isinstance(arguments[0], str) else ""
         doc, path = document(ls, uri), path_of(uri)
         session = ls.sessions.for_path(path)[0] if ls.sessions is not None and path is not None else None
@@ -75,56 +113,25 @@ def register(server: SkillwayServer) -> None:
         if not messages or messages[-1]["role"] != "user":
             ls.tell(f"write your message under a '{USER_HEADING}' heading first")
             return {"ok": False}
-        if fan_out_command(session, messages[-1]["content"]) is not None:  # /ship: the decision is the answer
-            return await _ship(ls, session, messages[-1]["content"], uri)
+        ui = _ChatInterface(ls, messages[-1]["content"], uri, doc)
         try:
-            prepared = await prepare(session, messages[-1]["content"])  # a /command line is expanded here
-        except PromptRefused as refused:
-            ls.tell(str(refused))
-            return {"ok": False, "error": str(refused)}
-        messages[-1] = {"role": "user", "content": prepared.text}
-        appender = _Appender(ls, uri, _end_of(doc))
-        await appender.append(f"{_separator(doc.source)}{ASSISTANT_HEADING}\n\n")
-        answer_start, pending, flushed_at = appender.end, [], time.monotonic()
-
-        async def flush() -> None:
-            nonlocal flushed_at
-            text = "".join(pending)
-            pending.clear()
-            flushed_at = time.monotonic()
-            await appender.append(text)
-
-        session.transcript.append({"role": "user", "content": prepared.text})
-        request = session.model_request("chat", messages, model=prepared.model, requires_text=True)
-        try:
-            async for event in session.model.stream(request):
-                if isinstance(event, TextDelta):
-                    pending.append(event.text)
-                    if time.monotonic() - flushed_at >= FLUSH_SECONDS:
-                        await flush()
-                elif isinstance(event, Restart):  # the stream failed midway and starts over
-                    pending.clear()
-                    await appender.remove_since(answer_start)
-                else:
-                    session.transcript.append(event.response.as_message())
-            await flush()
-            await appender.append(f"\n\n{USER_HEADING}\n\n")
+            outcome = await run_in_editor(ls, session, messages[-1]["content"], ui,
+                                          RunOptions(conversation=tuple(messages[:-1])))
         except asyncio.CancelledError:
-            # The closing edit runs in its own task, in a fresh context: pygls cancels the requests a
-            # cancelled request's context sends, and this one must still reach the editor.
-            closing = asyncio.get_running_loop().create_task(
-                appender.append("".join(pending) + f"\n\n{CANCELLED_MARK}\n"), context=contextvars.Context())
-            _CLOSING.add(closing)
-            closing.add_done_callback(_CLOSING.discard)
+            if ui.answer_start is not None:
+                ui.close_cancelled()
             raise
-        except ModelError as error:
+        if outcome.ship is not None:  # /ship: the decision is the answer
+            return await _ship_answer(ls, session, outcome.ship, uri)
+        if outcome.status is Status.FAILED and ui.answer_start is not None:
             # An answer that did not complete is not kept: the buffer says why instead.
-            pending.clear()
-            await appender.remove_since(answer_start)
-            await appender.append(f"_[{error.message}]_\n")
-            ls.action_failed(error)
-            return {"ok": False, "error": error.message}
-        ls.model_ok()
+            ui.pending.clear()
+            await ui.appender.remove_since(ui.answer_start)
+            await ui.appender.append(f"_[{outcome.text}]_\n")
+        if outcome.status is not Status.ANSWERED:
+            return {"ok": False, "error": outcome.text}
+        await ui.flush()
+        await ui.appender.append(f"\n\n{USER_HEADING}\n\n")
         return {"ok": True}
 
 
@@ -133,19 +140,14 @@ def _separator(source: str) -> str:
     return "" if source.endswith("\n\n") else "\n" if source.endswith("\n") else "\n\n"
 
 
-async def _ship(ls: SkillwayServer, session, typed: str, uri: str) -> dict:
-    """/ship from a chat buffer: the reviewers run (with their progress), then the decision is appended
-    as the answer in one edit, at the end of the buffer as it is by then."""
-    from skillway.lsp.ship import ship
-    from skillway.slash.chat import ASSISTANT_HEADING, USER_HEADING
-
-    answer, result = await ship(ls, session, typed, show=False)
+async def _ship_answer(ls: SkillwayServer, session, result, uri: str) -> dict:
+    """/ship from a chat buffer: the decision is appended as the answer in one edit, at the end of the
+    buffer as it is by then."""
+    answer = await present_ship(ls, session, result, show=False)
     doc = document(ls, uri)
-    if result is not None and doc is not None:
+    if doc is not None:
         await _Appender(ls, uri, _end_of(doc)).append(
             f"{_separator(doc.source)}{ASSISTANT_HEADING}\n\n{result.document.strip()}\n\n{USER_HEADING}\n\n")
-    elif result is not None and answer["report"]:  # the buffer was closed meanwhile: the decision opens instead
-        from skillway.lsp.actions import show_document
-
+    elif answer["report"]:  # the buffer was closed meanwhile: the decision opens instead
         await show_document(ls, answer["report"])
     return answer

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import logging
 from pathlib import Path
 
 from skillway.completion.engine import CompletionEngine, CompletionSettings
 from skillway.completion.prompt import session_fetch
+from skillway.lsp.documents import path_of
 from skillway.session import Session
 
 log = logging.getLogger(__name__)
@@ -71,3 +73,19 @@ class Sessions:
         for task in self.started.values():
             task.cancel()
         await asyncio.gather(*(s.end(reason) for s in self.by_folder.values()), return_exceptions=True)
+
+
+def session_for(ls, uri: str | None) -> Session | None:
+    """The session of the folder holding `uri`; the first one when there is no uri."""
+    if ls.sessions is None or not ls.sessions.by_folder:
+        return None
+    path = path_of(uri) if uri else None
+    session, _ = ls.sessions.for_path(path) if path else (None, None)
+    return session or next(iter(ls.sessions.by_folder.values()))
+
+
+def is_chat(ls, uri: str) -> bool:
+    """Whether the document is a chat buffer (the `chatPattern` setting, `*.chat.md` by default)."""
+    path = path_of(uri)
+    session = session_for(ls, uri)
+    return path is not None and session is not None and fnmatch.fnmatch(path.name, session.settings.chat_pattern)

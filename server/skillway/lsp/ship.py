@@ -7,29 +7,29 @@ from __future__ import annotations
 
 import asyncio
 import shlex
-import uuid
 from pathlib import Path
 
 from lsprotocol import types as lsp
 
 from skillway.lsp.documents import document, path_of, utf16_length
+from skillway.lsp.editor import EditorInterface, run_in_editor, show_document
 from skillway.lsp.server import SkillwayServer, cancellable
-from skillway.lsp.slash import session_for
+from skillway.lsp.sessions import session_for
+from skillway.reports import write_report
+from skillway.ship.orchestrator import ShipResult
+from skillway.ship.terminal import command_name
 
 COMMAND = "skillway.ship"
 SOURCE = "skillway-ship"
 _SEVERITY = {"critical": lsp.DiagnosticSeverity.Error, "important": lsp.DiagnosticSeverity.Warning,
              "suggestion": lsp.DiagnosticSeverity.Information}
 UNREAD_LINE_END = 10_000  # a line whose file cannot be read: clients clamp the end to the line's length
-PROGRESS_GRACE = 5.0  # seconds the last progress messages may take once the run is over
 
 
 def register(server: SkillwayServer) -> None:
     @server.command(COMMAND)
     @cancellable
     async def ship_command(ls: SkillwayServer, *arguments) -> dict:
-        from skillway.ship.terminal import command_name
-
         spec = arguments[0] if arguments and arguments[0] is not None else {}
         try:
             words = _words(spec)
@@ -40,8 +40,11 @@ def register(server: SkillwayServer) -> None:
         if session is None:
             ls.tell("/ship needs an open workspace folder")
             return {"ok": False, "error": "no workspace session yet"}
-        answer, _ = await ship(ls, session, f"/{command_name(session)} {shlex.join(words)}".strip())
-        return answer
+        typed = f"/{command_name(session)} {shlex.join(words)}".strip()
+        outcome = await run_in_editor(ls, session, typed, EditorInterface(ls, typed))
+        if outcome.ship is None:
+            return {"ok": False, "error": outcome.text}
+        return await present_ship(ls, session, outcome.ship)
 
 
 def _words(spec) -> list[str]:
@@ -59,100 +62,26 @@ def _words(spec) -> list[str]:
     return ([base.strip()] if base and base.strip() else []) + [word for risk in risks for word in ("--accept-risk", risk)]
 
 
-async def ship(ls: SkillwayServer, session, typed: str, *, show: bool = True):
-    """Run the /ship command `typed`: progress, diagnostics, the decision written as a report (and
-    opened when `show`). Returns (the command's answer, the ShipResult or None when it did not run)."""
-    from skillway.model.errors import ModelError
-    from skillway.reports import write_report
-    from skillway.ship.orchestrator import ShipError, run_ship
-    from skillway.slash.prepare import PromptRefused
-
-    progress = ReviewerProgress(ls, "/" + typed.split()[0].lstrip("/").split(":")[-1])
-    try:
-        try:
-            result = await run_ship(session, typed, on_event=progress)
-        except BaseException:
-            progress.stop()
-            raise
-        await progress.finish()
-    except (ShipError, PromptRefused) as refused:
-        ls.tell(str(refused))
-        return {"ok": False, "error": str(refused)}, None
-    except ModelError as error:  # the API cannot serve the reviewers: said once, and no decision
-        ls.action_failed(error)
-        return {"ok": False, "error": error.message}, None
-    if not result.reviews or any(review.ok for review in result.reviews):
-        ls.model_ok()  # reviewer failures are in the decision; a key that works again clears the told errors
+async def present_ship(ls: SkillwayServer, session, result: ShipResult, *, show: bool = True) -> dict:
+    """A fan-out's result in the editor: its findings as diagnostics, its decision written as a report
+    (opened when `show`). Returns the command's answer."""
     await publish_findings(ls, result)
-    for notice in result.notices:
-        ls.tell(notice, lsp.MessageType.Info)
     answer = {"ok": True, "decision": result.verdict, "complete": result.gate_passed, "report": None,
               "findings": len(result.decision.findings) if result.decision else 0}
     if result.verdict == "NOTHING":  # no decision to keep: a message says so
         if show:
             ls.tell(result.document.strip(), lsp.MessageType.Info)
-        return answer, result
+        return answer
     if not result.gate_passed:
         ls.tell(f"the ship gate refused the decision, so it counts as NO-GO: {result.gate_reasons or 'no reason given'}")
     try:
         answer["report"] = write_report(session.workspace, "ship", "/ship decision", result.document).as_uri()
     except OSError as exc:
         ls.tell(f"/ship decided {result.verdict}, but the decision could not be written: {exc}")
-        return answer, result
+        return answer
     if show:
-        from skillway.lsp.actions import show_document
-
         await show_document(ls, answer["report"])
-    return answer, result
-
-
-class ReviewerProgress:
-    """One `$/progress` per reviewer, fed by the orchestrator's synchronous events. Creating a token
-    is a request, so each reviewer's messages go out from a chain of tasks that keeps them in order."""
-
-    def __init__(self, ls: SkillwayServer, command: str) -> None:
-        window = ls.client_capabilities.window if ls.client_capabilities else None
-        self.ls, self.command = ls, command
-        self.shown = bool(window and window.work_done_progress)
-        self.tails: dict[str, asyncio.Task] = {}  # reviewer -> the task sending its latest message
-        self.begun: dict[str, str] = {}  # reviewer -> its token, from begin until end
-
-    def __call__(self, event) -> None:
-        if self.shown:
-            self.tails[event.reviewer] = asyncio.ensure_future(self._send(event, self.tails.get(event.reviewer)))
-
-    async def _send(self, event, previous: asyncio.Task | None) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])
-        progress = self.ls.work_done_progress
-        if event.kind == "start":
-            token = str(uuid.uuid4())
-            try:
-                await progress.create_async(token)
-            except Exception:  # noqa: BLE001 - progress is a courtesy; the review goes on without it
-                return
-            progress.begin(token, lsp.WorkDoneProgressBegin(title=f"skillway {self.command}: {event.reviewer}",
-                                                            cancellable=False))
-            self.begun[event.reviewer] = token
-        elif event.reviewer in self.begun:
-            if event.kind == "retry":
-                progress.report(self.begun[event.reviewer], lsp.WorkDoneProgressReport(message=f"retrying once: {event.detail}"))
-            elif event.kind == "done":
-                progress.end(self.begun.pop(event.reviewer), lsp.WorkDoneProgressEnd(message=event.detail))
-
-    async def finish(self) -> None:
-        """Let the messages still on their way go out (the answer must not overtake them), then stop."""
-        if self.tails:
-            await asyncio.wait(list(self.tails.values()), timeout=PROGRESS_GRACE)
-        self.stop()
-
-    def stop(self, message: str = "stopped") -> None:
-        """No more messages; every progress still shown ends (a cancelled or failed run says so)."""
-        for task in self.tails.values():
-            task.cancel()
-        for token in self.begun.values():
-            self.ls.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
-        self.begun.clear()
+    return answer
 
 
 async def publish_findings(ls: SkillwayServer, result) -> None:

@@ -3,13 +3,18 @@ comment, and the `skillway.listCommands` / `skillway.runSlashCommand` commands."
 
 from __future__ import annotations
 
-import fnmatch
 import re
 
 from lsprotocol import types as lsp
 
-from skillway.lsp.documents import document, path_of, utf16_length
+from skillway.app.run import Status
+from skillway.lsp.documents import document
+from skillway.lsp.editor import EditorInterface, run_in_editor, show_document
 from skillway.lsp.server import SkillwayServer, cancellable
+from skillway.lsp.sessions import is_chat, session_for
+from skillway.lsp.ship import present_ship
+from skillway.plugins.catalog import UnknownName
+from skillway.reports import write_report
 
 # A slash command typed on its own line, possibly inside a comment: `# /review`, `// /fix`, `-- /x`.
 _SLASH_LINE = re.compile(r"^(?P<lead>\s*(?:#|//|--|;+|\*|/\*)?\s*)/(?P<name>[\w:.-]*)$")
@@ -25,12 +30,6 @@ def register(server: SkillwayServer) -> None:
     @server.command("skillway.runSlashCommand")
     @cancellable
     async def run_slash_command(ls: SkillwayServer, *arguments) -> dict:
-        from skillway.agent.loop import AgentLoop
-        from skillway.lsp.actions import with_progress
-        from skillway.model.errors import ModelError
-        from skillway.ship.orchestrator import fan_out_command
-        from skillway.slash.prepare import PromptRefused, prepare
-
         spec = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         command = str(spec.get("command", "")).strip()
         if not command:
@@ -40,64 +39,23 @@ def register(server: SkillwayServer) -> None:
         session = session_for(ls, spec.get("uri"))
         if session is None:
             return {"ok": False, "error": "no workspace session yet"}
-        if fan_out_command(session, typed) is not None:  # /ship: skillway runs the reviewers itself
-            from skillway.lsp.ship import ship
-
-            return (await ship(ls, session, typed))[0]
-        try:
-            prepared = await prepare(session, typed)
-            loop = AgentLoop(session, allowed_tools=prepared.allowed_tools, model=prepared.model,
-                             ask=lambda question: ask_user(ls, question), editor=EditorFiles(ls))
-            result = await with_progress(ls, f"skillway: {typed.split()[0]}", loop.run(prepared.text))
-        except PromptRefused as refused:
-            ls.tell(str(refused))
-            return {"ok": False, "error": str(refused)}
-        except ModelError as error:
-            ls.action_failed(error)
-            return {"ok": False, "error": error.message}
-        ls.model_ok()
-        for notice in result.notices:
-            ls.tell(notice, lsp.MessageType.Info)
-        answer = {"ok": True, "result": result.text, "turns": result.turns}
+        ui = EditorInterface(ls, typed)
+        outcome = await run_in_editor(ls, session, typed, ui)
+        if outcome.ship is not None:
+            return (await present_ship(ls, session, outcome.ship))
+        if outcome.status is not Status.ANSWERED:
+            return {"ok": False, "error": outcome.text}
+        answer = {"ok": True, "result": outcome.text, "turns": outcome.result.turns}
         if spec.get("uri") and not is_chat(ls, spec["uri"]):  # from a code line: the answer opens as a report
-            from skillway.lsp.actions import show_document
-            from skillway.reports import write_report
-
-            report = write_report(session.workspace, typed.split()[0].lstrip("/"), typed, result.text)
+            report = write_report(session.workspace, typed.split()[0].lstrip("/"), typed, outcome.text)
             answer["report"] = report.as_uri()
             await show_document(ls, report.as_uri())
         return answer
 
 
-async def ask_user(ls: SkillwayServer, question: str) -> bool:
-    """A yes/no question in the editor (a tool's "ask" permission); no answer means no."""
-    params = lsp.ShowMessageRequestParams(type=lsp.MessageType.Warning, message=f"skillway: {question}",
-                                          actions=[lsp.MessageActionItem(title="Allow"), lsp.MessageActionItem(title="Deny")])
-    try:
-        answer = await ls.window_show_message_request_async(params)
-    except Exception:  # noqa: BLE001 - a client that cannot ask: not allowed
-        return False
-    return answer is not None and answer.title == "Allow"
-
-
-def session_for(ls: SkillwayServer, uri: str | None):
-    if ls.sessions is None or not ls.sessions.by_folder:
-        return None
-    path = path_of(uri) if uri else None
-    session, _ = ls.sessions.for_path(path) if path else (None, None)
-    return session or next(iter(ls.sessions.by_folder.values()))
-
-
 def _describe(entry) -> dict:
     return {"name": entry.qualified, "kind": entry.kind, "description": entry.item.description,
             "argument_hint": entry.item.argument_hint, "plugin": entry.plugin.name}
-
-
-def is_chat(ls: SkillwayServer, uri: str) -> bool:
-    """Whether the document is a chat buffer (the `chatPattern` setting, `*.chat.md` by default)."""
-    path = path_of(uri)
-    session = session_for(ls, uri)
-    return path is not None and session is not None and fnmatch.fnmatch(path.name, session.settings.chat_pattern)
 
 
 def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[lsp.CompletionItem] | None:
@@ -129,8 +87,6 @@ def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[l
 
 def slash_actions(ls: SkillwayServer, doc, line: int, catalog) -> list[lsp.CodeAction]:
     """"Send" in a chat buffer; "Run /name" on a line holding a known slash command."""
-    from skillway.plugins.catalog import UnknownName
-
     actions = []
     chat = is_chat(ls, doc.uri)
     if chat:
@@ -150,30 +106,3 @@ def slash_actions(ls: SkillwayServer, doc, line: int, catalog) -> list[lsp.CodeA
     return actions
 
 
-class EditorFiles:
-    """The agent's Edit and Write in the editor: they read the editor's (unsaved) text and change
-    files through workspace/applyEdit, versioned when the document is open."""
-
-    def __init__(self, ls: SkillwayServer) -> None:
-        self.ls = ls
-
-    def text_of(self, path) -> str | None:
-        doc = document(self.ls, path.as_uri())
-        return doc.source if doc is not None else None
-
-    async def replace(self, path, text: str) -> bool:
-        uri = path.as_uri()
-        doc = document(self.ls, uri)
-        if doc is not None:
-            lines = doc.source.split("\n")
-            end = lsp.Position(len(lines) - 1, utf16_length(lines[-1]))
-            changes = [lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version),
-                                            edits=[lsp.TextEdit(range=lsp.Range(start=lsp.Position(0, 0), end=end), new_text=text)])]
-        else:  # not open: the editor creates (or overwrites) it
-            changes = [lsp.CreateFile(uri=uri, options=lsp.CreateFileOptions(overwrite=True)),
-                       lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-                                            edits=[lsp.TextEdit(range=lsp.Range(start=lsp.Position(0, 0), end=lsp.Position(0, 0)),
-                                                                new_text=text)])]
-        result = await self.ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(
-            edit=lsp.WorkspaceEdit(document_changes=changes), label="skillway"))
-        return bool(result.applied)

@@ -1,0 +1,163 @@
+"""`run_prompt`: what the user typed, run to its end in a session. The one flow every front end adapts.
+
+A command with reviewers (`/ship`) runs its fan-out; anything else is prepared (UserPromptSubmit
+hooks, a slash command's body) and answered by the agent loop, or, when the run continues a chat
+conversation, streamed as plain text. What the run needs from its front end is a `UserInterface`;
+how it ended is a `RunOutcome`, never an exception for anything a user can cause.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, TypeVar
+
+from skillway.agent.loop import AgentLoop, AgentResult
+from skillway.model.client import Done, Restart, TextDelta
+from skillway.model.errors import ModelError
+from skillway.ship.orchestrator import ShipError, ShipEvent, ShipResult, fan_out_command, run_ship
+from skillway.slash.prepare import PreparedPrompt, PromptRefused, prepare
+
+T = TypeVar("T")
+
+
+class UserInterface(Protocol):
+    """What a front end does for a run. `QuietInterface` is the one that does nothing."""
+
+    editor: Any  # the agent's Edit and Write go through it (the editor's unsaved text), or None: the disk
+
+    async def working(self, title: str, work: Awaitable[T]) -> T:
+        """Show that `work` is running (a progress bar, a spinner) until it is done; return its result."""
+        ...
+
+    def progress(self, event: ShipEvent) -> None:
+        """A reviewer of a fan-out started, retried or finished."""
+        ...
+
+    def message(self, message: dict) -> None:
+        """A message of the conversation, as it is added to the transcript."""
+        ...
+
+    async def ask_permission(self, question: str) -> bool:
+        """A yes/no question (a tool call no rule allows); False when nobody can answer."""
+        ...
+
+    async def begin_answer(self) -> None:
+        """A streamed answer is about to start."""
+        ...
+
+    async def stream_text(self, text: str) -> None:
+        """The next piece of a streamed answer."""
+        ...
+
+    async def restart_answer(self) -> None:
+        """The stream failed midway and starts over: what was streamed is to be dropped."""
+        ...
+
+
+class QuietInterface:
+    """No one to show anything to, and no one to ask: a tool call no rule allows is refused."""
+
+    editor = None
+
+    async def working(self, title: str, work: Awaitable[T]) -> T:
+        return await work
+
+    def progress(self, event: ShipEvent) -> None:
+        pass
+
+    def message(self, message: dict) -> None:
+        pass
+
+    async def ask_permission(self, question: str) -> bool:
+        return False
+
+    async def begin_answer(self) -> None:
+        pass
+
+    async def stream_text(self, text: str) -> None:
+        pass
+
+    async def restart_answer(self) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run one prompt. `conversation`, when set, is the chat so far (the typed text is its next
+    user message): the answer is streamed text, with no tools."""
+
+    instructions: str | None = None  # appended to the system prompt
+    allowed_tools: tuple[str, ...] = ()
+    max_turns: int = 20
+    model: str | None = None
+    max_cost_usd: float | None = None
+    conversation: tuple[dict, ...] | None = None
+
+
+class Status(enum.Enum):
+    ANSWERED = "answered"
+    REFUSED = "refused"  # the prompt was not sent: an unknown command, bad arguments, a hook's veto
+    FAILED = "failed"  # the API could not answer (the error says why)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    status: Status
+    text: str  # the answer (the decision for a fan-out), or why there is none
+    result: AgentResult | None = None  # turns, usage and notices of an answered run
+    ship: ShipResult | None = None  # a fan-out's result
+    error: ModelError | None = None  # why a FAILED run failed
+    blocked: bool = False  # REFUSED by a UserPromptSubmit hook
+    command: str | None = None  # the qualified name, when a slash command ran
+
+    @property
+    def notices(self) -> list[str]:
+        return self.result.notices if self.result is not None else []
+
+
+async def run_prompt(session, typed: str, ui: UserInterface, options: RunOptions = RunOptions()) -> RunOutcome:
+    """Run `typed` (a prompt or `/command args`) in `session` through `ui`, to its end."""
+    try:
+        if fan_out_command(session, typed) is not None:  # /ship: skillway runs the reviewers itself
+            return _shipped(await run_ship(session, typed, on_event=ui.progress, on_message=ui.message))
+        prepared = await prepare(session, typed)
+        if options.conversation is not None:
+            result = await _stream(session, prepared, ui, options)
+        else:
+            loop = AgentLoop(session, instructions=options.instructions,
+                             allowed_tools=prepared.allowed_tools + options.allowed_tools,
+                             max_turns=options.max_turns, model=options.model or prepared.model,
+                             max_cost_usd=options.max_cost_usd, on_message=ui.message,
+                             ask=ui.ask_permission, editor=ui.editor)
+            result = await ui.working(f"skillway: {typed.split()[0]}", loop.run(prepared.text))
+    except (ShipError, PromptRefused) as refused:
+        return RunOutcome(Status.REFUSED, str(refused), blocked=getattr(refused, "blocked", False))
+    except ModelError as error:
+        return RunOutcome(Status.FAILED, error.message, error=error)
+    return RunOutcome(Status.ANSWERED, result.text, result, command=prepared.command)
+
+
+def _shipped(shipped: ShipResult) -> RunOutcome:
+    """A fan-out's result as any run's: its usage, its decision as the answer."""
+    usage = replace(shipped.usage, text=shipped.document, turns=1, notices=shipped.notices)
+    return RunOutcome(Status.ANSWERED, shipped.document, usage, shipped)
+
+
+async def _stream(session, prepared: PreparedPrompt, ui: UserInterface, options: RunOptions) -> AgentResult:
+    """The next answer of a chat conversation, streamed to `ui` (plain text, no tools)."""
+    messages = [*(options.conversation or ()), {"role": "user", "content": prepared.text}]
+    session.transcript.append(messages[-1])
+    await ui.begin_answer()
+    request = session.model_request("chat", messages, model=options.model or prepared.model, requires_text=True)
+    result = AgentResult(turns=1)
+    async for event in session.model.stream(request):
+        if isinstance(event, TextDelta):
+            await ui.stream_text(event.text)
+        elif isinstance(event, Restart):
+            await ui.restart_answer()
+        elif isinstance(event, Done):
+            session.transcript.append(event.response.as_message())
+            result.text = event.response.text
+    return result
