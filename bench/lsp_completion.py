@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lsp_startup import API_KEY, SKILLWAY, LspPipe, initialize_params, server_env  # noqa: E402
+
 from tests.fakes.anthropic_server import FakeAnthropic, Reply, Text  # noqa: E402
 
 # Nothing in the file starts with this, so type-through never serves it from the cache either.
@@ -212,7 +213,8 @@ def run(requests: int, lines: int, scratch: Path) -> None:
     print(f"for scale, the bare SDK replaying the server's last request body from another process ({len(sdk_raw)} times):")
     print(f"  SDK wall time p50 {percentile(sdk_raw, 50) * ms:6.2f} ms; minus the fake's own time: "
           f"p50 {percentile(sdk_share, 50) * ms:6.2f} ms   p99 {percentile(sdk_share, 99) * ms:6.2f} ms  (the SDK's share)")
-    print(f"  server overhead beyond the bare SDK's share: p50 ~{(percentile(overhead, 50) - percentile(sdk_share, 50)) * ms:.2f} ms")
+    beyond = (percentile(overhead, 50) - percentile(sdk_share, 50)) * ms
+    print(f"  server overhead beyond the bare SDK's share: p50 ~{beyond:.2f} ms")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,7 +44,8 @@ async def per_request(base_url: str, requests: int) -> tuple[list[float], list[f
     from skillway.model.ledger import UsageLedger
 
     ledger = UsageLedger(Path(tempfile.mkdtemp()) / "usage.db")
-    ours = ModelClient(Settings(base_url=base_url), project="bench", ledger=ledger, environ={"ANTHROPIC_API_KEY": "bench-key-0000"})
+    ours = ModelClient(Settings(base_url=base_url), project="bench", ledger=ledger,
+                       environ={"ANTHROPIC_API_KEY": "bench-key-0000"})
     bare = anthropic.AsyncAnthropic(base_url=base_url, api_key="bench-key-0000", max_retries=0, timeout=10)
 
     async def bare_once() -> None:  # the SDK's leanest streaming path: raw events, nothing kept

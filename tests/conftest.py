@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.anthropic_server import FakeAnthropic
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -16,8 +18,23 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SKILLWAY_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("SKILLWAY_DATA_DIR", str(home / "data"))
     monkeypatch.delenv("SKILLWAY_PLUGIN_DIRS", raising=False)
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)  # no test may reach a real API or use a real key
     return home
+
+
+@pytest.fixture
+def fake():
+    """The local Messages API (tests/fakes), on 127.0.0.1, for one test."""
+    with FakeAnthropic() as server:
+        yield server
+
+
+@pytest.fixture
+def api_key(monkeypatch) -> str:
+    """A key in the environment, as a user who has set one."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-0123456789")
+    return "sk-test-0123456789"
 
 
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:

@@ -8,13 +8,7 @@ import sys
 import pytest
 
 from tests.conftest import write_tree
-from tests.fakes.anthropic_server import FakeAnthropic, Reply, StatusError, Text, ToolUse
-
-
-@pytest.fixture
-def fake():
-    with FakeAnthropic() as server:
-        yield server
+from tests.fakes.anthropic_server import Reply, StatusError, Text, ToolUse
 
 
 @pytest.fixture

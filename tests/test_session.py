@@ -8,14 +8,8 @@ from skillway.config import Settings
 from skillway.plugins.discovery import PluginSet, discover
 from skillway.session import Session, wrap_context
 from tests.conftest import write_tree
-from tests.fakes.anthropic_server import FakeAnthropic
 
-
-@pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-0123456789")
-    with FakeAnthropic() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("api_key")  # every test here runs with a key set
 
 
 def session_with_brief(tmp_path, settings: Settings) -> Session:

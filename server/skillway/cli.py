@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
                            help="install a git pre-push hook that runs skillway ship --check")
 
     trust = commands.add_parser("trust", parents=[common], help="let a workspace's own hooks and commands run")
-    trust.add_argument("path", nargs="?", type=Path, metavar="PATH", help="the workspace (default: --cwd or the current directory)")
+    trust.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                       help="the workspace (default: --cwd or the current directory)")
     trust.add_argument("--revoke", action="store_true", help="stop trusting the workspace")
     trust.add_argument("--list", action="store_true", help="list trusted workspaces")
 
@@ -248,7 +249,9 @@ def _ship(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) ->
         print("skillway ship: --pre-push goes with --check", file=sys.stderr)
         return 1
     if args.check:
-        return terminal.check_push(workspace, args.base, sys.stdin.read(), args.remote) if args.pre_push else terminal.check(workspace, args.base)
+        if args.pre_push:
+            return terminal.check_push(workspace, args.base, sys.stdin.read(), args.remote)
+        return terminal.check(workspace, args.base)
     if args.install_git_hook:
         return terminal.install_git_hook(workspace)
     if args.reviewer_timeout is not None and args.reviewer_timeout <= 0:

@@ -206,7 +206,8 @@ def _table(entry: Callable, expected: str) -> Callable:
     return parse
 
 
-_hook_outputs = _fields({"keepSessions": _whole, "maxMegabytes": _positive}, "an object with keys among keepSessions, maxMegabytes")
+_hook_outputs = _fields({"keepSessions": _whole, "maxMegabytes": _positive},
+                        "an object with keys among keepSessions, maxMegabytes")
 
 # setting key -> (Settings field, check, merged key by key across layers). A check of an object
 # setting returns (the good part, what was wrong in it): one wrong entry does not lose the rest.

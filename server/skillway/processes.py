@@ -132,7 +132,8 @@ async def run(
 
 
 async def _exit_of(process: asyncio.subprocess.Process) -> int:
-    while process.returncode is None:
+    # process.wait() also waits for the pipes to close, which a grandchild may hold: poll the exit instead.
+    while process.returncode is None:  # noqa: ASYNC110
         await asyncio.sleep(EXIT_POLL_SECONDS)
     return process.returncode
 

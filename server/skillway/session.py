@@ -6,9 +6,9 @@ use it, `await session.end()`.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
-import functools
 from functools import cached_property
 from pathlib import Path
 

@@ -9,14 +9,9 @@ from skillway.config import Settings
 from skillway.plugins.discovery import discover
 from skillway.session import Session
 from tests.conftest import write_tree
-from tests.fakes.anthropic_server import FakeAnthropic, Reply, Text, ToolUse
+from tests.fakes.anthropic_server import Reply, Text, ToolUse
 
-
-@pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-0123456789")
-    with FakeAnthropic() as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("api_key")  # every test here runs with a key set
 
 
 def session_for(tmp_path, fake, hooks: dict | None = None, include_bundled: bool = True) -> Session:
@@ -143,7 +138,7 @@ async def test_three_agent_calls_in_one_message_run_at_the_same_time(tmp_path, f
     fake.enqueue(Reply(content=calls), *[Reply(content=[Text(report)], token_delay=0.1)] * 3,
                  Reply(content=[Text("## Ship Decision: GO")]))
     result = await AgentLoop(session_for(tmp_path, fake)).run("/ship")
-    main_first, *reviewers, main_last = fake.requests
+    _main_first, *reviewers, main_last = fake.requests
     assert len(reviewers) == 3
     assert max(r.started for r in reviewers) < min(r.ended for r in reviewers)  # each started before any finished
     systems = sorted(r.body["system"][-1]["text"] for r in reviewers)

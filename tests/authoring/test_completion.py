@@ -99,7 +99,7 @@ def test_handler_type_values_outside_quotes_are_json_strings():
 
 def test_handler_type_values_inside_quotes_close_the_string():
     found = complete_at(HOOKS, '{"hooks": {"Stop": [{"hooks": [{"type": "co<|>"}]}]}}')
-    assert [(c.label, c.insert_text, c.replace) for c in found][0] == ("command", 'command"', (41, 44))
+    assert next((c.label, c.insert_text, c.replace) for c in found) == ("command", 'command"', (41, 44))
 
 
 def test_session_start_matcher_values_are_its_sources():

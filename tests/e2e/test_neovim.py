@@ -56,7 +56,8 @@ def answer(request: RecordedRequest) -> Reply:
 
 
 @pytest.fixture
-def fake():
+def keyed_fake():
+    """A fake API that takes only API_KEY, with the answers this test needs."""
     with FakeAnthropic(api_key=API_KEY) as server:
         server.enqueue(*[answer] * 10)
         yield server
@@ -68,7 +69,7 @@ def test_neovim_is_0_11():
     assert version.stdout.startswith("NVIM v0.11"), version.stdout.splitlines()[:1]
 
 
-def test_neovim_completes_and_refactors_through_skillway(tmp_path, fake):
+def test_neovim_completes_and_refactors_through_skillway(tmp_path, keyed_fake):
     nvim = nvim_path()
     workspace = tmp_path / "ws"
     workspace.mkdir()
@@ -80,7 +81,7 @@ def test_neovim_completes_and_refactors_through_skillway(tmp_path, fake):
 
     env = {key: value for key, value in os.environ.items() if not key.startswith(("ANTHROPIC_", "SKILLWAY_"))}
     env.update(
-        ANTHROPIC_BASE_URL=fake.base_url,
+        ANTHROPIC_BASE_URL=keyed_fake.base_url,
         ANTHROPIC_API_KEY=API_KEY,
         SKILLWAY_CONFIG_DIR=str(tmp_path / "user" / "config"),
         SKILLWAY_DATA_DIR=str(tmp_path / "user" / "data"),
@@ -114,7 +115,7 @@ def test_neovim_completes_and_refactors_through_skillway(tmp_path, fake):
     original = SOURCE.splitlines()
     assert lines == original[:SELECTION[0] - 1] + [REFACTORED] + original[SELECTION[1]:], details
 
-    prompts = [json.dumps(r.body) for r in fake.requests if r.path == "/v1/messages"]
+    prompts = [json.dumps(r.body) for r in keyed_fake.requests if r.path == "/v1/messages"]
     refactor = [p for p in prompts if "Refactor the selected code" in p]
     assert len(refactor) == 1 and "result = result + item" in refactor[0], prompts
     assert sum("<CURSOR>" in p for p in prompts) == 1, prompts

@@ -39,19 +39,20 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Union
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
-    "Text",
-    "ToolUse",
-    "Reply",
-    "StatusError",
+    "FakeAnthropic",
     "RawReply",
     "RecordedRequest",
-    "FakeAnthropic",
+    "Reply",
+    "StatusError",
+    "Text",
+    "ToolUse",
     "estimate_input_tokens",
     "main",
 ]
@@ -119,7 +120,7 @@ class ToolUse:
         return split_json(json.dumps(self.input, separators=(",", ":")))
 
 
-Block = Union[Text, ToolUse]
+Block = Text | ToolUse
 
 
 @dataclass
@@ -175,7 +176,7 @@ class RawReply:
     content_type: str = "application/json"
 
 
-ScriptItem = Union[Reply, StatusError, RawReply, Callable[["RecordedRequest"], Union[Reply, StatusError, RawReply]]]
+ScriptItem = Reply | StatusError | RawReply | Callable[["RecordedRequest"], Reply | StatusError | RawReply]
 
 
 @dataclass
@@ -281,9 +282,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
-    fake: "FakeAnthropic"
+    fake: FakeAnthropic
 
-    def handle_error(self, request, client_address):  # noqa: D401 - quiet for vanished clients
+    def handle_error(self, request, client_address):
         import sys
 
         exc = sys.exc_info()[1]
@@ -315,7 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self.server.fake._track(self.connection, add=False)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - signature from the base
+    def log_message(self, format: str, *args: Any) -> None:
         if self.server.fake.verbose:
             super().log_message(format, *args)
 
@@ -446,7 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise
         fake._finish(rec, outcome)
 
-    def _answer(self, fake: "FakeAnthropic", rec: RecordedRequest, method: str, path: str, body: dict,
+    def _answer(self, fake: FakeAnthropic, rec: RecordedRequest, method: str, path: str, body: dict,
                 bad_json: bool, request_id: str) -> str:
         if method != "POST" or path not in (MESSAGES_PATH, COUNT_TOKENS_PATH):
             self._send_error(rec, 404, "not_found_error", f"Not found: {method} {path}", request_id)
@@ -666,7 +667,7 @@ class FakeAnthropic:
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
-    def start(self) -> "FakeAnthropic":
+    def start(self) -> FakeAnthropic:
         if self._server is not None:
             return self
         server = _Server((self.host, self.port), _Handler)
@@ -696,7 +697,7 @@ class FakeAnthropic:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def __enter__(self) -> "FakeAnthropic":
+    def __enter__(self) -> FakeAnthropic:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -27,12 +27,6 @@ MESSAGES = [{"role": "user", "content": "Say hello"}]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def fake():
-    with FakeAnthropic() as server:
-        yield server
-
-
 def make_client(fake: FakeAnthropic, **kwargs) -> anthropic.AsyncAnthropic:
     kwargs.setdefault("api_key", "test-key")
     kwargs.setdefault("max_retries", 0)

@@ -85,7 +85,7 @@ def open_session(workspace: Path, *plugin_dirs: Path, settings: Settings | None 
     return Session(workspace, plugins, settings)
 
 
-async def fire(session: Session, event: str, fields: dict | None = None, match: str | None | object = ABSENT):
+async def fire(session: Session, event: str, fields: dict | None = None, match: str | object | None = ABSENT):
     """Fire `event` with its default fields (overridden by `fields`) and its default match value."""
     default_fields, default_match = EVENT_FIELDS.get(event, ({}, None))
     return await session.hooks.fire(event, {**default_fields, **(fields or {})},

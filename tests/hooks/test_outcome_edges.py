@@ -2,8 +2,8 @@
 
 import json
 
-from tests.hooks.hookkit import command, emits, fire, group, make_plugin, open_session, sh
 from tests.conftest import write_tree
+from tests.hooks.hookkit import command, emits, fire, group, make_plugin, open_session, sh
 
 
 async def test_exit_2_with_continue_false_still_stops_the_turn(tmp_path):

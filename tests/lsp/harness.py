@@ -67,7 +67,7 @@ async def running_server(workspace: Path, user_dirs: Path, base_url: str | None,
     finally:
         try:
             await asyncio.wait_for(client.shutdown_session(), 10)
-        except (TimeoutError, Exception) as exc:  # noqa: BLE001 - a hung shutdown must not hang the suite
+        except (TimeoutError, Exception) as exc:
             client.shutdown_problem = f"shutdown/exit: {type(exc).__name__}: {exc}"
             print(f"skillway test harness: {client.shutdown_problem}; killing the server", file=sys.stderr)
         process = client._server  # the server process this harness started

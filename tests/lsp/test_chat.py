@@ -19,8 +19,8 @@ def applied_text(text: str, edits: list[lsp.ApplyWorkspaceEditParams]) -> str:
         for change in params.edit.document_changes:
             for edit in change.edits:
                 lines = text.split("\n")
-                start = sum(len(l) + 1 for l in lines[:edit.range.start.line]) + edit.range.start.character
-                end = sum(len(l) + 1 for l in lines[:edit.range.end.line]) + edit.range.end.character
+                start = sum(len(line) + 1 for line in lines[:edit.range.start.line]) + edit.range.start.character
+                end = sum(len(line) + 1 for line in lines[:edit.range.end.line]) + edit.range.end.character
                 text = text[:start] + edit.new_text + text[end:]
     return text
 

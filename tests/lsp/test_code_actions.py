@@ -14,8 +14,7 @@ import pytest_asyncio
 from lsprotocol import types as lsp
 
 from tests.fakes.anthropic_server import Reply, Text
-from tests.lsp.harness import (PROFILES, change_document, code_actions, opened, reset, serving, shown, slug, span,
-                               wait_for)
+from tests.lsp.harness import PROFILES, change_document, code_actions, opened, reset, serving, shown, slug, span, wait_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

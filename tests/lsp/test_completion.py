@@ -13,8 +13,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcRequestCancelled
 
 from tests.fakes.anthropic_server import Reply, Text
-from tests.lsp.harness import (PROFILES, change_document, complete, inline, opened, reset, send_raw, serving, slug, span,
-                               texts)
+from tests.lsp.harness import PROFILES, change_document, complete, inline, opened, reset, send_raw, serving, slug, span, texts
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

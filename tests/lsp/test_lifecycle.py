@@ -9,8 +9,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
 from tests.fakes.anthropic_server import Reply, StatusError, Text
-from tests.lsp.harness import (inline, inline_params, opened, running_server, send_raw, serving, shown, texts,
-                               wait_for, write_tree)
+from tests.lsp.harness import inline, inline_params, opened, running_server, send_raw, serving, shown, texts, wait_for, write_tree
 
 ADD = "def add(a, b):\n    \n\ndef sub(a, b):\n    \n"
 NO_KEY = ("skillway: No API credentials: set ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN), or set ANTHROPIC_BASE_URL "

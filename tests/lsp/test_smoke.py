@@ -1,16 +1,9 @@
 """The server starts, answers inline completion from the fake API, and shuts down."""
 
-import pytest
 from lsprotocol import types as lsp
 
-from tests.fakes.anthropic_server import FakeAnthropic, Reply, Text
+from tests.fakes.anthropic_server import Reply, Text
 from tests.lsp.harness import open_document, running_server
-
-
-@pytest.fixture
-def fake():
-    with FakeAnthropic() as server:
-        yield server
 
 
 async def test_inline_completion_comes_from_the_model(tmp_path, fake):

@@ -1,7 +1,7 @@
 """Time helpers shared by the quota and report tests: fixed UTC times, a UTC local zone."""
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -16,4 +16,4 @@ def utc(monkeypatch):
 
 
 def at(text: str) -> float:
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()

@@ -6,19 +6,14 @@ import time
 import pytest
 
 from skillway.config import Settings
-from skillway.model.client import Done, ModelClient, ModelRequest, TextDelta, ToolUse as ToolUseEvent
+from skillway.model.client import Done, ModelClient, ModelRequest, TextDelta
+from skillway.model.client import ToolUse as ToolUseEvent
 from skillway.model.errors import Kind, ModelError
 from skillway.model.ledger import UsageLedger
-from tests.fakes.anthropic_server import FakeAnthropic, Reply, StatusError, Text, ToolUse
+from tests.fakes.anthropic_server import Reply, StatusError, Text, ToolUse
 
 KEY = {"ANTHROPIC_API_KEY": "sk-test-0123456789"}
 HELLO = [{"role": "user", "content": "hello"}]
-
-
-@pytest.fixture
-def fake():
-    with FakeAnthropic() as server:
-        yield server
 
 
 @pytest.fixture

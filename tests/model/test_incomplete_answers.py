@@ -9,16 +9,10 @@ from skillway.config import Settings
 from skillway.model.client import ModelClient, ModelRequest
 from skillway.model.errors import Kind, ModelError
 from skillway.model.ledger import UsageLedger
-from tests.fakes.anthropic_server import FakeAnthropic, RawReply, Reply, Text
+from tests.fakes.anthropic_server import RawReply, Reply, Text
 
 KEY = {"ANTHROPIC_API_KEY": "sk-test-0123456789"}
 HELLO = [{"role": "user", "content": "hello"}]
-
-
-@pytest.fixture
-def fake():
-    with FakeAnthropic() as server:
-        yield server
 
 
 @pytest.fixture

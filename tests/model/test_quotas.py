@@ -4,7 +4,6 @@
 import pytest
 
 from skillway.model.ledger import UsageRecord
-from tests.model.conftest import at
 from skillway.model.quotas import (
     WINDOW_SECONDS,
     Quota,
@@ -15,6 +14,7 @@ from skillway.model.quotas import (
     quota_states,
     quotas_from_settings,
 )
+from tests.model.conftest import at
 
 NOW = 1_000_000.0
 

@@ -20,7 +20,7 @@ def test_every_ratelimit_header_is_read():
         headers |= {f"anthropic-ratelimit-{kind}-limit": str(limit), f"anthropic-ratelimit-{kind}-remaining": str(remaining),
                     f"anthropic-ratelimit-{kind}-reset": RESET}
     state = parse_headers(headers, NOW)
-    assert {k: (l.limit, l.remaining) for k, l in state.limits.items()} == {
+    assert {k: (limit.limit, limit.remaining) for k, limit in state.limits.items()} == {
         "requests": (50, 49), "tokens": (90000, 80000), "input-tokens": (80000, 70000), "output-tokens": (16000, 15000)}
     assert {limit.reset for limit in state.limits.values()} == {RESET_EPOCH}
 

@@ -69,7 +69,7 @@ def test_matcher_group_without_hooks_array_is_an_error(tree):
 
 
 def test_event_that_is_not_an_array_is_an_error(tree):
-    groups, problems = load_hooks_file(hooks_file(tree, '{\n  "hooks": {\n    "Stop": {"hooks": []}\n  }\n}'))
+    _groups, problems = load_hooks_file(hooks_file(tree, '{\n  "hooks": {\n    "Stop": {"hooks": []}\n  }\n}'))
     assert problems_of(problems) == [(3, 5, "error", '"hooks.Stop" must be an array, got an object')]
 
 

@@ -1,7 +1,9 @@
 """Every key and array element of a JSON document gets its line and column."""
 
-from hypothesis import given, strategies as st
 import json
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skillway.plugins.located_json import parse
 

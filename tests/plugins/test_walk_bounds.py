@@ -24,7 +24,7 @@ def finished(function, *args):
     def run():
         try:
             outcome["value"] = function(*args)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+        except BaseException as exc:
             outcome["error"] = exc
 
     thread = threading.Thread(target=run, daemon=True)

@@ -158,7 +158,7 @@ async def test_a_code_action_applies_nothing_and_tells_why(kind, shared):
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_a_code_action_with_no_text_in_the_answer_applies_nothing(shared):
-    client, fake, workspace, home = shared
+    client, fake, workspace, _home = shared
     await reset(fake)
     fake.enqueue(Reply(content=[Text("")]), Reply(content=[Text("")]))
     resolved, messages = await refactor_fails(client, workspace, "no_text")
@@ -167,7 +167,7 @@ async def test_a_code_action_with_no_text_in_the_answer_applies_nothing(shared):
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_a_code_action_cut_at_max_tokens_applies_nothing(shared):
-    client, fake, workspace, home = shared
+    client, fake, workspace, _home = shared
     await reset(fake)
     fake.enqueue(Reply(content=[Text("```python\ndef add(a, b):\n    return")], stop_reason="max_tokens"))
     resolved, messages = await refactor_fails(client, workspace, "max_tokens")
@@ -177,7 +177,7 @@ async def test_a_code_action_cut_at_max_tokens_applies_nothing(shared):
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_the_same_failure_is_told_every_time(shared):
-    client, fake, workspace, home = shared
+    client, fake, workspace, _home = shared
     await reset(fake)
     fake.enqueue(StatusError(500, "api_error"), StatusError(500, "api_error"))
     told = [(await refactor_fails(client, workspace, f"again{n}"))[1] for n in range(2)]

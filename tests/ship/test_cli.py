@@ -8,15 +8,13 @@ import sys
 
 import pytest
 
-from tests.fakes.anthropic_server import FakeAnthropic
 from tests.ship.helpers import critical, git, lines, make_repo, report, reviewers
 
 
-@pytest.fixture
-def fake():
-    with FakeAnthropic() as server:
-        server.enqueue(*[reviewers({"security-auditor": report([critical()])})] * 30)
-        yield server
+@pytest.fixture(autouse=True)
+def reviewing(fake):
+    """The fake's reviewers: the security auditor finds a critical problem."""
+    fake.enqueue(*[reviewers({"security-auditor": report([critical()])})] * 30)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from skillway.model.errors import Kind, ModelError, no_credentials
 from skillway.plugins.discovery import discover
 from skillway.session import Session
 from skillway.ship.orchestrator import run_ship
-from tests.fakes.anthropic_server import FakeAnthropic, StatusError
+from tests.fakes.anthropic_server import StatusError
 from tests.ship.helpers import critical, git, lines, make_repo, report, reviewers
 
 NO_CREDENTIALS = no_credentials().message
@@ -61,12 +61,6 @@ def base_env(isolated_user_dirs):
                if not k.startswith(("ANTHROPIC_", "SKILLWAY_")) and k.upper() not in ("HTTPS_PROXY", "HTTP_PROXY",
                                                                                    "ALL_PROXY", "NO_PROXY")},
             "SKILLWAY_CONFIG_DIR": str(isolated_user_dirs / "config"), "SKILLWAY_DATA_DIR": str(isolated_user_dirs / "data")}
-
-
-@pytest.fixture
-def fake():
-    with FakeAnthropic() as server:
-        yield server
 
 
 @pytest.fixture

@@ -420,7 +420,7 @@ def test_a_reviewer_run_again_keeps_the_critical_finding_of_its_first_report(tmp
 
 @pytest.mark.parametrize("severity", ["CRITICAL!", "blocker", ""])
 def test_a_severity_that_is_none_of_the_three_counts_as_critical(tmp_path, severity):
-    odd = 'R.\n```json\n[{"Severity": "%s", "file": "a.py", "line": 1, "message": "bad"}]\n```' % severity
+    odd = f'R.\n```json\n[{{"Severity": "{severity}", "file": "a.py", "line": 1, "message": "bad"}}]\n```'
     result = gate(tmp_path, run_turn(reports={"code-reviewer": odd, "security-auditor": FINDINGS_NONE,
                                               "test-engineer": FINDINGS_NONE}), "skillway")
     assert result.returncode == 2 and "critical finding from code-reviewer is not accepted: a.py:1 bad" in result.stderr

@@ -10,17 +10,12 @@ from skillway.config import Settings
 from skillway.plugins.discovery import discover
 from skillway.session import Session
 from skillway.ship.orchestrator import ShipError, parse_arguments, run_ship
-from tests.fakes.anthropic_server import FakeAnthropic, StatusError
+from tests.fakes.anthropic_server import StatusError
 from tests.ship.helpers import REVIEWERS, critical, lines, make_repo, report, reviewer_of, reviewers
 
+pytestmark = pytest.mark.usefixtures("api_key")  # every test here runs with a key set
+
 FIX = {"severity": "important", "file": "src/app.py", "line": 3, "message": "the loop never ends on empty input"}
-
-
-@pytest.fixture
-def fake(monkeypatch):
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test-0123456789")
-    with FakeAnthropic() as server:
-        yield server
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ loads a skill's instructions on demand (progressive disclosure).
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,10 @@ async def _store(context: ToolContext, path: Path, text: str) -> None:
         if not await context.editor.replace(path, text):
             raise ToolError(f"the editor did not apply the change to {path.name}")
         return
+    await asyncio.to_thread(_write, path, text)
+
+
+def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
 

@@ -29,7 +29,7 @@ class Node:
     """A schema object as written (`raw`, which may hold a `$ref` with a `description` beside it),
     with the document its `$ref`s are relative to."""
 
-    __slots__ = ("raw", "document")
+    __slots__ = ("document", "raw")
 
     def __init__(self, raw: dict, document: str) -> None:
         self.raw, self.document = raw, document

@@ -146,7 +146,8 @@ def _read_json(outcome: HookOutcome, plugin: str, label: str, data: dict) -> Non
     decision = data.get("decision")
     reason = data.get("reason") if isinstance(data.get("reason"), str) else None
     if event == "PreToolUse" and decision in ("approve", "block"):
-        outcome.warnings.append(f'{label}: "decision: {decision}" is a legacy form for PreToolUse; use hookSpecificOutput.permissionDecision')
+        outcome.warnings.append(f'{label}: "decision: {decision}" is a legacy form for PreToolUse; '
+                                "use hookSpecificOutput.permissionDecision")
         if decision == "block":
             _block(outcome, reason or f"blocked by {label}", shown_to_user=False)
         else:

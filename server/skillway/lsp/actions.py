@@ -37,7 +37,8 @@ def register(server: SkillwayServer) -> None:
         data = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
         outcome = await run_action(ls, data)
         if isinstance(outcome, lsp.WorkspaceEdit):
-            if document(ls, data.get("uri", "")) is None or ls.workspace.text_documents[data["uri"]].version != data.get("version"):
+            doc = document(ls, data.get("uri", ""))
+            if doc is None or doc.version != data.get("version"):
                 ls.tell("the document changed while the model worked; nothing was applied")
                 return
             result = await ls.workspace_apply_edit_async(lsp.ApplyWorkspaceEditParams(edit=outcome, label="skillway"))

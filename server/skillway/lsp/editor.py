@@ -23,7 +23,7 @@ async def with_progress(ls: SkillwayServer, title: str, work):
     if shown:
         try:
             await ls.work_done_progress.create_async(token)
-        except Exception:  # noqa: BLE001 - progress is a courtesy; the work goes on without it
+        except Exception:
             shown = False
     if shown:
         ls.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=title, cancellable=False))
@@ -48,7 +48,7 @@ async def ask_user(ls: SkillwayServer, question: str) -> bool:
                                           actions=[lsp.MessageActionItem(title="Allow"), lsp.MessageActionItem(title="Deny")])
     try:
         answer = await ls.window_show_message_request_async(params)
-    except Exception:  # noqa: BLE001 - a client that cannot ask: not allowed
+    except Exception:
         return False
     return answer is not None and answer.title == "Allow"
 
@@ -76,7 +76,7 @@ class ReviewerProgress:
             token = str(uuid.uuid4())
             try:
                 await progress.create_async(token)
-            except Exception:  # noqa: BLE001 - progress is a courtesy; the review goes on without it
+            except Exception:
                 return
             progress.begin(token, lsp.WorkDoneProgressBegin(title=f"skillway {self.command}: {event.reviewer}",
                                                             cancellable=False))
@@ -119,8 +119,9 @@ class EditorFiles:
         if doc is not None:
             lines = doc.source.split("\n")
             end = lsp.Position(len(lines) - 1, utf16_length(lines[-1]))
-            changes = [lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version),
-                                            edits=[lsp.TextEdit(range=lsp.Range(start=lsp.Position(0, 0), end=end), new_text=text)])]
+            versioned = lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=doc.version)
+            whole = lsp.Range(start=lsp.Position(0, 0), end=end)
+            changes = [lsp.TextDocumentEdit(text_document=versioned, edits=[lsp.TextEdit(range=whole, new_text=text)])]
         else:  # not open: the editor creates (or overwrites) it
             changes = [lsp.CreateFile(uri=uri, options=lsp.CreateFileOptions(overwrite=True)),
                        lsp.TextDocumentEdit(text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
@@ -152,11 +153,11 @@ class EditorInterface(QuietInterface):
 
 
 async def run_in_editor(ls: SkillwayServer, session, typed: str, ui: EditorInterface,
-                        options: RunOptions = RunOptions()) -> RunOutcome:
+                        options: RunOptions | None = None) -> RunOutcome:
     """`run_prompt` for an editor command: a refusal or a failure is told (a failure every time),
     the run's notices are shown, and its reviewers' progress ends with it."""
     try:
-        outcome = await run_prompt(session, typed, ui, options)
+        outcome = await run_prompt(session, typed, ui, options or RunOptions())
     except BaseException:
         ui.reviewers.stop()
         raise

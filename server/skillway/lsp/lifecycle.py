@@ -32,7 +32,7 @@ def register(server: SkillwayServer) -> None:
         for folder in workspace_folders(ls):
             try:
                 session = ls.sessions.open(folder)
-            except Exception as exc:  # noqa: BLE001 - one folder failing must not take the server down
+            except Exception as exc:
                 log.exception("cannot open %s", folder)
                 ls.tell(f"cannot open the workspace {folder}: {exc}", lsp.MessageType.Error)
                 continue
@@ -51,7 +51,7 @@ def register(server: SkillwayServer) -> None:
         for folder in params.event.added:
             path = Path(to_fs_path(folder.uri))
             session = ls.sessions.open(path)
-            ls.sessions.started[path.resolve()] = asyncio.ensure_future(start_session(ls, session))
+            ls.sessions.started[session.workspace] = asyncio.ensure_future(start_session(ls, session))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: SkillwayServer, params: lsp.DidChangeConfigurationParams) -> None:
@@ -89,8 +89,9 @@ async def pull_configuration(ls: SkillwayServer) -> dict | None:
     if not (workspace and workspace.configuration):
         return None
     try:
-        result = await ls.workspace_configuration_async(lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="skillway")]))
-    except Exception:  # noqa: BLE001 - a client that cannot answer keeps the settings as they were
+        params = lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="skillway")])
+        result = await ls.workspace_configuration_async(params)
+    except Exception:
         log.exception("workspace/configuration failed")
         return None
     value = result[0] if result else None
@@ -123,6 +124,6 @@ async def ask_trust(ls: SkillwayServer, workspace: Path, count: int, settings: t
     )
     try:
         answer = await ls.window_show_message_request_async(params)
-    except Exception:  # noqa: BLE001 - a client without message requests: not trusted
+    except Exception:
         return False
     return answer is not None and answer.title == TRUST

@@ -227,7 +227,7 @@ def cancellable(handler):
 
     @functools.wraps(handler)
     async def run(ls, *arguments):
-        msg_id = ls.protocol._ctx_msg_id.get(None)  # noqa: SLF001 - pygls keeps the request id here
+        msg_id = ls.protocol._ctx_msg_id.get(None)
         if msg_id is not None:
             ls.protocol.running_commands[msg_id] = asyncio.current_task()
         try:

@@ -89,7 +89,7 @@ async def publish_findings(ls: SkillwayServer, result) -> None:
     the same repository. Findings without a file, or naming one outside the repository, are skipped."""
     if result.change is None:
         return
-    root = Path(result.change.root).resolve()
+    root = await asyncio.to_thread(Path(result.change.root).resolve)
     decision = result.decision
     accepted = {finding for finding, _ in decision.accepted} if decision else set()
     placed = []

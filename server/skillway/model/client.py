@@ -224,7 +224,7 @@ class ModelClient:
         params.pop("max_tokens")
         try:
             result = await self._client().messages.count_tokens(**params)
-        except Exception as exc:  # noqa: BLE001 - every SDK failure becomes a ModelError
+        except Exception as exc:
             raise self._translate(exc, self.settings.timeouts[request.purpose]) from None
         if not isinstance(getattr(result, "input_tokens", None), int):
             raise errors.incomplete("the token count came back without input_tokens")
@@ -247,7 +247,7 @@ class ModelClient:
         try:
             try:
                 raw = await sdk.messages.with_raw_response.create(**self.params(request), stream=True)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 headers = getattr(getattr(exc, "response", None), "headers", None)
                 if headers is not None:
                     self.rate_limits.update(account, headers)
@@ -289,7 +289,7 @@ class ModelClient:
                     # ping and event types this code does not know are ignored
             except ModelError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - an error event or a dropped connection midway
+            except Exception as exc:
                 raise self._translate(exc, timeout, mid_stream=True) from None
             if not stopped:  # the connection closed cleanly, or the body was not a stream at all
                 raise errors.incomplete("the stream ended before the API said the answer was complete")
@@ -375,7 +375,7 @@ class ModelClient:
                                        usage.cache_write_tokens, usage.cache_read_tokens, dict(self.settings.prices)),
                 first_token_ms=response.first_token_ms, total_ms=(time.monotonic() - started) * 1000,
                 outcome=outcome, error_kind=error_kind, attempts=attempts))
-        except Exception:  # noqa: BLE001 - a ledger problem must never fail the call it measures
+        except Exception:
             log.exception("could not record usage")
 
     # --- before a run of calls -----------------------------------------------------------------

@@ -34,7 +34,7 @@ class RateLimitState:
 
     def blocked_until(self, now: float) -> float | None:
         """When the limit frees up, if it is used up now; None when calls may go ahead."""
-        times = [l.reset for l in self.limits.values() if l.remaining == 0 and l.reset and l.reset > now]
+        times = [limit.reset for limit in self.limits.values() if limit.remaining == 0 and limit.reset and limit.reset > now]
         if self.retry_at and self.retry_at > now:
             times.append(self.retry_at)
         return max(times) if times else None

@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Iterable
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from skillway.model.ledger import UsageRecord, summarise
 from skillway.model.quotas import QuotaState, describe_window, in_window
@@ -21,7 +21,7 @@ COLUMNS = ("KEY", "REQUESTS", "INPUT", "OUTPUT", "CACHE W", "CACHE R", "HIT %", 
 
 def iso(moment: float | None) -> str | None:
     """UTC ISO 8601 ("2025-03-04T14:32:00+00:00"), or None."""
-    return None if moment is None else datetime.fromtimestamp(moment, timezone.utc).isoformat()
+    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
 
 
 def _in_window(records: Iterable[UsageRecord], window_seconds: float, now: float) -> list[UsageRecord]:

@@ -161,5 +161,8 @@ def load(path: Path, schema_name: str, *, head_only: bool = False,
         return None, problems
     parsed, more = parse(path, text)
     problems += more
-    problems += schema.check(parsed.values, schema_name, path, lambda pointer: (parsed.line_of(str(pointer[0])) if pointer else 1, 1))
+    def position(pointer) -> tuple[int, int]:
+        return (parsed.line_of(str(pointer[0])) if pointer else 1, 1)
+
+    problems += schema.check(parsed.values, schema_name, path, position)
     return parsed, problems

@@ -90,7 +90,8 @@ def details_text(plugin: Plugin) -> str:
         lines.append(f"{title} ({len(data[title])}):")
         lines += [f"  {item['name']}: {item['description']}" for item in data[title]]
     lines.append(f"hooks ({plugin.hook_handler_count} handlers):")
-    lines += [f"  {h['event']} [{h['matcher'] or '*'}]: {h['handlers']} handler(s) from {h['path']}:{h['line']}" for h in data["hooks"]]
+    lines += [f"  {h['event']} [{h['matcher'] or '*'}]: {h['handlers']} handler(s) from {h['path']}:{h['line']}"
+              for h in data["hooks"]]
     if plugin.problems:
         lines.append("problems:")
         lines += [f"  {p.format()}" for p in plugin.problems]

@@ -115,7 +115,8 @@ def _document(change: Change, reviews: list[Review], decision: Decision, skipped
         "### Blockers", *(["- " + b for b in decision.blockers] or ["None."]), "",
         "### Recommended fixes", *(fixes or ["None."]), "",
         "### Acknowledged risks", *(risks or ["None."]),
-        *[f"- --accept-risk \"{text}\" named no critical finding; nothing was accepted by it." for text in decision.unmatched_risks],
+        *[f"- --accept-risk \"{text}\" named no critical finding; nothing was accepted by it."
+          for text in decision.unmatched_risks],
         "",
         "### Rollback plan", *_rollback(change, commits, uncommitted), "",
         "### Specialist reports",
