@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from skillway import __version__
 
@@ -192,7 +193,7 @@ def _hooks(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -
         rows = report.hook_rows(session.registry.hooks, session.may_run)
         print(json.dumps(rows, indent=2) if args.json else report.hook_rows_text(rows))
         return 0
-    fields = dict(report.DEFAULT_FIELDS.get(args.event, {}))
+    fields: dict[str, Any] = dict(report.DEFAULT_FIELDS.get(args.event, {}))  # the hook input: JSON as given
     if args.input:
         try:
             given = json.loads(sys.stdin.read() if args.input == "-" else args.input)

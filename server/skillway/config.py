@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -265,7 +266,7 @@ def load_settings(
     problems: list[Problem] = []
     user_dirs: list[Path] = []
     workspace_dirs: list[Path] = []
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # Settings field -> checked value, of that field's type
     requests: dict[str, object] = {}
     held_back: list[str] = []
     workspace_base_url: str | None = None
@@ -310,7 +311,7 @@ def load_settings(
             if key == "allowedTools" and layer.from_workspace:
                 name = "workspace_allowed_tools"  # checked again against trust where the rules are used
             if key == "baseUrl" and layer.from_workspace:
-                workspace_base_url = value  # type: ignore[assignment]  # never over the user's own choice
+                workspace_base_url = value  # never over the user's own choice
                 continue
             values[name] = {**values.get(name, getattr(Settings(), name)), **value} if merged else value
     if workspace_base_url is not None and "base_url" not in values:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 EXIT_NOT_FOUND = 127
 # After the child exits, how long its output may stay open (a forked grandchild holding the pipe).
@@ -80,6 +81,7 @@ async def run(
         if leftovers:
             leftovers.end(child_alive=process.returncode is None)
 
+    assert process.stdout is not None and process.stderr is not None  # both are pipes
     feeder = asyncio.create_task(_feed(process, input))
     out = asyncio.create_task(process.stdout.read())
     err = asyncio.create_task(process.stderr.read())
@@ -90,7 +92,8 @@ async def run(
     try:
         # Usually the output closes when the child exits. asyncio's wait() also waits for the output
         # to close, so a grandchild holding it would hide the child's exit: `exited` watches for it.
-        done, _ = await asyncio.wait({output, exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        watched: set[asyncio.Future[Any]] = {output, exited}  # results of two types: wait() wants one
+        done, _ = await asyncio.wait(watched, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if not done:
             timed_out = True
             _kill_group(process)
@@ -107,7 +110,7 @@ async def run(
                 _, pending = await asyncio.wait({output}, timeout=OUTPUT_GRACE_SECONDS)
             if pending:  # it escaped (setsid, scrubbed environment): stop listening rather than wait forever
                 output.cancel()
-                process._transport.close()  # private, but the only way to let go of its pipes
+                process._transport.close()  # type: ignore[attr-defined]  # private, but the only way to let go of its pipes
         if process.returncode is None:
             await asyncio.wait({exited}, timeout=OUTPUT_GRACE_SECONDS * 4)
     except asyncio.CancelledError:
@@ -139,6 +142,7 @@ async def _exit_of(process: asyncio.subprocess.Process) -> int:
 
 
 async def _feed(process: asyncio.subprocess.Process, data: bytes) -> None:
+    assert process.stdin is not None  # a pipe: run() asks for one
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         if data:
             process.stdin.write(data)

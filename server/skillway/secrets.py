@@ -18,11 +18,11 @@ def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
     return [environ[name] for name in SECRET_VARIABLES if len(environ.get(name, "")) >= 8]
 
 
-def child_environment(extra: Mapping[str, str] = (), environ: Mapping[str, str] | None = None) -> dict[str, str]:
+def child_environment(extra: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """The user's environment minus skillway's secrets, plus `extra`."""
     environ = os.environ if environ is None else environ
     env = {key: value for key, value in environ.items() if key not in SECRET_VARIABLES}
-    env.update(extra)
+    env.update(extra or {})
     return env
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
@@ -58,7 +59,7 @@ class Session:
         self.notices: list[str] = []  # things to tell the user once (quota warnings): the front end drains it
 
     @classmethod
-    def open(cls, workspace: Path, plugin_dirs: list[Path] = (), *, lsp_options: dict | None = None,
+    def open(cls, workspace: Path, plugin_dirs: Sequence[Path] = (), *, lsp_options: dict | None = None,
              bare: bool = False, as_trusted: bool = False) -> Session:
         """Load settings and plugins for `workspace`. `bare`: no plugins, so no hooks either.
 

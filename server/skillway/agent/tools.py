@@ -10,8 +10,12 @@ import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from skillway.secrets import is_secret_file
+
+if TYPE_CHECKING:  # for annotations only: run_tool imports the catalog where it needs it
+    from skillway.plugins.catalog import Catalog
 
 MAX_READ_LINES = 2000
 MAX_RESULTS = 200
@@ -21,14 +25,20 @@ class ToolError(Exception):
     """The tool could not do it; the message goes back to the model as an error result."""
 
 
+class Editor(Protocol):
+    """Files as the editor has them: its unsaved text, and changes through workspace/applyEdit."""
+
+    def text_of(self, path: Path) -> str | None: ...
+
+    async def replace(self, path: Path, text: str) -> bool: ...
+
+
 @dataclass(frozen=True)
 class ToolContext:
     workspace: Path
-    catalog: object  # plugins.catalog.Catalog
+    catalog: Catalog
     bash_timeout: float = 120.0
-    # In the editor, files change through the editor (its unsaved text, workspace/applyEdit):
-    # `text_of(path) -> str | None` and `async replace(path, text) -> bool`. None: the disk.
-    editor: object | None = None
+    editor: Editor | None = None  # in the editor, files change through it; None: the disk
 
 
 def _current_text(context: ToolContext, path: Path) -> str:
@@ -114,14 +124,16 @@ def inside(workspace: Path, relative: str) -> Path:
 async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
     if name == "Skill":
         from skillway.plugins.catalog import UnknownName
+        from skillway.plugins.model import Skill
 
         try:
             entry = context.catalog.resolve_command(str(tool_input.get("skill", "")))
         except UnknownName as exc:
             raise ToolError(str(exc)) from None
-        if entry.kind != "skill" or entry.item.disable_model_invocation:
+        skill = entry.item
+        if not isinstance(skill, Skill) or skill.disable_model_invocation:
             raise ToolError(f"{entry.qualified} is not a skill the model may invoke")
-        return f"Skill {entry.qualified} (base folder {entry.item.directory}):\n\n{entry.item.read_body()}"
+        return f"Skill {entry.qualified} (base folder {skill.directory}):\n\n{skill.read_body()}"
     if name == "Read":
         path = inside(context.workspace, str(tool_input.get("file_path", "")))
         if not path.is_file():

@@ -13,7 +13,9 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
+from skillway.agent.context import RunContext
 from skillway.agent.loop import AgentLoop, AgentResult
+from skillway.agent.tools import Editor
 from skillway.model.client import Done, Restart, TextDelta
 from skillway.model.errors import ModelError
 from skillway.ship.orchestrator import ShipError, ShipEvent, ShipResult, fan_out_command, run_ship
@@ -25,7 +27,7 @@ T = TypeVar("T")
 class UserInterface(Protocol):
     """What a front end does for a run. `QuietInterface` is the one that does nothing."""
 
-    editor: Any  # the agent's Edit and Write go through it (the editor's unsaved text), or None: the disk
+    editor: Editor | None  # the agent's Edit and Write go through it (the editor's unsaved text); None: the disk
 
     async def working(self, title: str, work: Awaitable[T]) -> T:
         """Show that `work` is running (a progress bar, a spinner) until it is done; return its result."""
@@ -35,7 +37,7 @@ class UserInterface(Protocol):
         """A reviewer of a fan-out started, retried or finished."""
         ...
 
-    def message(self, message: dict) -> None:
+    def message(self, message: dict[str, Any]) -> None:
         """A message of the conversation, as it is added to the transcript."""
         ...
 
@@ -59,7 +61,7 @@ class UserInterface(Protocol):
 class QuietInterface:
     """No one to show anything to, and no one to ask: a tool call no rule allows is refused."""
 
-    editor = None
+    editor: Editor | None = None
 
     async def working(self, title: str, work: Awaitable[T]) -> T:
         return await work
@@ -67,7 +69,7 @@ class QuietInterface:
     def progress(self, event: ShipEvent) -> None:
         pass
 
-    def message(self, message: dict) -> None:
+    def message(self, message: dict[str, Any]) -> None:
         pass
 
     async def ask_permission(self, question: str) -> bool:
@@ -93,7 +95,7 @@ class RunOptions:
     max_turns: int = 20
     model: str | None = None
     max_cost_usd: float | None = None
-    conversation: tuple[dict, ...] | None = None
+    conversation: tuple[dict[str, Any], ...] | None = None
 
 
 class Status(enum.Enum):
@@ -117,8 +119,9 @@ class RunOutcome:
         return self.result.notices if self.result is not None else []
 
 
-async def run_prompt(session, typed: str, ui: UserInterface, options: RunOptions = RunOptions()) -> RunOutcome:
+async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options: RunOptions | None = None) -> RunOutcome:
     """Run `typed` (a prompt or `/command args`) in `session` through `ui`, to its end."""
+    options = options or RunOptions()
     try:
         if fan_out_command(session, typed) is not None:  # /ship: skillway runs the reviewers itself
             return _shipped(await run_ship(session, typed, on_event=ui.progress, on_message=ui.message))
@@ -145,7 +148,7 @@ def _shipped(shipped: ShipResult) -> RunOutcome:
     return RunOutcome(Status.ANSWERED, shipped.document, usage, shipped)
 
 
-async def _stream(session, prepared: PreparedPrompt, ui: UserInterface, options: RunOptions) -> AgentResult:
+async def _stream(session: RunContext, prepared: PreparedPrompt, ui: UserInterface, options: RunOptions) -> AgentResult:
     """The next answer of a chat conversation, streamed to `ui` (plain text, no tools)."""
     messages = [*(options.conversation or ()), {"role": "user", "content": prepared.text}]
     session.transcript.append(messages[-1])

@@ -97,11 +97,11 @@ def _json(kind: str, lines: Lines, offset: int) -> list[Candidate]:
             return []
         events = container.is_same(schemas.hooks_def("hooksObject"))
         out = []
-        for name, node in container.properties().items():
+        for name, prop in container.properties().items():
             if name in cursor.siblings:
                 continue
             key = name + '"' if cursor.quoted else schemas.literal(name)
-            out.append(Candidate(name, "key", "hook event" if events else node.type_text(), node.description,
+            out.append(Candidate(name, "key", "hook event" if events else prop.type_text(), prop.description,
                                  key if colon_follows else key + ": ", (start, end)))
         return out
     node = container.child(cursor.member)
@@ -109,7 +109,7 @@ def _json(kind: str, lines: Lines, offset: int) -> list[Candidate]:
         return []
     if cursor.member == "matcher" and container.is_same(schemas.hooks_def("matcherGroup")) and len(cursor.pointer) >= 2:
         event = cursor.pointer[-2]
-        suggestions = [(value, doc) for value, doc in MATCHERS.get(str(event), ())]
+        suggestions: list[tuple[object, str]] = [(value, doc) for value, doc in MATCHERS.get(str(event), ())]
     else:
         values, _ = node.values()
         suggestions = [(value, node.description) for value in values]

@@ -64,7 +64,9 @@ def _declared_paths(path: Path, located: LocatedJson) -> list[Problem]:
     """What loading the plugin says about the manifest's own entries: the paths it declares
     (commands, skills, agents, hooks) and its inline hooks."""
     root = path.parent.parent.resolve()
+    manifest = located.value
+    assert isinstance(manifest, dict)  # load_manifest refuses anything but an object
     problems: list[Problem] = []
     for key in ("commands", "skills", "agents"):
-        problems += declared_paths(root, located.value, key, path, located.position)[1]
-    return problems + manifest_hooks(root, located.value, path, located.position)[2]
+        problems += declared_paths(root, manifest, key, path, located.position)[1]
+    return problems + manifest_hooks(root, manifest, path, located.position)[2]

@@ -90,12 +90,12 @@ def scan(text: str, offset: int) -> JsonCursor:
         state = frame.state
         if frame.kind == "{" and state == "after" and _NEWLINE.search(text, last_end, offset):
             state = "key"  # a new line after a member: the next key, its comma not typed yet
-        where = state if state in ("key", "value") else None
+        where: Literal["key", "value"] | None = "key" if state == "key" else "value" if state == "value" else None
         return JsonCursor(where, frame.pointer, _container(frame), frame.member() if where == "value" else None,
                           False, offset, offset, "", None, frame.keys)
 
     while True:
-        index = _WHITESPACE.match(text, index).end()
+        index = _skip(text, index)
         frame = stack[-1]
         if cursor is None and offset <= index:
             cursor, cursor_frame = between(frame), frame
@@ -105,7 +105,8 @@ def scan(text: str, offset: int) -> JsonCursor:
             break
         char = text[index]
         if char in "{[":
-            pointer = frame.pointer + ((frame.member(),) if frame.kind and frame.member() is not None else ())
+            member = frame.member()
+            pointer = frame.pointer + ((member,) if frame.kind and member is not None else ())
             if frame.kind == "{" and frame.state != "value":
                 pointer = frame.pointer + ("",)  # an object where a key belongs: garbage, kept apart
             frame.state = "after"
@@ -131,6 +132,7 @@ def scan(text: str, offset: int) -> JsonCursor:
         else:
             quoted = char == '"'
             match = (_STRING if quoted else _WORD).match(text, index)
+            assert match is not None  # a string from its quote; a word from any other character left here
             content_start = index + 1 if quoted else index
             content_end = match.end(1) if quoted else match.end()
             closed = quoted and bool(match.group(2))
@@ -139,7 +141,7 @@ def scan(text: str, offset: int) -> JsonCursor:
             # Inside a string from just after its opening quote; inside a bare word from its second character.
             if cursor is None and (content_start <= offset if quoted else content_start < offset) and offset <= content_end:
                 value = _decode(raw) if quoted else raw
-                where = "key" if is_key else ("value" if frame.state == "value" else None)
+                where: Literal["key", "value"] | None = "key" if is_key else ("value" if frame.state == "value" else None)
                 if frame.kind == "[" and frame.state == "after":
                     where = None
                 typed = text[content_start:offset]
@@ -179,5 +181,11 @@ def _container(frame: _Frame) -> Literal["object", "array", "top"]:
 
 def next_char(text: str, index: int) -> str:
     """The first character at or after `index` that is not whitespace ("" at the end)."""
-    index = _WHITESPACE.match(text, index).end()
+    index = _skip(text, index)
     return text[index] if index < len(text) else ""
+
+
+def _skip(text: str, index: int) -> int:
+    match = _WHITESPACE.match(text, index)
+    assert match is not None  # `*` matches the empty string
+    return match.end()

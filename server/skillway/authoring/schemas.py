@@ -53,8 +53,9 @@ class Node:
         walk(self.raw, self.document, 0)
         return out
 
-    def child(self, part: str | int) -> Node | None:
-        """The schema of member `part` (a key, or an array index) of a value of this schema."""
+    def child(self, part: str | int | None) -> Node | None:
+        """The schema of member `part` (a key, or an array index) of a value of this schema; None is
+        a key not typed yet (`{: `), which only `additionalProperties` covers."""
         branches = self.branches()
         if isinstance(part, int):
             for schema, document in branches:

@@ -6,6 +6,7 @@ cursor first. Files that look like secrets are never included, not even as the d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def build_context(
     language: str,
     *,
     workspace: Path | None = None,
-    others: list[OpenDocument] = (),
+    others: Sequence[OpenDocument] = (),
     budget_chars: int = 8000,
 ) -> CompletionContext | None:
     """The context for a cursor at `offset` in `text`; None when the document must not be sent."""

@@ -52,7 +52,9 @@ class CompletionEngine:
             raw = await asyncio.shield(call)
         except asyncio.CancelledError:
             call.cancel()
-            if asyncio.current_task().cancelling():
+            task = asyncio.current_task()
+            assert task is not None  # this coroutine runs as a task: the request handler's
+            if task.cancelling():
                 raise  # the caller was cancelled ($/cancelRequest): it answers RequestCancelled
             return None  # a newer request took over
         finally:

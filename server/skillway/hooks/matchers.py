@@ -17,7 +17,7 @@ _SEPARATORS = re.compile(r"[,|]")
 class Matcher:
     source: str | None
     names: frozenset[str] | None = None  # exact names; None when this is not a name list
-    pattern: re.Pattern | None = None
+    pattern: re.Pattern[str] | None = None
 
     def matches(self, value: str | None) -> bool:
         if self.names is None and self.pattern is None:
@@ -26,6 +26,7 @@ class Matcher:
             return False
         if self.names is not None:
             return value in self.names
+        assert self.pattern is not None  # neither names nor a pattern returned above
         return self.pattern.search(value) is not None
 
 

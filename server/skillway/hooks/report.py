@@ -11,8 +11,9 @@ MATCH_FIELDS = {
     "PermissionRequest": "tool_name", "SessionStart": "source", "SessionEnd": "reason",
     "SubagentStart": "agent_type", "SubagentStop": "agent_type", "Notification": "notification_type",
 }
-DEFAULT_FIELDS = {"SessionStart": {"source": "startup"}, "SessionEnd": {"reason": "other"},
-                  "Stop": {"stop_hook_active": False}, "UserPromptSubmit": {"prompt": ""}}
+DEFAULT_FIELDS: dict[str, dict[str, object]] = {
+    "SessionStart": {"source": "startup"}, "SessionEnd": {"reason": "other"},
+    "Stop": {"stop_hook_active": False}, "UserPromptSubmit": {"prompt": ""}}
 
 
 def hook_rows(hooks: list[RegisteredHook], may_run) -> list[dict]:

@@ -118,7 +118,7 @@ async def run_action(ls: SkillwayServer, data: dict) -> lsp.WorkspaceEdit | str 
     except (KeyError, TypeError, ValueError):
         ls.tell("this code action is malformed; list the actions again")
         return None
-    if doc is None or path is None or ls.sessions is None:
+    if uri is None or doc is None or path is None or ls.sessions is None:
         ls.tell("the document is not open any more")
         return None
     if doc.version != data.get("version"):

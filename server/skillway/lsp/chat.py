@@ -81,7 +81,8 @@ class _ChatInterface(EditorInterface):
 
     async def restart_answer(self) -> None:
         self.pending.clear()
-        await self.appender.remove_since(self.answer_start)
+        if self.answer_start is not None:
+            await self.appender.remove_since(self.answer_start)
 
     async def flush(self) -> None:
         text = "".join(self.pending)

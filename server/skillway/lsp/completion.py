@@ -26,7 +26,7 @@ def register(server: SkillwayServer) -> None:
     async def inline_completion(ls: SkillwayServer, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
         here = cursor(ls, params.text_document.uri, params.position)
         suggestion = await suggest(ls, params.text_document.uri, here) if here is not None else None
-        if not suggestion:
+        if here is None or not suggestion:
             return lsp.InlineCompletionList(items=[])
         at = lsp.Range(start=here, end=here)
         return lsp.InlineCompletionList(items=[lsp.InlineCompletionItem(insert_text=suggestion, range=at)])
@@ -46,11 +46,15 @@ def register(server: SkillwayServer) -> None:
         here = cursor(ls, params.text_document.uri, params.position)
         suggestion = await suggest(ls, params.text_document.uri, here) if here is not None else None
         doc = document(ls, params.text_document.uri)
-        if not suggestion or doc is None:
+        if here is None or not suggestion or doc is None:
             return lsp.CompletionList(is_incomplete=True, items=[])
         line = doc.lines[here.line] if here.line < len(doc.lines) else ""
-        before = line[: offset(doc, here) - offset(doc, lsp.Position(here.line, 0))]
-        word = _WORD_BEFORE.search(before).group(0)
+        at, line_start = offset(doc, here), offset(doc, lsp.Position(here.line, 0))
+        assert at is not None and line_start is not None  # suggest() saw no change since `here` was clamped
+        before = line[: at - line_start]
+        match = _WORD_BEFORE.search(before)
+        assert match is not None  # `*$` matches at the end of any text
+        word = match.group(0)
         start = lsp.Position(here.line, here.character - utf16_length(word))
         first = suggestion.strip().split("\n", 1)[0]
         item = lsp.CompletionItem(
@@ -90,7 +94,7 @@ async def suggest(ls: SkillwayServer, uri: str, position: lsp.Position) -> str |
         return None
     session, engine = ls.sessions.for_path(path)
     where = offset(doc, position)
-    if session is None or where is None:
+    if session is None or engine is None or where is None:
         return None
     version = doc.version
     others = [OpenDocument(p, d.language_id or "", d.source) for d in ls.workspace.text_documents.values()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 from lsprotocol import types as lsp
 
@@ -109,13 +110,14 @@ class EditorFiles:
     def __init__(self, ls: SkillwayServer) -> None:
         self.ls = ls
 
-    def text_of(self, path) -> str | None:
+    def text_of(self, path: Path) -> str | None:
         doc = document(self.ls, path.as_uri())
         return doc.source if doc is not None else None
 
-    async def replace(self, path, text: str) -> bool:
+    async def replace(self, path: Path, text: str) -> bool:
         uri = path.as_uri()
         doc = document(self.ls, uri)
+        changes: list[lsp.TextDocumentEdit | lsp.CreateFile]
         if doc is not None:
             lines = doc.source.split("\n")
             end = lsp.Position(len(lines) - 1, utf16_length(lines[-1]))

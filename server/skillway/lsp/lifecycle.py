@@ -45,11 +45,14 @@ def register(server: SkillwayServer) -> None:
         if ls.sessions is None:
             return
         for folder in params.event.removed:
-            session = ls.sessions.close(Path(to_fs_path(folder.uri)))
+            removed = _folder_path(folder.uri)
+            session = ls.sessions.close(removed) if removed is not None else None
             if session is not None:
                 await session.end("other")
         for folder in params.event.added:
-            path = Path(to_fs_path(folder.uri))
+            path = _folder_path(folder.uri)
+            if path is None:
+                continue
             session = ls.sessions.open(path)
             ls.sessions.started[session.workspace] = asyncio.ensure_future(start_session(ls, session))
 
@@ -78,10 +81,18 @@ def _message_type(problem) -> lsp.MessageType:
 
 
 def workspace_folders(ls: SkillwayServer) -> list[Path]:
-    folders = [Path(to_fs_path(f.uri)) for f in ls.workspace.folders.values()]
+    folders = [path for f in ls.workspace.folders.values() if (path := _folder_path(f.uri)) is not None]
     if not folders and ls.workspace.root_path:
         folders = [Path(ls.workspace.root_path)]
     return folders or [Path.cwd()]
+
+
+def _folder_path(uri: str) -> Path | None:
+    """The folder on disk, or None (logged) for a folder that is not a file URI: it gets no session."""
+    path = to_fs_path(uri)
+    if path is None:
+        log.warning("the workspace folder %s is not on disk (not a file: URI); it is left out", uri)
+    return Path(path) if path is not None else None
 
 
 async def pull_configuration(ls: SkillwayServer) -> dict | None:
@@ -104,6 +115,7 @@ async def start_session(ls: SkillwayServer, session) -> None:
                                                     session.settings.held_back):
         session.trust_workspace()
         if session.settings.held_back:  # its own settings and plugin folders apply from now on
+            assert ls.sessions is not None  # made on `initialized`, before any session starts
             session = ls.sessions.open(session.workspace)
     outcome = await session.start("startup")
     for message in outcome.system_messages + outcome.warnings:

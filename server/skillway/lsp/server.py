@@ -14,6 +14,7 @@ import logging
 import re
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 from pygls.exceptions import (
@@ -28,6 +29,9 @@ from pygls.protocol import LanguageServerProtocol
 
 from skillway import __version__
 from skillway.lsp.diagnostics import Diagnostics
+
+if TYPE_CHECKING:  # for annotations only: sessions imports this module
+    from skillway.lsp.sessions import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -239,10 +243,12 @@ def cancellable(handler):
 
 
 class SkillwayServer(LanguageServer):
+    protocol: SkillwayProtocol  # the protocol_cls given below
+
     def __init__(self) -> None:
         super().__init__("skillway", __version__, protocol_cls=SkillwayProtocol)
         self.initialization_options: dict = {}
-        self.sessions = None  # lsp.sessions.Sessions, made on `initialized`
+        self.sessions: Sessions | None = None  # made on `initialized`
         self.shown_errors: set[str] = set()
         self.plugin_dirs: list = []  # --plugin-dir folders, loaded into every session
         self.diagnostics = Diagnostics()  # every publishDiagnostics goes through it

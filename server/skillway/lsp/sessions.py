@@ -10,6 +10,7 @@ from pathlib import Path
 from skillway.completion.engine import CompletionEngine, CompletionSettings
 from skillway.completion.prompt import session_fetch
 from skillway.lsp.documents import path_of
+from skillway.plugins.problems import Problem
 from skillway.session import Session
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ class Sessions:
 
         # The editor's configuration section adds to (and overrides) its initialization options.
         self.options = {**self.initial_options, **options}
-        problems = []
+        problems: list[Problem] = []
         for folder, session in self.by_folder.items():
             session.apply_settings(load_settings(folder, lsp_options=self.options, lsp_origin="workspace/configuration",
                                                  workspace_trusted=session.workspace_trusted))

@@ -75,12 +75,13 @@ async def present_ship(ls: SkillwayServer, session, result: ShipResult, *, show:
     if not result.gate_passed:
         ls.tell(f"the ship gate refused the decision, so it counts as NO-GO: {result.gate_reasons or 'no reason given'}")
     try:
-        answer["report"] = write_report(session.workspace, "ship", "/ship decision", result.document).as_uri()
+        report = write_report(session.workspace, "ship", "/ship decision", result.document).as_uri()
     except OSError as exc:
         ls.tell(f"/ship decided {result.verdict}, but the decision could not be written: {exc}")
         return answer
+    answer["report"] = report
     if show:
-        await show_document(ls, answer["report"])
+        await show_document(ls, report)
     return answer
 
 

@@ -7,7 +7,6 @@ import re
 
 from lsprotocol import types as lsp
 
-from skillway.app.run import Status
 from skillway.lsp.documents import document
 from skillway.lsp.editor import EditorInterface, run_in_editor, show_document
 from skillway.lsp.server import SkillwayServer, cancellable
@@ -43,7 +42,7 @@ def register(server: SkillwayServer) -> None:
         outcome = await run_in_editor(ls, session, typed, ui)
         if outcome.ship is not None:
             return (await present_ship(ls, session, outcome.ship))
-        if outcome.status is not Status.ANSWERED:
+        if outcome.result is None:  # refused or failed: the user was told why
             return {"ok": False, "error": outcome.text}
         answer = {"ok": True, "result": outcome.text, "turns": outcome.result.turns}
         if spec.get("uri") and not is_chat(ls, spec["uri"]):  # from a code line: the answer opens as a report

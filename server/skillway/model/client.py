@@ -16,15 +16,19 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillway.config import Settings
 from skillway.model import errors
 from skillway.model.errors import Kind, ModelError
 from skillway.model.ratelimits import RateLimitBook, account_key, retry_at
 from skillway.secrets import REDACTED, redact
+
+if TYPE_CHECKING:  # the SDK is imported on first use: it is slow to load
+    from anthropic import AsyncAnthropic
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +143,7 @@ class ModelClient:
         self.notify = notify or (lambda message: None)
         self.base_url = (settings.base_url or self.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self._sdk = None
-        self._per_purpose: dict[str, object] = {}  # SDK clients with each purpose's timeout and retries
+        self._per_purpose: dict[str, AsyncAnthropic] = {}  # SDK clients with each purpose's timeout and retries
         self._warned_level: str | None = None
 
     # --- set-up ----------------------------------------------------------------------------------
@@ -196,7 +200,7 @@ class ModelClient:
                     return event.response
         raise AssertionError("a stream ends with Done or an error")  # pragma: no cover
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ModelRequest) -> AsyncGenerator[StreamEvent, None]:
         """Text deltas and finished tool_use blocks as they arrive, then Done."""
         credential, _ = self._credential()
         account = account_key(self.base_url, credential)

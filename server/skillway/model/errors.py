@@ -86,10 +86,10 @@ def from_status(status: int, body: object, retry_at: float | None, *, mid_stream
         return ModelError(Kind.STREAM, f"The API stream failed midway ({kind_name or 'error'}{detail}); nothing was applied.")
     kind = _STATUS_KINDS.get(status) or _TYPE_KINDS.get(kind_name or "") or (
         Kind.SERVER if status >= 500 else Kind.RATE_LIMITED if status == 429 else Kind.INVALID_REQUEST)
-    if status == 429 and retry_at is None:
-        return ModelError(Kind.SPEND_CAP, f"The API refused the request: a spend limit was reached (429{detail}). "
-                                          "Waiting will not help; raise the limit in the console.", status=429)
     if status == 429:
+        if retry_at is None:
+            return ModelError(Kind.SPEND_CAP, f"The API refused the request: a spend limit was reached (429{detail}). "
+                                              "Waiting will not help; raise the limit in the console.", status=429)
         return rate_limited(retry_at)
     messages = {
         Kind.AUTHENTICATION: f"The API rejected the credentials (401{detail}); check ANTHROPIC_API_KEY.",

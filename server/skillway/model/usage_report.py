@@ -186,7 +186,7 @@ def _time_ticks(start: float, end: float) -> tuple[list[float], str]:
     step = next((s for s in _TICK_STEPS if span / s <= 8), _TICK_STEPS[-1])
     offset = time.localtime(start).tm_gmtoff
     first = math.ceil((start + offset) / step) * step - offset
-    ticks = []
+    ticks: list[float] = []
     moment = first
     while moment <= end:
         ticks.append(moment)

@@ -7,6 +7,7 @@ The same folder reached twice loads once, under the first (most trusted) source.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,7 @@ class _Discovery:
 def discover(
     workspace: Path | None,
     settings: Settings,
-    plugin_dirs: list[Path] = (),
+    plugin_dirs: Sequence[Path] = (),
     *,
     include_bundled: bool = True,
     full_check: bool = False,

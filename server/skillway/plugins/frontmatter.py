@@ -127,7 +127,9 @@ def as_list(value: object) -> tuple[str, ...]:
         return ()
     if isinstance(value, list):
         return tuple(str(item).strip() for item in value if str(item).strip())
-    entries, current, depth = [], [], 0
+    entries: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in str(value):
         if char == "(":
             depth += 1

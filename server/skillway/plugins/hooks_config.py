@@ -30,6 +30,7 @@ def load_hooks_file(path: Path, text: str | None = None) -> tuple[list[HookGroup
     problems += schema.check(located.value, SCHEMA, path, located.position)
     if has_error(problems):
         return [], problems
+    assert isinstance(located.value, dict)  # the schema wants an object
     groups, more = hook_groups(located.value["hooks"], path, located.position, ("hooks",))
     return groups, problems + more
 

@@ -64,10 +64,11 @@ def load_plugin(
         located, problems = load_manifest(manifest_path)
         plugin.problems += problems
         if located is None or has_error(problems):
-            name = located.value.get("name") if located else None
+            name = located.value.get("name") if located and isinstance(located.value, dict) else None
             plugin.name = name if isinstance(name, str) and name else plugin.name
             plugin.loaded = False
             return plugin
+        assert isinstance(located.value, dict)  # load_manifest refuses anything but an object
         plugin.manifest = located.value
     plugin.name = plugin.manifest.get("name") or plugin.name
     components = _Components(plugin, located, full_check)
@@ -106,6 +107,7 @@ def declared_paths(root: Path, manifest: dict, key: str, where: Path, locate: Lo
         at = locate((key,) if isinstance(value, str) else (key, index))
         path, refused = resolve_declared(root, text)
         if path is None:
+            assert refused is not None  # resolve_declared says why whenever it gives no path
             problems.append(error(where, refused, *at))
         elif not exists(path):
             problems.append(error(where, f'path "{text}" does not exist', *at))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # typeshed leaves it out; the stdlib exports it
 
 Pointer = tuple[str | int, ...]
 
@@ -49,7 +49,9 @@ def parse(text: str) -> LocatedJson:
 
 
 def _skip(text: str, index: int) -> int:
-    return _WHITESPACE.match(text, index).end()
+    match = _WHITESPACE.match(text, index)
+    assert match is not None  # `*` matches the empty string
+    return match.end()
 
 
 class _Locator:
@@ -94,4 +96,6 @@ class _Locator:
             return index + 1
         if char == '"':
             return scanstring(self.text, index + 1)[1]
-        return _SCALAR.match(self.text, index).end()
+        match = _SCALAR.match(self.text, index)
+        assert match is not None  # `json.loads` took the text: any other value is a scalar
+        return match.end()

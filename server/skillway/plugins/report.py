@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from skillway.plugins.discovery import PluginSet
 from skillway.plugins.model import Plugin
 from skillway.plugins.problems import Problem
@@ -102,6 +104,6 @@ def problem_lines(problems: list[Problem]) -> str:
     return "\n".join(p.format() for p in problems)
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]

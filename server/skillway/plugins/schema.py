@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Literal, overload
 
 from skillway.plugins.bundled import schema_dir
 from skillway.plugins.problems import Problem, Severity
@@ -124,6 +125,15 @@ class _Node:
         self.extra = schema.get("additionalProperties", True)
         # Children are compiled on first use: schemas refer to themselves ($ref cycles).
         self._parts: dict[str, object] = {}
+
+    @overload
+    def child(self, key: Literal["allOf", "anyOf"]) -> list[_Node]: ...
+    @overload
+    def child(self, key: Literal["properties"]) -> dict[str, _Node]: ...
+    @overload
+    def child(self, key: Literal["items"]) -> _Node: ...  # the bundled schemas' `items` are all objects
+    @overload
+    def child(self, key: Literal["additionalProperties"]) -> _Node | bool: ...
 
     def child(self, key: str) -> object:
         if key not in self._parts:

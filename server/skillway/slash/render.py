@@ -38,7 +38,7 @@ class RenderContext:
     arguments: str
     allowed_tools: tuple[str, ...] = ()
     trusted: bool = False  # may shell commands from this command's plugin run?
-    placeholders: Mapping[str, str] = None  # ${CLAUDE_*} values
+    placeholders: Mapping[str, str] | None = None  # ${CLAUDE_*} values
     argument_base: int = 0  # 1 for legacy plugins that meant $1 as the first argument
 
 

@@ -1,0 +1,39 @@
+"""`RunContext`: what a run (the agent loop, a slash command, /ship, a code action) needs from the
+session it runs in. `skillway.session.Session` is the one that builds it; nothing else reaches in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # for annotations only: the session imports all of these at run time
+    from skillway.agent.transcript import Transcript
+    from skillway.config import Settings
+    from skillway.hooks.engine import HookEngine
+    from skillway.model.client import ModelClient, ModelRequest
+    from skillway.plugins.catalog import Catalog
+
+
+class RunContext(Protocol):
+    session_id: str
+    data_dir: Path  # the user's data folder (plugin data, transcripts)
+    settings: Settings
+    hooks: HookEngine
+    transcript: Transcript
+
+    @property
+    def workspace(self) -> Path: ...
+
+    @property
+    def workspace_trusted(self) -> bool: ...
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def model(self) -> ModelClient: ...
+
+    def model_request(self, purpose: str, messages: list[dict[str, Any]], *, instructions: str | None = None,
+                      **options: Any) -> ModelRequest:
+        """A request carrying what every request of the session carries (system prompt, injected context)."""
+        ...
