@@ -35,9 +35,9 @@ def make_plugins(root: Path, count: int) -> list[Path]:
 
 
 async def measure(plugins: int, runs: int) -> None:
+    from skillway.app.session import Session
     from skillway.config import Settings
     from skillway.plugins.discovery import discover
-    from skillway.session import Session
 
     with tempfile.TemporaryDirectory(prefix="skillway-hooks-bench-") as temp:
         root = Path(temp)

@@ -35,9 +35,9 @@ DELAY = 1.0  # seconds of fake latency per reviewer request
 async def measure(runs: int) -> None:
     import anthropic  # noqa: F401 - the SDK import (~2.5 s) must not land in a timed run
 
+    from skillway.app.session import Session
     from skillway.config import Settings
     from skillway.plugins.discovery import discover
-    from skillway.session import Session
     from skillway.ship.orchestrator import run_ship
     from tests.fakes.anthropic_server import FakeAnthropic
     from tests.ship.helpers import REVIEWERS, lines, make_repo, reviewers

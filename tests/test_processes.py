@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from skillway import processes
+from skillway.core import processes
 
 
 def alive(pid: int) -> bool:

@@ -1,6 +1,6 @@
 """Reports are written under `.skillway/reports/`, which git is told to ignore."""
 
-from skillway.reports import write_report
+from skillway.core.reports import write_report
 from tests.ship.helpers import git, make_repo
 
 

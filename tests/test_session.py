@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from skillway.app.session import Session, wrap_context
 from skillway.config import Settings
 from skillway.plugins.discovery import PluginSet, discover
-from skillway.session import Session, wrap_context
 from tests.conftest import write_tree
 
 pytestmark = pytest.mark.usefixtures("api_key")  # every test here runs with a key set

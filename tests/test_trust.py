@@ -4,7 +4,8 @@ from pathlib import Path
 
 from skillway.config import Settings
 from skillway.plugins.discovery import discover
-from skillway.trust import TrustStore, hook_fingerprint
+from skillway.plugins.fingerprint import hook_fingerprint
+from skillway.trust import TrustStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

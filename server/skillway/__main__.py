@@ -1,3 +1,3 @@
-from skillway.cli import main
+from skillway.cli.main import main
 
 raise SystemExit(main())

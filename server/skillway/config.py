@@ -18,9 +18,9 @@ from typing import Any
 
 import platformdirs
 
-from skillway.plugins import located_json
-from skillway.plugins.located_json import LocatedJson
-from skillway.plugins.problems import Problem, error, warning
+from skillway.core import located_json
+from skillway.core.located_json import LocatedJson
+from skillway.core.problems import Problem, error, warning
 
 APP = "skillway"
 WORKSPACE_SETTINGS = Path(".skillway", "settings.json")

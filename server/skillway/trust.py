@@ -6,31 +6,13 @@ configuration and of those settings: a changed hooks file or baseUrl has to be t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from skillway.plugins.model import Plugin, Source
-
 TRUST_FILE = "trust.json"
-
-
-def hook_fingerprint(plugins: list[Plugin], settings_requests: dict | None = None) -> str:
-    """A hash of every hook the workspace itself brings (its own plugins and settings files) and of
-    the settings its own file sets that wait for trust (baseUrl, pluginDirs, ...): changing any of
-    them asks for trust again."""
-    config: list = [
-        {"plugin": p.name, "root": str(p.root), "event": g.event, "matcher": g.matcher,
-         "handlers": [asdict(h) for h in g.handlers]}
-        for p in plugins if p.source is Source.WORKSPACE for g in p.hooks
-    ]
-    if settings_requests:
-        config.append({"settings": settings_requests})
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class TrustStore:

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from skillway.agent.loop import AgentLoop
+from skillway.app.session import Session
 from skillway.config import Settings
 from skillway.plugins.discovery import discover
-from skillway.session import Session
 from tests.conftest import write_tree
 from tests.fakes.anthropic_server import Reply, Text, ToolUse
 

@@ -8,9 +8,9 @@ import shlex
 import time
 from pathlib import Path
 
+from skillway.app.session import Session
 from skillway.config import Settings
 from skillway.plugins.discovery import discover
-from skillway.session import Session
 
 ABSENT = object()  # a matcher group with no "matcher" key
 

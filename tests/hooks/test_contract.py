@@ -839,7 +839,7 @@ async def test_environment_never_has_skillways_own_key(tmp_path, monkeypatch):
     (PRE, None, 600), ("Stop", None, 600), ("UserPromptSubmit", None, 30), (PRE, 5, 5), ("UserPromptSubmit", 45, 45),
 ])
 async def test_timeouts_given_to_the_process(tmp_path, monkeypatch, event, handler_timeout, expected):
-    from skillway import processes
+    from skillway.core import processes
 
     seen, real_run = [], processes.run
 
@@ -854,7 +854,7 @@ async def test_timeouts_given_to_the_process(tmp_path, monkeypatch, event, handl
 
 
 async def test_session_end_timeout_is_short_even_when_the_handler_asks_for_more(tmp_path, monkeypatch):
-    from skillway import processes
+    from skillway.core import processes
 
     seen, real_run = [], processes.run
 

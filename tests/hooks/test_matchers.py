@@ -2,7 +2,7 @@
 
 import pytest
 
-from skillway.hooks.matchers import compile_matcher
+from skillway.core.matchers import compile_matcher
 
 
 @pytest.mark.parametrize("source", [None, "", "*", "  "])

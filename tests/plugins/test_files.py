@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
+from skillway.core.problems import Severity
 from skillway.plugins import files
-from skillway.plugins.problems import Severity
 
 
 def test_non_utf8_file_is_an_error_naming_its_line(tmp_path: Path):

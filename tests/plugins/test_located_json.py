@@ -5,7 +5,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skillway.plugins.located_json import parse
+from skillway.core.located_json import parse
 
 
 def test_positions_of_nested_keys_and_elements():

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 from skillway.config import Settings
-from skillway.plugins import paths
+from skillway.core import paths
 from skillway.plugins.discovery import discover
 from skillway.plugins.loader import load_plugin
 from skillway.plugins.model import Source

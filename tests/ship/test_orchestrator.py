@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from skillway.app.session import Session
 from skillway.config import Settings
 from skillway.plugins.discovery import discover
-from skillway.session import Session
 from skillway.ship.orchestrator import ShipError, parse_arguments, run_ship
 from tests.fakes.anthropic_server import StatusError
 from tests.ship.helpers import REVIEWERS, critical, lines, make_repo, report, reviewer_of, reviewers

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from skillway.core.reports import write_report
+from skillway.core.secrets import is_secret_file
 from skillway.model.templates import render
-from skillway.reports import write_report
-from skillway.secrets import is_secret_file
 
 _FENCED = re.compile(r"```[\w+-]*[ \t]*\n(.*?)\n?```", re.DOTALL)
 

@@ -1,5 +1,5 @@
 """`RunContext`: what a run (the agent loop, a slash command, /ship, a code action) needs from the
-session it runs in. `skillway.session.Session` is the one that builds it; nothing else reaches in."""
+session it runs in. `skillway.app.session.Session` is the one that builds it; nothing else reaches in."""
 
 from __future__ import annotations
 

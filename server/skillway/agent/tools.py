@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from skillway.secrets import is_secret_file
+from skillway.core.secrets import is_secret_file
 
 if TYPE_CHECKING:  # for annotations only: run_tool imports the catalog where it needs it
     from skillway.plugins.catalog import Catalog
@@ -188,8 +188,8 @@ async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
         await _store(context, path, text.replace(old, new) if tool_input.get("replace_all") else text.replace(old, new, 1))
         return f"edited {path.relative_to(context.workspace.resolve())}"
     if name == "Bash":
-        from skillway import processes
-        from skillway.secrets import child_environment
+        from skillway.core import processes
+        from skillway.core.secrets import child_environment
 
         done = await processes.run(["sh", "-c", str(tool_input.get("command", ""))], cwd=context.workspace,
                                    env=child_environment({"CLAUDE_PROJECT_DIR": str(context.workspace)}),

@@ -11,7 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from skillway.secrets import redact
+from skillway.core.secrets import redact
 
 
 class Transcript:

@@ -18,7 +18,7 @@ from skillway.agent.loop import AgentLoop, AgentResult
 from skillway.agent.tools import Editor
 from skillway.model.client import Done, Restart, TextDelta
 from skillway.model.errors import ModelError
-from skillway.ship.orchestrator import ShipError, ShipEvent, ShipResult, fan_out_command, run_ship
+from skillway.ship.orchestrator import REVIEWER_TIMEOUT, ShipError, ShipEvent, ShipResult, fan_out_command, run_ship
 from skillway.slash.prepare import PreparedPrompt, PromptRefused, prepare
 
 T = TypeVar("T")
@@ -96,6 +96,7 @@ class RunOptions:
     model: str | None = None
     max_cost_usd: float | None = None
     conversation: tuple[dict[str, Any], ...] | None = None
+    reviewer_timeout: float = REVIEWER_TIMEOUT  # seconds each reviewer of a fan-out may take
 
 
 class Status(enum.Enum):
@@ -124,7 +125,8 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
     options = options or RunOptions()
     try:
         if fan_out_command(session, typed) is not None:  # /ship: skillway runs the reviewers itself
-            return _shipped(await run_ship(session, typed, on_event=ui.progress, on_message=ui.message))
+            return _shipped(await run_ship(session, typed, on_event=ui.progress, on_message=ui.message,
+                                           reviewer_timeout=options.reviewer_timeout))
         prepared = await prepare(session, typed)
         if options.conversation is not None:
             result = await _stream(session, prepared, ui, options)

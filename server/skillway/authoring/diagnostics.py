@@ -11,14 +11,14 @@ import logging
 from pathlib import Path
 
 from skillway.authoring.kinds import document_kind
+from skillway.core.located_json import LocatedJson
+from skillway.core.problems import Problem, error, has_error
 from skillway.plugins import hooks_config
 from skillway.plugins.agents import load_agent
 from skillway.plugins.commands import load_command
 from skillway.plugins.loader import declared_paths, manifest_hooks
-from skillway.plugins.located_json import LocatedJson
 from skillway.plugins.manifest import load_manifest
 from skillway.plugins.marketplace import load_marketplace
-from skillway.plugins.problems import Problem, error, has_error
 from skillway.plugins.skills import load_skill
 from skillway.plugins.validate import in_plugin_manifest_folder
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from skillway.plugins.located_json import Pointer
+from skillway.core.located_json import Pointer
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 _STRING = re.compile(r'"((?:[^"\\\r\n]|\\[^\r\n]?)*)("?)')

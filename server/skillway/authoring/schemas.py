@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from functools import cache
 
+from skillway.core.located_json import Pointer
 from skillway.plugins import schema as plugin_schema
-from skillway.plugins.located_json import Pointer
 
 HOOKS = "hooks.schema.json"
 

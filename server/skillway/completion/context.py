@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillway.secrets import is_secret_file
+from skillway.core.secrets import is_secret_file
 
 PREFIX_SHARE = 0.7  # of the budget: text before the cursor matters most
 SNIPPET_CHARS = 1500  # per other open document

@@ -1,6 +1,6 @@
 """Fires hook events: picks the matching handlers, runs them all at once, and merges what they say.
 
-Handlers run as subprocesses (through `skillway.processes`) with the event as JSON on stdin, the
+Handlers run as subprocesses (through `skillway.core.processes`) with the event as JSON on stdin, the
 `CLAUDE_*` variables set and skillway's own secrets removed from their environment. Hooks from an
 untrusted workspace are not run, and the outcome says how many were held back.
 """
@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillway import processes
+from skillway.core import processes
+from skillway.core.placeholders import plugin_data_id, substitute
+from skillway.core.secrets import child_environment, redact
 from skillway.hooks.outcome import HandlerReport, HookOutcome, read_output
 from skillway.hooks.registry import HookRegistry, RegisteredHook
-from skillway.placeholders import plugin_data_id, substitute
-from skillway.secrets import child_environment, redact
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from skillway.hooks.matchers import Matcher, compile_matcher
+from skillway.core.matchers import Matcher, compile_matcher
 from skillway.plugins.model import HookHandler, Plugin
 
 # Events whose matcher is ignored: every group of the event applies.

@@ -7,11 +7,11 @@ import fnmatch
 import logging
 from pathlib import Path
 
+from skillway.app.session import Session
 from skillway.completion.engine import CompletionEngine, CompletionSettings
 from skillway.completion.prompt import session_fetch
+from skillway.core.problems import Problem
 from skillway.lsp.documents import path_of
-from skillway.plugins.problems import Problem
-from skillway.session import Session
 
 log = logging.getLogger(__name__)
 

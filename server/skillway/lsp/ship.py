@@ -11,13 +11,13 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
+from skillway.core.reports import write_report
 from skillway.lsp.documents import document, path_of, utf16_length
 from skillway.lsp.editor import EditorInterface, run_in_editor, show_document
 from skillway.lsp.server import SkillwayServer, cancellable
 from skillway.lsp.sessions import session_for
-from skillway.reports import write_report
 from skillway.ship.orchestrator import ShipResult
-from skillway.ship.terminal import command_name
+from skillway.ship.summary import command_name
 
 COMMAND = "skillway.ship"
 SOURCE = "skillway-ship"

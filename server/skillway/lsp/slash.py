@@ -7,13 +7,13 @@ import re
 
 from lsprotocol import types as lsp
 
+from skillway.core.reports import write_report
 from skillway.lsp.documents import document
 from skillway.lsp.editor import EditorInterface, run_in_editor, show_document
 from skillway.lsp.server import SkillwayServer, cancellable
 from skillway.lsp.sessions import is_chat, session_for
 from skillway.lsp.ship import present_ship
 from skillway.plugins.catalog import UnknownName
-from skillway.reports import write_report
 
 # A slash command typed on its own line, possibly inside a comment: `# /review`, `// /fix`, `-- /x`.
 _SLASH_LINE = re.compile(r"^(?P<lead>\s*(?:#|//|--|;+|\*|/\*)?\s*)/(?P<name>[\w:.-]*)$")

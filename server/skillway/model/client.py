@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skillway.config import Settings
+from skillway.core.secrets import REDACTED, redact
 from skillway.model import errors
 from skillway.model.errors import Kind, ModelError
 from skillway.model.ratelimits import RateLimitBook, account_key, retry_at
-from skillway.secrets import REDACTED, redact
 
 if TYPE_CHECKING:  # the SDK is imported on first use: it is slow to load
     from anthropic import AsyncAnthropic

@@ -10,7 +10,7 @@ import enum
 import time
 from datetime import datetime
 
-from skillway.secrets import redact
+from skillway.core.secrets import redact
 
 
 class Kind(str, enum.Enum):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from skillway.core.paths import Found, Walk, is_file, markdown_tree
+from skillway.core.problems import Problem, Severity, has_error, warning
 from skillway.plugins import frontmatter
 from skillway.plugins.frontmatter import as_list, as_text
 from skillway.plugins.model import Agent
-from skillway.plugins.paths import Found, Walk, is_file, markdown_tree
-from skillway.plugins.problems import Problem, Severity, has_error, warning
 
 SCHEMA = "agent-frontmatter.schema.json"
 

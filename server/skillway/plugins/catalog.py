@@ -9,15 +9,18 @@ qualified names, so they own their bare name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from skillway.plugins.model import Agent, Command, Plugin, Skill
 
+Item = TypeVar("Item", Command | Skill, Agent, Command | Skill | Agent)
+
 
 @dataclass(frozen=True)
-class Entry:
+class Entry(Generic[Item]):
     qualified: str
     plugin: Plugin
-    item: Command | Skill | Agent
+    item: Item
 
     @property
     def kind(self) -> str:
@@ -30,8 +33,8 @@ class UnknownName(LookupError):
 
 class Catalog:
     def __init__(self, plugins: list[Plugin]) -> None:
-        self.commands: list[Entry] = []  # what a user can run as /name: user-invocable skills, then commands
-        self.agents: list[Entry] = []
+        self.commands: list[Entry[Command | Skill]] = []  # what a user can run as /name: user-invocable skills, then commands
+        self.agents: list[Entry[Agent]] = []
         for plugin in plugins:
             if not plugin.loaded:
                 continue
@@ -45,14 +48,14 @@ class Catalog:
                     self.commands.append(Entry(plugin.qualified(command.name), plugin, command))
             self.agents += [Entry(plugin.qualified(agent.name), plugin, agent) for agent in plugin.agents]
 
-    def resolve_command(self, name: str) -> Entry:
+    def resolve_command(self, name: str) -> Entry[Command | Skill]:
         return _resolve(self.commands, name.removeprefix("/"), "command")
 
-    def resolve_agent(self, name: str) -> Entry:
+    def resolve_agent(self, name: str) -> Entry[Agent]:
         return _resolve(self.agents, name, "agent")
 
 
-def _resolve(entries: list[Entry], name: str, what: str) -> Entry:
+def _resolve(entries: list[Entry[Item]], name: str, what: str) -> Entry[Item]:
     exact = [e for e in entries if e.qualified == name]
     if exact:
         return _prefer_skill(exact)
@@ -68,5 +71,5 @@ def _resolve(entries: list[Entry], name: str, what: str) -> Entry:
     return candidates[0]
 
 
-def _prefer_skill(entries: list[Entry]) -> Entry:
+def _prefer_skill(entries: list[Entry[Item]]) -> Entry[Item]:
     return next((e for e in entries if isinstance(e.item, Skill)), entries[0])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skillway.core.paths import Found, Walk, is_file, markdown_tree
+from skillway.core.problems import Problem, has_error
 from skillway.plugins import frontmatter
 from skillway.plugins.frontmatter import as_flag, as_list, as_text
 from skillway.plugins.model import Command
-from skillway.plugins.paths import Found, Walk, is_file, markdown_tree
-from skillway.plugins.problems import Problem, has_error
 
 SCHEMA = "command-frontmatter.schema.json"
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from skillway.config import Settings
+from skillway.core.paths import Walk
+from skillway.core.problems import Problem, error, warning
 from skillway.plugins.bundled import bundled_plugin_root
 from skillway.plugins.loader import load_plugin, load_project
 from skillway.plugins.manifest import find_manifest
 from skillway.plugins.marketplace import MARKETPLACE_FILE, Marketplace, load_marketplace
 from skillway.plugins.model import Plugin, Source
-from skillway.plugins.paths import Walk
-from skillway.plugins.problems import Problem, error, warning
 from skillway.plugins.skills import SKILL_FILE
 
 _COMPONENT_FOLDERS = ("commands", "skills", "agents", "hooks")

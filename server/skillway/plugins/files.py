@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skillway.plugins import located_json
-from skillway.plugins.problems import Problem, error, warning
+from skillway.core import located_json
+from skillway.core.problems import Problem, error, warning
 
 MAX_FILE_BYTES = 1024 * 1024
 

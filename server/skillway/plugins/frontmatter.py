@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from skillway.core.problems import Problem, error, warning
 from skillway.plugins import files, schema
-from skillway.plugins.problems import Problem, error, warning
 
 try:  # libyaml is ~10x faster; PyYAML wheels ship it, source builds may not
     _Loader = yaml.CSafeLoader

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skillway.hooks.matchers import compile_matcher
+from skillway.core.located_json import LocatedJson, Pointer
+from skillway.core.matchers import compile_matcher
+from skillway.core.problems import Problem, error, has_error, warning
 from skillway.plugins import files, schema
-from skillway.plugins.located_json import LocatedJson, Pointer
 from skillway.plugins.model import HookGroup, HookHandler
-from skillway.plugins.problems import Problem, error, has_error, warning
 
 SCHEMA = "hooks.schema.json"
 _RUNNABLE = {"command", "prompt"}

@@ -14,13 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from skillway.plugins import hooks_config
-from skillway.plugins.agents import agent_files, load_agent
-from skillway.plugins.commands import command_files, load_command
-from skillway.plugins.located_json import LocatedJson
-from skillway.plugins.manifest import find_manifest, load_manifest
-from skillway.plugins.model import Plugin, Source
-from skillway.plugins.paths import (
+from skillway.core.located_json import LocatedJson
+from skillway.core.paths import (
     Found,
     Walk,
     exists,
@@ -29,7 +24,12 @@ from skillway.plugins.paths import (
     real_path,
     resolve_declared,
 )
-from skillway.plugins.problems import Problem, error, has_error, warning
+from skillway.core.problems import Problem, error, has_error, warning
+from skillway.plugins import hooks_config
+from skillway.plugins.agents import agent_files, load_agent
+from skillway.plugins.commands import command_files, load_command
+from skillway.plugins.manifest import find_manifest, load_manifest
+from skillway.plugins.model import Plugin, Source
 from skillway.plugins.skills import SKILL_FILE, load_skill, skill_files
 
 DEFAULT_HOOKS = Path("hooks", "hooks.json")

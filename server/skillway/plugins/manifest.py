@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skillway.core.located_json import LocatedJson
+from skillway.core.problems import Problem, error
 from skillway.plugins import files, schema
-from skillway.plugins.located_json import LocatedJson
-from skillway.plugins.problems import Problem, error
 
 SCHEMA = "plugin.schema.json"
 MANIFEST_LOCATIONS = (Path(".claude-plugin", "plugin.json"), Path("manifest", "plugin.json"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from skillway.core.paths import resolve_declared
+from skillway.core.problems import Problem, error, has_error
 from skillway.plugins import files, schema
 from skillway.plugins.model import MarketplaceEntry
-from skillway.plugins.paths import resolve_declared
-from skillway.plugins.problems import Problem, error, has_error
 
 SCHEMA = "marketplace.schema.json"
 MARKETPLACE_FILE = Path(".claude-plugin", "marketplace.json")

@@ -6,8 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from skillway.core.problems import Problem
 from skillway.plugins import files, frontmatter
-from skillway.plugins.problems import Problem
 
 
 class Source(str, enum.Enum):

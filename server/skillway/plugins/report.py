@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from skillway.core.problems import Problem
 from skillway.plugins.discovery import PluginSet
 from skillway.plugins.model import Plugin
-from skillway.plugins.problems import Problem
 
 
 def summary(plugin: Plugin) -> dict:

@@ -15,8 +15,8 @@ from functools import cache
 from pathlib import Path
 from typing import Literal, overload
 
+from skillway.core.problems import Problem, Severity
 from skillway.plugins.bundled import schema_dir
-from skillway.plugins.problems import Problem, Severity
 
 Pointer = tuple[str | int, ...]
 Locate = Callable[[Pointer], tuple[int, int]]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from skillway.core.paths import Found, Walk, files_in_subfolders, is_file
+from skillway.core.problems import Problem, has_error, warning
 from skillway.plugins import frontmatter, schema
 from skillway.plugins.frontmatter import as_flag, as_list, as_text
 from skillway.plugins.model import Skill
-from skillway.plugins.paths import Found, Walk, files_in_subfolders, is_file
-from skillway.plugins.problems import Problem, has_error, warning
 
 SCHEMA = "skill-frontmatter.schema.json"
 SKILL_FILE = "SKILL.md"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from skillway.core.paths import exists, is_dir
+from skillway.core.problems import Problem, error
 from skillway.plugins import hooks_config
 from skillway.plugins.agents import load_agent
 from skillway.plugins.commands import load_command
@@ -13,8 +15,6 @@ from skillway.plugins.loader import PROJECT_SETTINGS, load_plugin
 from skillway.plugins.manifest import load_manifest
 from skillway.plugins.marketplace import load_marketplace
 from skillway.plugins.model import Source
-from skillway.plugins.paths import exists, is_dir
-from skillway.plugins.problems import Problem, error
 from skillway.plugins.skills import SKILL_FILE, load_skill
 
 

@@ -293,7 +293,7 @@ def diff_for_review(change: Change, budget: int) -> tuple[str, list[str]]:
     first when it does not all fit in `budget` characters; (text, the files left out)."""
     from pathlib import Path
 
-    from skillway.secrets import is_secret_file
+    from skillway.core.secrets import is_secret_file
 
     pieces = []
     for chunk in change.diff.decode("utf-8", "replace").split("\ndiff --git "):

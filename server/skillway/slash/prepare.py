@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from skillway.placeholders import plugin_data_id
+from skillway.core.placeholders import plugin_data_id
 from skillway.plugins.catalog import UnknownName
 from skillway.slash.render import RenderContext, RenderError, render
 

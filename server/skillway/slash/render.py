@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from skillway import processes
 from skillway.agent.permissions import allowed, parse_rules
-from skillway.placeholders import substitute
-from skillway.secrets import child_environment, is_secret_file
+from skillway.core import processes
+from skillway.core.placeholders import substitute
+from skillway.core.secrets import child_environment, is_secret_file
 
 SHELL_TIMEOUT = 120.0
 _ARGUMENT = re.compile(r"(\\?)\$(?:ARGUMENTS\[(\d+)\]|(\d+)|(ARGUMENTS)\b)")

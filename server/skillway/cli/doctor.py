@@ -16,8 +16,8 @@ from skillway.plugins.report import listing_text
 
 def doctor_report(workspace: Path, plugin_dirs: list[Path]) -> tuple[str, bool]:
     """The report, and whether it shows an error (a broken file or setting, a missing SDK)."""
+    from skillway.app.session import Session
     from skillway.model.client import DEFAULT_BASE_URL
-    from skillway.session import Session
 
     session = Session.open(workspace, plugin_dirs)
     plugins, settings = session.plugins, session.settings

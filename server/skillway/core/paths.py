@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import NamedTuple
 
-from skillway.plugins.problems import Problem, error, warning
+from skillway.core.problems import Problem, error, warning
 
 # The bounds of one walk of a component folder. Real plugins nest commands two or three folders deep
 # and hold hundreds of files; these leave room for far more, yet stop a generated or linked tree long

@@ -10,20 +10,33 @@ import shlex
 import stat
 import sys
 from pathlib import Path
+from typing import TextIO
 
-from skillway.ship.orchestrator import REVIEWER_TIMEOUT, ShipError, ShipEvent, ShipResult, fan_out_command, run_ship
+from skillway.app.run import QuietInterface, RunOptions, run_prompt
+from skillway.app.session import Session
+from skillway.ship.orchestrator import REVIEWER_TIMEOUT, ShipEvent
 from skillway.ship.rules import ChangeError, rules
+from skillway.ship.summary import command_name, summary
 
 EXIT_GO, EXIT_NO_GO = 0, 1
 HOOK_MARK = "# skillway ship gate"
 
 
-async def ship(workspace: Path, plugin_dirs: list[Path], base: str | None, accept_risks: list[str], *,
-               as_json: bool = False, reviewer_timeout: float = REVIEWER_TIMEOUT, out=sys.stdout, err=sys.stderr) -> int:
-    from skillway.model.errors import ModelError
-    from skillway.session import Session
-    from skillway.slash.prepare import PromptRefused
+class _TerminalInterface(QuietInterface):
+    """Each reviewer's start, retry and end on stderr (nothing with --json: CI reads stdout)."""
 
+    def __init__(self, err: TextIO, shown: bool) -> None:
+        self.err, self.shown = err, shown
+
+    def progress(self, event: ShipEvent) -> None:
+        if self.shown:
+            said = {"start": "started", "retry": f"failed ({event.detail}); retrying once", "done": event.detail}[event.kind]
+            print(f"skillway ship: {event.reviewer}: {said}", file=self.err, flush=True)
+
+
+async def ship(workspace: Path, plugin_dirs: list[Path], base: str | None, accept_risks: list[str], *,
+               as_json: bool = False, reviewer_timeout: float = REVIEWER_TIMEOUT, out: TextIO = sys.stdout,
+               err: TextIO = sys.stderr) -> int:
     session = Session.open(workspace, plugin_dirs)
     for problem in session.settings.problems:
         print(f"skillway: {problem.format()}", file=err)
@@ -32,56 +45,18 @@ async def ship(workspace: Path, plugin_dirs: list[Path], base: str | None, accep
         print(f"skillway: {message}", file=err)
     words = ([base] if base else []) + [w for risk in accept_risks for w in ("--accept-risk", risk)]
     typed = f"/{command_name(session)} {shlex.join(words)}".strip()
-
-    def progress(event: ShipEvent) -> None:
-        said = {"start": "started", "retry": f"failed ({event.detail}); retrying once", "done": event.detail}[event.kind]
-        print(f"skillway ship: {event.reviewer}: {said}", file=err, flush=True)
-
     try:
-        result = await run_ship(session, typed, on_event=None if as_json else progress, reviewer_timeout=reviewer_timeout)
-    except (ShipError, PromptRefused, ModelError) as exc:  # a ModelError: the API cannot serve the reviewers
-        print(f"skillway ship: {exc}", file=err)
-        return EXIT_NO_GO
+        outcome = await run_prompt(session, typed, _TerminalInterface(err, not as_json),
+                                   RunOptions(reviewer_timeout=reviewer_timeout))
     finally:
         await session.end("other")
-    for notice in result.notices:
+    if outcome.ship is None:  # it could not run, or the API cannot serve the reviewers
+        print(f"skillway ship: {outcome.text}", file=err)
+        return EXIT_NO_GO
+    for notice in outcome.notices:
         print(f"skillway ship: {notice}", file=err)
-    out.write(json.dumps(summary(result), indent=2) + "\n" if as_json else result.document)
-    return EXIT_GO if result.verdict in ("GO", "NOTHING") else EXIT_NO_GO
-
-
-def command_name(session) -> str:
-    """The ship command to run: `/ship` when that name is unambiguous, else the bundled one."""
-    entry = fan_out_command(session, "/ship")
-    return entry.qualified if entry is not None else "skillway:ship"
-
-
-def summary(result: ShipResult) -> dict:
-    """The decision as data, for CI (`skillway ship --json`) and print mode."""
-    change, decision = result.change, result.decision
-    return {
-        "decision": result.verdict,
-        "outcome": "failed" if decision is not None and decision.failed else "verdict",
-        "complete": result.gate_passed,
-        "skipped": result.skipped,
-        "base": change.base if change else None,
-        "merge_base": change.merge_base if change else None,
-        "diff_sha256": change.digest if change else None,
-        "files": list(change.files) if change else [],
-        "lines": change.lines if change else 0,
-        "blockers": decision.blockers if decision else [],
-        "findings": [{"severity": f.severity, "file": f.file, "line": f.line, "message": f.message,
-                      "reviewers": list(f.reviewers)} for f in (decision.findings if decision else [])],
-        "accepted_risks": [{"file": f.file, "line": f.line, "message": f.message, "accepted_with": text}
-                           for f, text in (decision.accepted if decision else [])],
-        "reviewers": [{"name": r.reviewer, "ok": r.ok, "attempts": r.attempts, "seconds": round(r.seconds, 3),
-                       "error": r.error, "findings": len(r.findings)} for r in result.reviews],
-        "gate": {"passed": result.gate_passed, "reasons": result.gate_reasons, "recorded": result.record is not None},
-        "fan_out_seconds": round(result.fan_out_seconds, 3),
-        "usage": {"input_tokens": result.usage.input_tokens, "output_tokens": result.usage.output_tokens,
-                  "total_cost_usd": round(result.usage.cost_usd, 6)},
-        "document": result.document,
-    }
+    out.write(json.dumps(summary(outcome.ship), indent=2) + "\n" if as_json else outcome.ship.document)
+    return EXIT_GO if outcome.ship.verdict in ("GO", "NOTHING") else EXIT_NO_GO
 
 
 def check(workspace: Path, base: str | None, out=sys.stdout, err=sys.stderr) -> int:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from skillway.agent.loop import ALL_TOOLS
 from skillway.app.run import QuietInterface, RunOptions, Status, run_prompt
-from skillway.session import Session
-from skillway.ship.terminal import summary as ship_summary
+from skillway.app.session import Session
+from skillway.ship.summary import summary as ship_summary
 
 EXIT_OK, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
 
@@ -45,10 +45,10 @@ class _PrintInterface(QuietInterface):
 
 async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> int:
     started = time.monotonic()
-    session = Session.open(options.workspace, list(options.plugin_dirs), bare=options.bare)
+    session = Session.open(options.workspace, list(options.plugin_dirs), bare=options.bare,
+                           permission_mode=options.permission_mode)
     for problem in session.settings.problems:
         print(f"skillway: {problem.format()}", file=err)
-    session.hooks.context.permission_mode = options.permission_mode
     stream = options.output_format == "stream-json"
 
     def emit(event: dict) -> None:

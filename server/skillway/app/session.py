@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from skillway.agent.transcript import Transcript
 from skillway.config import Settings, data_dir, load_settings
@@ -19,8 +20,11 @@ from skillway.hooks.engine import HookContext, HookEngine
 from skillway.hooks.outcome import HookOutcome
 from skillway.hooks.registry import HookRegistry, RegisteredHook
 from skillway.model.client import ModelClient, ModelRequest, project_name
+from skillway.model.ledger import UsageLedger
+from skillway.plugins.catalog import Catalog
 from skillway.plugins.discovery import PluginSet, discover
-from skillway.trust import TrustStore, hook_fingerprint
+from skillway.plugins.fingerprint import hook_fingerprint
+from skillway.trust import TrustStore
 
 CONTEXT_HEADER = "SessionStart hook additional context: "
 SKILLS_LISTING_BUDGET = 8_000  # characters: about 2,000 tokens of skill names and descriptions
@@ -32,7 +36,7 @@ def project_slug(workspace: Path) -> str:
 
 class Session:
     def __init__(self, workspace: Path, plugins: PluginSet, settings: Settings, *, session_id: str | None = None,
-                 trust_fingerprint: str | None = None) -> None:
+                 trust_fingerprint: str | None = None, permission_mode: str = "default") -> None:
         self.workspace = workspace.resolve()
         self.plugins = plugins
         self.settings = settings
@@ -51,6 +55,7 @@ class Session:
             project_dir=self.workspace,
             data_dir=self.data_dir,
             is_trusted=self.may_run,
+            permission_mode=permission_mode,
             keep_output_sessions=int(settings.hook_outputs.get("keepSessions", 20)),
             max_output_bytes=int(settings.hook_outputs.get("maxMegabytes", 100) * 2**20),
         ))
@@ -59,8 +64,8 @@ class Session:
         self.notices: list[str] = []  # things to tell the user once (quota warnings): the front end drains it
 
     @classmethod
-    def open(cls, workspace: Path, plugin_dirs: Sequence[Path] = (), *, lsp_options: dict | None = None,
-             bare: bool = False, as_trusted: bool = False) -> Session:
+    def open(cls, workspace: Path, plugin_dirs: Sequence[Path] = (), *, lsp_options: dict[str, Any] | None = None,
+             bare: bool = False, as_trusted: bool = False, permission_mode: str = "default") -> Session:
         """Load settings and plugins for `workspace`. `bare`: no plugins, so no hooks either.
 
         What the workspace asks for is read first (reading runs nothing) to know what trusting it
@@ -70,14 +75,16 @@ class Session:
         workspace = workspace.resolve()
         settings = load_settings(workspace, lsp_options=lsp_options, workspace_trusted=True)
         if not settings.workspace_requests:  # nothing waits for trust but hooks, which are held back where they run
-            return cls(workspace, PluginSet() if bare else discover(workspace, settings, plugin_dirs), settings)
+            return cls(workspace, PluginSet() if bare else discover(workspace, settings, plugin_dirs), settings,
+                       permission_mode=permission_mode)
         # The fingerprint covers every hook trusting would let run, so it is taken from all plugins (bare too).
         plugins = discover(workspace, settings, plugin_dirs)
         fingerprint = hook_fingerprint(plugins.plugins, dict(settings.workspace_requests))
         if not as_trusted and not TrustStore(data_dir()).is_trusted(workspace, fingerprint):
             settings = load_settings(workspace, lsp_options=lsp_options)
             plugins = discover(workspace, settings, plugin_dirs)
-        return cls(workspace, PluginSet() if bare else plugins, settings, trust_fingerprint=fingerprint)
+        return cls(workspace, PluginSet() if bare else plugins, settings, trust_fingerprint=fingerprint,
+                   permission_mode=permission_mode)
 
     # --- trust ---------------------------------------------------------------------------------
 
@@ -105,10 +112,8 @@ class Session:
         self.__dict__.pop("model", None)  # rebuilt on next use with the new base URL, models, quotas
 
     @cached_property
-    def catalog(self):
+    def catalog(self) -> Catalog:
         """Every command, skill and agent of the session's plugins, by name."""
-        from skillway.plugins.catalog import Catalog
-
         return Catalog(self.plugins.plugins)
 
     # --- the model ------------------------------------------------------------------------------
@@ -116,12 +121,11 @@ class Session:
     @cached_property
     def model(self) -> ModelClient:
         """The session's code API client; usage goes to the shared ledger under this project."""
-        from skillway.model.ledger import UsageLedger
-
         return ModelClient(self.settings, project=project_name(self.settings, self.workspace),
                            ledger=UsageLedger.default(), notify=self.notices.append)
 
-    def model_request(self, purpose: str, messages: list[dict], *, instructions: str | None = None, **options) -> ModelRequest:
+    def model_request(self, purpose: str, messages: list[dict[str, Any]], *, instructions: str | None = None,
+                      **options: Any) -> ModelRequest:
         """A request carrying what every request of this session carries: the base system prompt and
         the injected SessionStart context (both cached), then `instructions` (a command's or agent's body)."""
         system = self._base_prompt(purpose)

@@ -132,7 +132,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "serve":
         return _serve(args, plugin_dirs)
     if args.command == "doctor":
-        from skillway.doctor import doctor_report
+        from skillway.cli.doctor import doctor_report
 
         report, has_error = doctor_report(workspace, plugin_dirs)
         print(report)
@@ -151,8 +151,8 @@ def _main(argv: list[str] | None) -> int:
 def _print_mode(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
     import asyncio
 
+    from skillway.cli.printmode import PrintOptions, run_print
     from skillway.plugins.frontmatter import as_list
-    from skillway.printmode import PrintOptions, run_print
 
     prompt = sys.stdin.read() if args.print_prompt == "-" else args.print_prompt
     if not prompt.strip():
@@ -185,8 +185,8 @@ def _serve(args: argparse.Namespace, plugin_dirs: list[Path]) -> int:
 def _hooks(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
     import asyncio
 
+    from skillway.app.session import Session
     from skillway.hooks import report
-    from skillway.session import Session
 
     session = Session.open(workspace, plugin_dirs)
     if args.hooks_command == "list":
@@ -222,7 +222,7 @@ def _usage(args: argparse.Namespace, workspace: Path) -> int:
     except ValueError as exc:
         print(f"skillway: --window: {exc}", file=sys.stderr)
         return 1
-    from skillway.session import Session
+    from skillway.app.session import Session
 
     settings = Session.open(workspace).settings
     for problem in settings.problems:
@@ -244,7 +244,7 @@ def _usage(args: argparse.Namespace, workspace: Path) -> int:
 
 
 def _ship(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
-    from skillway.ship import terminal
+    from skillway.cli import ship as terminal
 
     if args.pre_push and not args.check:
         print("skillway ship: --pre-push goes with --check", file=sys.stderr)
@@ -277,8 +277,8 @@ def _trust(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -
         removed = store.revoke(workspace)
         print(f"{workspace}: {'no longer trusted' if removed else 'was not trusted'}")
         return 0
+    from skillway.app.session import Session
     from skillway.hooks.report import hook_rows, hook_rows_text
-    from skillway.session import Session
 
     session = Session.open(workspace, plugin_dirs, as_trusted=True)
     own = [h for h in session.registry.hooks if not h.plugin.source.trusted_by_default]
@@ -307,7 +307,7 @@ def _plugins(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path])
             print(validation.summary())
         return 1 if any(p.is_error for p in problems) else 0
 
-    from skillway.session import Session
+    from skillway.app.session import Session
 
     plugins = Session.open(workspace, plugin_dirs).plugins
     if args.plugins_command == "list":
