@@ -69,7 +69,7 @@ async def test_send_needs_a_message_from_the_user(tmp_path):
         uri = open_document(served.client, served.workspace / "empty.chat.md", "## skillway\n\nHello.\n", language="markdown")
         result = await served.client.workspace_execute_command_async(lsp.ExecuteCommandParams(
             command="skillway.sendChat", arguments=[uri]))
-        assert result == {"ok": False}
+        assert result == {"ok": False, "error": "write your message under a '## You' heading first"}
         assert served.client.applied_edits == [] and served.fake.requests == []
 
 

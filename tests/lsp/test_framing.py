@@ -21,7 +21,7 @@ import types
 import pytest
 from pygls.io_ import run_websocket
 
-from skillway.lsp.server import build_server
+from skillway.lsp.main import build_server
 
 TIMEOUT = 20.0  # seconds to wait for any one message from the server
 

@@ -176,7 +176,7 @@ def _serve(args: argparse.Namespace, plugin_dirs: list[Path]) -> int:
             print(f"skillway: expected HOST:PORT, got {address!r}", file=sys.stderr)
             return 1
         host, port = host or "127.0.0.1", int(port_text)
-    from skillway.lsp.server import run
+    from skillway.lsp.main import run
 
     run("tcp" if args.tcp else "ws" if args.ws else "stdio", host, port, plugin_dirs)
     return 0

@@ -4,37 +4,44 @@ document changed meanwhile, nothing is applied and the user is told."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from lsprotocol import types as lsp
 
+from skillway.actions.catalog import available
+from skillway.actions.run import ActionInput, ActionRefused, perform
 from skillway.lsp.documents import document, offset, path_of, utf16_length
 from skillway.lsp.editor import show_document, with_progress
-from skillway.lsp.server import SkillwayServer, cancellable
+from skillway.lsp.feature import CommandHandler, Feature
+from skillway.lsp.server import SkillwayServer
+from skillway.model.errors import ModelError
 
 RUN_ACTION = "skillway.runCodeAction"
 CONTEXT_BEFORE, CONTEXT_AFTER = 1500, 800
 
 
-def register(server: SkillwayServer) -> None:
-    kinds = [lsp.CodeActionKind.QuickFix, lsp.CodeActionKind.RefactorRewrite, lsp.CodeActionKind.Source]
+class CodeActionsFeature(Feature):
+    """Code actions that ask the model (explain, fix, refactor, document, tests, apply a skill)."""
 
-    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION, lsp.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True))
-    def code_action(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
-        return list_actions(ls, params)
+    def commands(self) -> dict[str, tuple[type[Any], CommandHandler]]:
+        # The action's data is skillway's own, round-tripped by the client: run_action checks it.
+        return {RUN_ACTION: (Any, self.run_command), "skillway.showDocument": (str, self.show_command)}
 
-    @server.feature(lsp.CODE_ACTION_RESOLVE)
-    async def resolve(ls: SkillwayServer, action: lsp.CodeAction) -> lsp.CodeAction:
+    def code_actions(self, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        return list_actions(self.server, params)
+
+    async def resolve_code_action(self, action: lsp.CodeAction) -> lsp.CodeAction | None:
         data = action.data if isinstance(action.data, dict) else {}
-        outcome = await run_action(ls, data)
+        outcome = await run_action(self.server, data)
         if isinstance(outcome, lsp.WorkspaceEdit):
             action.edit = outcome
         elif isinstance(outcome, str):  # a report: the client opens it through our command
             action.command = lsp.Command(title="Open report", command="skillway.showDocument", arguments=[outcome])
         return action
 
-    @server.command(RUN_ACTION)
-    @cancellable
-    async def run_command(ls: SkillwayServer, *arguments) -> None:
-        data = arguments[0] if arguments and isinstance(arguments[0], dict) else {}
+    async def run_command(self, data: Any) -> None:
+        ls = self.server
+        data = data if isinstance(data, dict) else {}
         outcome = await run_action(ls, data)
         if isinstance(outcome, lsp.WorkspaceEdit):
             doc = document(ls, data.get("uri", ""))
@@ -47,10 +54,8 @@ def register(server: SkillwayServer) -> None:
         elif isinstance(outcome, str):
             await show_document(ls, outcome)
 
-    @server.command("skillway.showDocument")
-    async def show_command(ls: SkillwayServer, *arguments) -> None:
-        if arguments and isinstance(arguments[0], str):
-            await show_document(ls, arguments[0])
+    async def show_command(self, uri: str) -> None:
+        await show_document(self.server, uri)
 
 
 def supports_resolve(ls: SkillwayServer) -> bool:
@@ -61,8 +66,6 @@ def supports_resolve(ls: SkillwayServer) -> bool:
 
 
 def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
-    from skillway.actions.catalog import available
-
     uri = params.text_document.uri
     doc, path = document(ls, uri), path_of(uri)
     if doc is None or path is None or ls.sessions is None:
@@ -73,9 +76,6 @@ def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.C
     start, end = offset(doc, params.range.start), offset(doc, params.range.end)
     if start is None or end is None:
         return []
-    from skillway.lsp.slash import slash_actions
-
-    extra = slash_actions(ls, doc, params.range.start.line, session.catalog)
     skills = [(e.qualified, e.item.description) for e in session.catalog.commands if e.kind == "skill"]
     diagnostics = list(params.context.diagnostics)
     resolvable = supports_resolve(ls)
@@ -96,7 +96,7 @@ def list_actions(ls: SkillwayServer, params: lsp.CodeActionParams) -> list[lsp.C
         if not resolvable or not spec.edits:
             action.command = lsp.Command(title=spec.title, command=RUN_ACTION, arguments=[data])
         actions.append(action)
-    return extra + actions
+    return actions
 
 
 def whole_lines(doc, target: lsp.Range) -> lsp.Range:
@@ -107,9 +107,6 @@ def whole_lines(doc, target: lsp.Range) -> lsp.Range:
 
 async def run_action(ls: SkillwayServer, data: dict) -> lsp.WorkspaceEdit | str | None:
     """Run the action `data` describes: a versioned edit, the URI of a report, or None (told why)."""
-    from skillway.actions.run import ActionInput, ActionRefused, perform
-    from skillway.model.errors import ModelError
-
     uri = data.get("uri")
     doc, path = document(ls, uri or ""), path_of(uri or "")
     try:

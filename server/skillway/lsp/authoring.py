@@ -3,49 +3,52 @@ values, hover with what a field means. The work is done by `skillway.authoring`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types as lsp
 
+from skillway.authoring.completion import complete
+from skillway.authoring.diagnostics import diagnose
+from skillway.authoring.hover import hover as describe
+from skillway.authoring.kinds import document_kind
 from skillway.lsp.documents import MAX_DOCUMENT_CHARS, document, offset, path_of, utf16_length
+from skillway.lsp.feature import Feature
 from skillway.lsp.server import SkillwayServer
+
+if TYPE_CHECKING:
+    from pygls.workspace import TextDocument
 
 _SEVERITY = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}
 SOURCE = "skillway"
 
 
-def register(server: SkillwayServer) -> None:
-    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: SkillwayServer, params: lsp.DidOpenTextDocumentParams) -> None:
-        publish(ls, params.text_document.uri)
+class AuthoringFeature(Feature):
+    """Plugin files (plugin.json, hooks.json, SKILL.md, commands, agents) checked as they are typed."""
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: SkillwayServer, params: lsp.DidChangeTextDocumentParams) -> None:
-        publish(ls, params.text_document.uri)
+    def opened(self, doc: TextDocument) -> None:
+        publish(self.server, doc.uri)
 
-    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: SkillwayServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        from skillway.lsp import documents
-        from skillway.lsp.completion import forget
+    def changed(self, doc: TextDocument) -> None:
+        publish(self.server, doc.uri)
 
-        forget(ls, params.text_document.uri)
-        documents.forget(params.text_document.uri)
-        if _kind(params.text_document.uri):  # /ship findings on the file stay: they are about the file on disk
-            ls.diagnostics.set(ls, params.text_document.uri, SOURCE, [])
+    def closed(self, uri: str) -> None:
+        if _kind(uri):  # /ship findings on the file stay: they are about the file on disk
+            self.server.diagnostics.set(self.server, uri, SOURCE, [])
 
-    @server.feature(lsp.TEXT_DOCUMENT_HOVER)
-    def hover(ls: SkillwayServer, params: lsp.HoverParams) -> lsp.Hover | None:
-        from skillway.authoring.hover import hover as describe
-
-        where = _where(ls, params.text_document.uri, params.position)
+    def hover(self, params: lsp.HoverParams) -> lsp.Hover | None:
+        where = _where(self.server, params.text_document.uri, params.position)
         if where is None:
             return None
         path, text, line, character = where
         markdown = describe(path, text, line, character)
         return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=markdown)) if markdown else None
 
+    async def completion(self, params: lsp.CompletionParams) -> lsp.CompletionList | None:
+        items = authoring_completion(self.server, params)
+        return lsp.CompletionList(is_incomplete=False, items=items) if items is not None else None
+
 
 def _kind(uri: str) -> str | None:
-    from skillway.authoring.kinds import document_kind
-
     path = path_of(uri)
     return document_kind(path) if path is not None else None
 
@@ -63,8 +66,6 @@ def _where(ls: SkillwayServer, uri: str, position: lsp.Position):
 
 
 def publish(ls: SkillwayServer, uri: str) -> None:
-    from skillway.authoring.diagnostics import diagnose
-
     doc, path = document(ls, uri), path_of(uri)
     if doc is None or path is None or not _kind(uri):
         return
@@ -83,8 +84,6 @@ def publish(ls: SkillwayServer, uri: str) -> None:
 
 def authoring_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[lsp.CompletionItem] | None:
     """Completion items for a plugin file; None when the document is not one."""
-    from skillway.authoring.completion import complete
-
     where = _where(ls, params.text_document.uri, params.position)
     if where is None:
         return None

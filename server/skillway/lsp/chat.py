@@ -7,14 +7,18 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
+from typing import Any
 
 from lsprotocol import types as lsp
 
 from skillway.app.run import RunOptions, Status
+from skillway.app.session import Session
 from skillway.lsp.documents import document, path_of, utf16_length
 from skillway.lsp.editor import EditorInterface, run_in_editor, show_document
-from skillway.lsp.server import SkillwayServer, cancellable
+from skillway.lsp.feature import CommandHandler, CommandResult, Feature
+from skillway.lsp.server import SkillwayServer
 from skillway.lsp.ship import present_ship
+from skillway.ship.orchestrator import ShipResult
 from skillway.slash.chat import ASSISTANT_HEADING, CANCELLED_MARK, USER_HEADING, parse_conversation
 
 FLUSH_SECONDS = 0.05  # streamed text is sent in small batches, not one edit per token
@@ -100,20 +104,21 @@ class _ChatInterface(EditorInterface):
         closing.add_done_callback(_CLOSING.discard)
 
 
-def register(server: SkillwayServer) -> None:
-    @server.command("skillway.sendChat")
-    @cancellable
-    async def send_chat(ls: SkillwayServer, *arguments) -> dict:
-        uri = arguments[0] if arguments and isinstance(arguments[0], str) else ""
+class ChatFeature(Feature):
+    """`skillway.sendChat`: the conversation in a chat buffer goes to the model; the answer streams in."""
+
+    def commands(self) -> dict[str, tuple[type[Any], CommandHandler]]:
+        return {"skillway.sendChat": (str, self.send_chat)}
+
+    async def send_chat(self, uri: str) -> CommandResult:
+        ls = self.server
         doc, path = document(ls, uri), path_of(uri)
         session = ls.sessions.for_path(path)[0] if ls.sessions is not None and path is not None else None
         if doc is None or session is None:
-            ls.tell("open the chat buffer in a workspace first")
-            return {"ok": False}
+            return self._refused("open the chat buffer in a workspace first")
         messages = parse_conversation(doc.source)
         if not messages or messages[-1]["role"] != "user":
-            ls.tell(f"write your message under a '{USER_HEADING}' heading first")
-            return {"ok": False}
+            return self._refused(f"write your message under a '{USER_HEADING}' heading first")
         ui = _ChatInterface(ls, messages[-1]["content"], uri, doc)
         try:
             outcome = await run_in_editor(ls, session, messages[-1]["content"], ui,
@@ -130,10 +135,14 @@ def register(server: SkillwayServer) -> None:
             await ui.appender.remove_since(ui.answer_start)
             await ui.appender.append(f"_[{outcome.text}]_\n")
         if outcome.status is not Status.ANSWERED:
-            return {"ok": False, "error": outcome.text}
+            return CommandResult.refused(outcome.text)
         await ui.flush()
         await ui.appender.append(f"\n\n{USER_HEADING}\n\n")
-        return {"ok": True}
+        return CommandResult(ok=True)
+
+    def _refused(self, why: str) -> CommandResult:
+        self.server.tell(why)
+        return CommandResult.refused(why)
 
 
 def _separator(source: str) -> str:
@@ -141,7 +150,7 @@ def _separator(source: str) -> str:
     return "" if source.endswith("\n\n") else "\n" if source.endswith("\n") else "\n\n"
 
 
-async def _ship_answer(ls: SkillwayServer, session, result, uri: str) -> dict:
+async def _ship_answer(ls: SkillwayServer, session: Session, result: ShipResult, uri: str) -> CommandResult:
     """/ship from a chat buffer: the decision is appended as the answer in one edit, at the end of the
     buffer as it is by then."""
     answer = await present_ship(ls, session, result, show=False)
@@ -149,6 +158,6 @@ async def _ship_answer(ls: SkillwayServer, session, result, uri: str) -> dict:
     if doc is not None:
         await _Appender(ls, uri, _end_of(doc)).append(
             f"{_separator(doc.source)}{ASSISTANT_HEADING}\n\n{result.document.strip()}\n\n{USER_HEADING}\n\n")
-    elif answer["report"]:  # the buffer was closed meanwhile: the decision opens instead
-        await show_document(ls, answer["report"])
+    elif answer.report:  # the buffer was closed meanwhile: the decision opens instead
+        await show_document(ls, answer.report)
     return answer

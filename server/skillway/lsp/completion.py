@@ -1,5 +1,5 @@
-"""textDocument/inlineCompletion, and textDocument/completion for clients without it (and for
-plugin files, where completion offers keys and values)."""
+"""The model's suggestions: textDocument/inlineCompletion, and textDocument/completion for clients
+without it."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 
 from lsprotocol import types as lsp
 
+from skillway.completion.context import OpenDocument, build_context
 from skillway.lsp.documents import (
     MAX_DOCUMENT_CHARS,
     clamp,
@@ -16,36 +17,33 @@ from skillway.lsp.documents import (
     utf16_length,
     version_of,
 )
+from skillway.lsp.feature import Feature
 from skillway.lsp.server import SkillwayServer
+from skillway.model.errors import ModelError
 
 _WORD_BEFORE = re.compile(r"[\w.$-]*$")
 
 
-def register(server: SkillwayServer) -> None:
-    @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
-    async def inline_completion(ls: SkillwayServer, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
-        here = cursor(ls, params.text_document.uri, params.position)
-        suggestion = await suggest(ls, params.text_document.uri, here) if here is not None else None
+class CompletionFeature(Feature):
+    """The model's suggestion at the cursor: inline (ghost text), or as a completion item for clients
+    without inline completion (or with the `completionItems` setting)."""
+
+    async def inline_completion(self, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList | None:
+        ls, uri = self.server, params.text_document.uri
+        here = cursor(ls, uri, params.position)
+        suggestion = await suggest(ls, uri, here) if here is not None else None
         if here is None or not suggestion:
             return lsp.InlineCompletionList(items=[])
         at = lsp.Range(start=here, end=here)
         return lsp.InlineCompletionList(items=[lsp.InlineCompletionItem(insert_text=suggestion, range=at)])
 
-    @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=['"', ":", " ", "/"]))
-    async def completion(ls: SkillwayServer, params: lsp.CompletionParams) -> lsp.CompletionList:
-        from skillway.lsp.authoring import authoring_completion
-        from skillway.lsp.slash import slash_completion
-
-        items = slash_completion(ls, params)
-        if items is None:
-            items = authoring_completion(ls, params)
-        if items is not None:
-            return lsp.CompletionList(is_incomplete=False, items=items)
-        if not wants_completion_items(ls):
+    async def completion(self, params: lsp.CompletionParams) -> lsp.CompletionList | None:
+        ls, uri = self.server, params.text_document.uri
+        if not wants_completion_items(ls, uri):
             return lsp.CompletionList(is_incomplete=False, items=[])
-        here = cursor(ls, params.text_document.uri, params.position)
-        suggestion = await suggest(ls, params.text_document.uri, here) if here is not None else None
-        doc = document(ls, params.text_document.uri)
+        here = cursor(ls, uri, params.position)
+        suggestion = await suggest(ls, uri, here) if here is not None else None
+        doc = document(ls, uri)
         if here is None or not suggestion or doc is None:
             return lsp.CompletionList(is_incomplete=True, items=[])
         line = doc.lines[here.line] if here.line < len(doc.lines) else ""
@@ -69,11 +67,21 @@ def register(server: SkillwayServer) -> None:
         # Incomplete: the list is asked for again as the user types, so the suggestion follows along.
         return lsp.CompletionList(is_incomplete=True, items=[item])
 
+    def closed(self, uri: str) -> None:
+        path = path_of(uri)
+        if self.server.sessions is None or path is None:
+            return
+        _, engine = self.server.sessions.for_path(path)
+        if engine is not None:
+            engine.close(uri)
 
-def wants_completion_items(ls: SkillwayServer) -> bool:
-    setting = None
-    if ls.sessions is not None and ls.sessions.by_folder:
-        setting = next(iter(ls.sessions.by_folder.values())).settings.completion_items
+
+def wants_completion_items(ls: SkillwayServer, uri: str) -> bool:
+    """Whether the suggestion comes as a completion item: the `completionItems` setting of the folder
+    holding the document, else only for clients without inline completion."""
+    path = path_of(uri)
+    session = ls.sessions.for_path(path)[0] if ls.sessions is not None and path is not None else None
+    setting = session.settings.completion_items if session is not None else None
     return (not ls.supports_inline_completion) if setting is None else setting
 
 
@@ -86,9 +94,6 @@ def cursor(ls: SkillwayServer, uri: str, position: lsp.Position) -> lsp.Position
 
 async def suggest(ls: SkillwayServer, uri: str, position: lsp.Position) -> str | None:
     """The suggestion at `position`, or None. Never raises for bad input or model errors."""
-    from skillway.completion.context import OpenDocument, build_context
-    from skillway.model.errors import ModelError
-
     doc, path = document(ls, uri), path_of(uri)
     if doc is None or path is None or ls.sessions is None or len(doc.source) > MAX_DOCUMENT_CHARS:
         return None
@@ -112,12 +117,3 @@ async def suggest(ls: SkillwayServer, uri: str, position: lsp.Position) -> str |
     if version_of(ls, uri) != version:
         return None  # the document changed while we waited: the suggestion is for an old text
     return suggestion
-
-
-def forget(ls: SkillwayServer, uri: str) -> None:
-    path = path_of(uri)
-    if ls.sessions is None or path is None:
-        return
-    _, engine = ls.sessions.for_path(path)
-    if engine is not None:
-        engine.close(uri)

@@ -324,27 +324,3 @@ class SkillwayServer(LanguageServer):
 def _message_type(error) -> lsp.MessageType:
     serious = error.kind.value in ("no_credentials", "authentication", "billing")
     return lsp.MessageType.Error if serious else lsp.MessageType.Warning
-
-
-def build_server() -> SkillwayServer:
-    from skillway.lsp import actions, authoring, chat, completion, lifecycle, ship, slash
-
-    server = SkillwayServer()
-    for feature in (lifecycle, completion, actions, authoring, slash, chat, ship):
-        feature.register(server)
-    return server
-
-
-def run(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087, plugin_dirs=()) -> None:
-    server = build_server()
-    server.plugin_dirs = list(plugin_dirs)
-    if transport == "tcp":
-        server.start_tcp(host, port)
-    elif transport == "ws":
-        import importlib.util
-
-        if importlib.util.find_spec("websockets") is None:  # pygls's WebSocket transport needs it
-            raise SystemExit("skillway serve --ws needs the websockets package: pip install 'skillway[ws]'")
-        server.start_ws(host, port)
-    else:
-        server.start_io()

@@ -8,13 +8,17 @@ from __future__ import annotations
 import asyncio
 import shlex
 from pathlib import Path
+from typing import Any
 
+import attrs
 from lsprotocol import types as lsp
 
+from skillway.app.session import Session
 from skillway.core.reports import write_report
 from skillway.lsp.documents import document, path_of, utf16_length
 from skillway.lsp.editor import EditorInterface, run_in_editor, show_document
-from skillway.lsp.server import SkillwayServer, cancellable
+from skillway.lsp.feature import CommandHandler, CommandResult, Feature, Texts, arguments
+from skillway.lsp.server import SkillwayServer
 from skillway.lsp.sessions import session_for
 from skillway.ship.orchestrator import ShipResult
 from skillway.ship.summary import command_name
@@ -26,48 +30,41 @@ _SEVERITY = {"critical": lsp.DiagnosticSeverity.Error, "important": lsp.Diagnost
 UNREAD_LINE_END = 10_000  # a line whose file cannot be read: clients clamp the end to the line's length
 
 
-def register(server: SkillwayServer) -> None:
-    @server.command(COMMAND)
-    @cancellable
-    async def ship_command(ls: SkillwayServer, *arguments) -> dict:
-        spec = arguments[0] if arguments and arguments[0] is not None else {}
-        try:
-            words = _words(spec)
-        except ValueError as problem:
-            ls.tell(f"{COMMAND}: {problem}")
-            return {"ok": False, "error": str(problem)}
-        session = session_for(ls, spec.get("uri"))
+@arguments
+@attrs.frozen
+class ShipParams:
+    base: str | None = None  # the git ref to compare with (the default branch when left out)
+    accept_risk: Texts = ()  # critical findings accepted, each by a text that names it
+    uri: str | None = None  # a file of the repository, when the editor has several folders
+
+
+class ShipFeature(Feature):
+    """The `skillway.ship` command: /ship on the workspace's change."""
+
+    def commands(self) -> dict[str, tuple[type[Any], CommandHandler]]:
+        return {COMMAND: (ShipParams, self.ship)}
+
+    async def ship(self, params: ShipParams) -> CommandResult:
+        ls = self.server
+        session = session_for(ls, params.uri)
         if session is None:
             ls.tell("/ship needs an open workspace folder")
-            return {"ok": False, "error": "no workspace session yet"}
+            return CommandResult.refused("no workspace session yet")
+        words = ([params.base.strip()] if params.base and params.base.strip() else []) + [
+            word for risk in params.accept_risk for word in ("--accept-risk", risk)]
         typed = f"/{command_name(session)} {shlex.join(words)}".strip()
         outcome = await run_in_editor(ls, session, typed, EditorInterface(ls, typed))
         if outcome.ship is None:
-            return {"ok": False, "error": outcome.text}
+            return CommandResult.refused(outcome.text)
         return await present_ship(ls, session, outcome.ship)
 
 
-def _words(spec) -> list[str]:
-    """`{"base"?, "acceptRisk"?}` as the words of `/ship [base] [--accept-risk TEXT]...`."""
-    if not isinstance(spec, dict):
-        raise ValueError('takes one object: {"base"?: ref, "acceptRisk"?: text or [texts], "uri"?: uri}')
-    base, risks = spec.get("base"), spec.get("acceptRisk") or []
-    if base is not None and not isinstance(base, str):
-        raise ValueError('"base" must be a git ref (a string)')
-    if spec.get("uri") is not None and not isinstance(spec["uri"], str):
-        raise ValueError('"uri" must be the URI of a file in the workspace')
-    risks = [risks] if isinstance(risks, str) else risks
-    if not isinstance(risks, list) or not all(isinstance(risk, str) for risk in risks):
-        raise ValueError('"acceptRisk" must be a text or a list of texts')
-    return ([base.strip()] if base and base.strip() else []) + [word for risk in risks for word in ("--accept-risk", risk)]
-
-
-async def present_ship(ls: SkillwayServer, session, result: ShipResult, *, show: bool = True) -> dict:
+async def present_ship(ls: SkillwayServer, session: Session, result: ShipResult, *, show: bool = True) -> CommandResult:
     """A fan-out's result in the editor: its findings as diagnostics, its decision written as a report
     (opened when `show`). Returns the command's answer."""
     await publish_findings(ls, result)
-    answer = {"ok": True, "decision": result.verdict, "complete": result.gate_passed, "report": None,
-              "findings": len(result.decision.findings) if result.decision else 0}
+    answer = CommandResult(ok=True, decision=result.verdict, complete=result.gate_passed,
+                           findings=len(result.decision.findings) if result.decision else 0)
     if result.verdict == "NOTHING":  # no decision to keep: a message says so
         if show:
             ls.tell(result.document.strip(), lsp.MessageType.Info)
@@ -79,10 +76,9 @@ async def present_ship(ls: SkillwayServer, session, result: ShipResult, *, show:
     except OSError as exc:
         ls.tell(f"/ship decided {result.verdict}, but the decision could not be written: {exc}")
         return answer
-    answer["report"] = report
     if show:
         await show_document(ls, report)
-    return answer
+    return attrs.evolve(answer, report=report)
 
 
 async def publish_findings(ls: SkillwayServer, result) -> None:
