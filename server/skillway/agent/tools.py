@@ -10,12 +10,12 @@ import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from skillway.core.secrets import is_secret_file
-
-if TYPE_CHECKING:  # for annotations only: run_tool imports the catalog where it needs it
-    from skillway.plugins.catalog import Catalog
+from skillway.core import processes
+from skillway.core.secrets import child_environment, is_secret_file
+from skillway.plugins.catalog import Catalog, UnknownName
+from skillway.plugins.model import Skill
 
 MAX_READ_LINES = 2000
 MAX_RESULTS = 200
@@ -123,9 +123,6 @@ def inside(workspace: Path, relative: str) -> Path:
 
 async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
     if name == "Skill":
-        from skillway.plugins.catalog import UnknownName
-        from skillway.plugins.model import Skill
-
         try:
             entry = context.catalog.resolve_command(str(tool_input.get("skill", "")))
         except UnknownName as exc:
@@ -188,9 +185,6 @@ async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
         await _store(context, path, text.replace(old, new) if tool_input.get("replace_all") else text.replace(old, new, 1))
         return f"edited {path.relative_to(context.workspace.resolve())}"
     if name == "Bash":
-        from skillway.core import processes
-        from skillway.core.secrets import child_environment
-
         done = await processes.run(["sh", "-c", str(tool_input.get("command", ""))], cwd=context.workspace,
                                    env=child_environment({"CLAUDE_PROJECT_DIR": str(context.workspace)}),
                                    timeout=context.bash_timeout)

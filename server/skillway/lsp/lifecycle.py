@@ -10,6 +10,8 @@ from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
 from skillway.lsp.server import SkillwayServer
+from skillway.lsp.sessions import Sessions
+from skillway.model.client import warm_up
 
 log = logging.getLogger(__name__)
 TRUST, NOT_NOW = "Trust this workspace", "Not now"
@@ -24,9 +26,6 @@ def register(server: SkillwayServer) -> None:
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: SkillwayServer, params: lsp.InitializedParams) -> None:
-        from skillway.lsp.sessions import Sessions
-        from skillway.model.client import warm_up
-
         warm_up()
         ls.sessions = Sessions(ls.initialization_options, ls.plugin_dirs)
         for folder in workspace_folders(ls):

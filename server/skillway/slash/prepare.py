@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skillway.core.placeholders import plugin_data_id
+from skillway.plugins import files, frontmatter
 from skillway.plugins.catalog import UnknownName
 from skillway.slash.render import RenderContext, RenderError, render
 
@@ -56,8 +57,6 @@ async def _expand(session, typed: str, argument_base: int) -> PreparedPrompt:
         placeholders["CLAUDE_SKILL_DIR"] = str(item.directory)
         body = item.read_body()
     else:
-        from skillway.plugins import files, frontmatter
-
         text, problems = files.read_text(item.path)
         if text is None:
             raise PromptRefused(f"cannot read {item.path}: {problems[0].message}")
