@@ -25,9 +25,11 @@ class CompletionSettings:
 
 
 class CompletionEngine:
-    def __init__(self, fetch: Callable[[CompletionContext], Awaitable[str]], settings: CompletionSettings | None = None) -> None:
+    def __init__(self, fetch: Callable[[CompletionContext], Awaitable[str]], settings: CompletionSettings | None = None,
+                 *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.fetch = fetch  # asks the model; may raise ModelError
         self.settings = settings or CompletionSettings()
+        self.sleep = sleep  # how the debounce waits: the event loop's clock, or a test's
         self.cache = SuggestionCache()
         self._latest: dict[str, object] = {}
         self._in_flight: dict[str, asyncio.Task] = {}
@@ -42,7 +44,7 @@ class CompletionEngine:
         older = self._in_flight.pop(document, None)
         if older is not None:
             older.cancel()  # superseded: its HTTP request is aborted now, not when it would finish
-        await asyncio.sleep(self.settings.debounce_seconds)
+        await self.sleep(self.settings.debounce_seconds)
         if self._latest.get(document) is not ticket:
             return None
         self.calls += 1
