@@ -20,11 +20,16 @@ def main() -> int:
     if not isinstance(data, dict) or data.get("tool_name") not in ("Agent", "Task") or not data.get("agent_id"):
         return 0  # the main agent may start anyone: answered before anything else is imported
     sys.dont_write_bytecode = True  # the plugin's folder may be read-only, and stays as it was installed
-    sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-    import ship_rules as rules  # beside this script, in the plugin
+    root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    # The rules are the module skillway.ship.rules (standard library only). The folder holding the
+    # `skillway` package is `server/` in a source checkout or a marketplace clone, and two folders up
+    # from the plugin in an installed wheel (where the plugin is `skillway/_bundled`).
+    server = os.path.join(root, "server")
+    sys.path.insert(0, server if os.path.isdir(os.path.join(server, "skillway")) else os.path.dirname(os.path.dirname(root)))
+    from skillway.ship import rules
 
     caller = rules.reviewer_name(data.get("agent_type"))
-    if caller not in rules.required_reviewers():
+    if caller not in rules.required_reviewers(root):
         return 0  # a sub-agent that is not a reviewer
     tool_input = data.get("tool_input") if isinstance(data.get("tool_input"), dict) else {}
     wanted = rules.reviewer_name(tool_input.get("subagent_type")) or "another agent"

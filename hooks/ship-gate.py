@@ -18,8 +18,13 @@ import sys
 from pathlib import Path
 
 sys.dont_write_bytecode = True  # the plugin's folder may be read-only, and stays as it was installed
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ship_rules as rules  # noqa: E402 - beside this script, in the plugin
+PLUGIN_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+# The rules are the module skillway.ship.rules (standard library only). The folder holding the
+# `skillway` package is `server/` in a source checkout or a marketplace clone, and two folders up
+# from the plugin in an installed wheel (where the plugin is `skillway/_bundled`).
+_SERVER = os.path.join(PLUGIN_ROOT, "server")
+sys.path.insert(0, _SERVER if os.path.isdir(os.path.join(_SERVER, "skillway")) else os.path.dirname(os.path.dirname(PLUGIN_ROOT)))
+from skillway.ship import rules  # noqa: E402 - found from the plugin root, above
 
 
 def load_messages(path: Path) -> list:
@@ -180,7 +185,7 @@ def record(data: dict, change, request: dict, problems: list, shown: dict, skipp
 
 def judge_turn(data: dict, prompt: str, messages: list) -> int:
     request = rules.ship_request(prompt)
-    reviewers = rules.required_reviewers()
+    reviewers = rules.required_reviewers(PLUGIN_ROOT)
     if not reviewers:
         problems, shown = ["the ship command lists no reviewers (its `fan-out`), so the turn cannot be judged"], None
     else:
@@ -220,7 +225,7 @@ def main() -> int:
         return 0
     try:
         return judge_turn(data, *turn)
-    except Exception as exc:  # noqa: BLE001 - a gate that crashes must not wave a /ship turn through
+    except Exception as exc:
         print(f"{rules.GATE_FEEDBACK}: the ship gate failed ({type(exc).__name__}: {exc})", file=sys.stderr)
         return 2
 

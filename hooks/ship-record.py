@@ -10,11 +10,15 @@ once to add it.
 import json
 import os
 import sys
-from pathlib import Path
 
 sys.dont_write_bytecode = True  # the plugin's folder may be read-only, and stays as it was installed
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import ship_rules as rules  # noqa: E402 - beside this script, in the plugin
+PLUGIN_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+# The rules are the module skillway.ship.rules (standard library only). The folder holding the
+# `skillway` package is `server/` in a source checkout or a marketplace clone, and two folders up
+# from the plugin in an installed wheel (where the plugin is `skillway/_bundled`).
+_SERVER = os.path.join(PLUGIN_ROOT, "server")
+sys.path.insert(0, _SERVER if os.path.isdir(os.path.join(_SERVER, "skillway")) else os.path.dirname(os.path.dirname(PLUGIN_ROOT)))
+from skillway.ship import rules  # noqa: E402 - found from the plugin root, above
 
 
 def started_at(agent_transcript: str):
@@ -34,7 +38,7 @@ def main() -> int:
     if not isinstance(data, dict):
         return 0
     reviewer = rules.reviewer_name(data.get("agent_type"))
-    if reviewer not in rules.required_reviewers():
+    if reviewer not in rules.required_reviewers(PLUGIN_ROOT):
         return 0
     report = str(data.get("last_assistant_message") or "")
     findings = rules.findings_of(report)

@@ -148,6 +148,22 @@ def test_wheel_install_loads_every_bundled_component(wheel_env, workdir):
     assert bundled["skills"] >= 6
 
 
+def test_wheel_hook_scripts_import_the_packages_own_ship_rules(unpacked, workdir):
+    # As a host runs them: plain python3, no PYTHONPATH and no site-packages (-I -S), nothing but the
+    # unpacked wheel. The script finds skillway.ship.rules two folders above the bundled plugin.
+    hooks = unpacked / BUNDLED / "hooks"
+    call = {"hook_event_name": "PreToolUse", "tool_name": "Agent", "agent_id": "a1", "agent_type": "skillway:code-reviewer",
+            "tool_input": {"prompt": "x", "subagent_type": "test-engineer"}}
+    result = subprocess.run([sys.executable, "-I", "-S", str(hooks / "ship-delegation.py")], input=json.dumps(call),
+                            cwd=workdir, env={"PATH": "/usr/bin:/bin"}, capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    code = f"import sys; sys.path.insert(0, {str(unpacked)!r}); import skillway.ship.rules as r; print(r.__file__)"
+    found = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=60)
+    assert found.stdout.strip() == str(unpacked / "skillway" / "ship" / "rules.py"), found.stderr
+
+
 def test_wheel_install_validates_against_bundled_schemas(wheel_env, workdir):
     manifest = workdir / "badplug" / ".claude-plugin" / "plugin.json"
     manifest.parent.mkdir(parents=True)

@@ -9,7 +9,7 @@ import pytest
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcRequestCancelled
 
-from skillway.ship.rules import rules
+from skillway.ship import rules
 from tests.fakes.anthropic_server import StatusError
 from tests.lsp.harness import PROFILES, open_document, reset, send_raw, serving, shown, span, wait_for, write_tree
 from tests.lsp.test_chat import applied_text

@@ -3,7 +3,8 @@ hash, and the skip predicate at each of its boundaries."""
 
 import pytest
 
-from skillway.ship.rules import ChangeError, rules
+from skillway.ship import rules
+from skillway.ship.rules import ChangeError
 from tests.ship.helpers import git, lines, make_repo
 
 

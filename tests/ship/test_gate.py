@@ -264,7 +264,7 @@ def ledger(repo):
 
 
 def test_a_passed_ship_turn_is_recorded_complete_under_the_hash_of_its_diff(tmp_path):
-    from skillway.ship.rules import rules
+    from skillway.ship import rules
 
     repo = ship_repo(tmp_path)
     assert gate_in(repo, tmp_path, run_turn()).returncode == 0
@@ -316,7 +316,7 @@ def failed_turn(reports=None):
 
 
 def test_a_no_go_only_because_reviewers_failed_is_recorded_as_a_failed_run_and_keeps_the_earlier_go(tmp_path):
-    from skillway.ship.rules import rules
+    from skillway.ship import rules
 
     repo = ship_repo(tmp_path)
     assert gate_in(repo, tmp_path, run_turn(), session_id="s-1").returncode == 0

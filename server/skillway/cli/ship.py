@@ -14,8 +14,9 @@ from typing import TextIO
 
 from skillway.app.run import QuietInterface, RunOptions, run_prompt
 from skillway.app.session import Session
+from skillway.ship import rules
 from skillway.ship.orchestrator import REVIEWER_TIMEOUT, ShipEvent
-from skillway.ship.rules import ChangeError, rules
+from skillway.ship.rules import ChangeError
 from skillway.ship.summary import command_name, summary
 
 EXIT_GO, EXIT_NO_GO = 0, 1

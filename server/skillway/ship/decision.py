@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from skillway.ship.rules import Change, rules
+from skillway.ship import rules
+from skillway.ship.rules import Change
 
 RANK = {severity: rank for rank, severity in enumerate(rules.SEVERITIES)}
 

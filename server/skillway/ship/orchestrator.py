@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from skillway.agent import tools as agent_tools
 from skillway.agent.loop import AgentLoop, AgentResult, add_usage
 from skillway.hooks.engine import StopGuard
+from skillway.ship import rules
 from skillway.ship.decision import Decision, Review, decide
-from skillway.ship.rules import Change, ChangeError, rules
+from skillway.ship.rules import Change, ChangeError
 
 log = logging.getLogger(__name__)
 
