@@ -36,8 +36,8 @@ def make_plugins(root: Path, count: int) -> list[Path]:
 
 async def measure(plugins: int, runs: int) -> None:
     from skillway.app.session import Session
-    from skillway.config import Settings
     from skillway.plugins.discovery import discover
+    from skillway.settings import Settings
 
     with tempfile.TemporaryDirectory(prefix="skillway-hooks-bench-") as temp:
         root = Path(temp)

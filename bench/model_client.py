@@ -39,9 +39,9 @@ def percentile(values: list[float], p: float) -> float:
 async def per_request(base_url: str, requests: int) -> tuple[list[float], list[float]]:
     import anthropic
 
-    from skillway.config import Settings
     from skillway.model.client import ModelClient, ModelRequest
     from skillway.model.ledger import UsageLedger
+    from skillway.settings import Settings
 
     ledger = UsageLedger(Path(tempfile.mkdtemp()) / "usage.db")
     ours = ModelClient(Settings(base_url=base_url), project="bench", ledger=ledger,
@@ -98,7 +98,7 @@ def main() -> None:
         imports = cold("import skillway.model.client", env)
         first = cold(
             "import asyncio\n"
-            "from skillway.config import Settings\n"
+            "from skillway.settings import Settings\n"
             "from skillway.model.client import ModelClient, ModelRequest\n"
             f"client = ModelClient(Settings(base_url={fake.base_url!r}), project='bench')\n"
             f"asyncio.run(client.create(ModelRequest('completion', {MESSAGES!r})))\n", env)

@@ -36,8 +36,8 @@ async def measure(runs: int) -> None:
     import anthropic  # noqa: F401 - the SDK import (~2.5 s) must not land in a timed run
 
     from skillway.app.session import Session
-    from skillway.config import Settings
     from skillway.plugins.discovery import discover
+    from skillway.settings import Settings
     from skillway.ship.orchestrator import run_ship
     from tests.fakes.anthropic_server import FakeAnthropic
     from tests.ship.helpers import REVIEWERS, lines, make_repo, reviewers

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from skillway.config import load_settings
+from skillway.settings import Models, ModelPrice, Purpose, QuotaSetting, load_settings
 
 
 def write_user_settings(home: Path, data) -> Path:
@@ -63,15 +63,14 @@ def test_unknown_setting_is_a_warning(tmp_path):
 
 def test_model_settings_have_defaults_per_purpose():
     settings = load_settings(None, environ={})
-    assert (settings.models["completion"], settings.retries["completion"], settings.retries["chat"]) == (
-        "claude-haiku-4-5", 0, 2)
-    assert settings.timeouts["completion"] < settings.timeouts["chat"]
+    assert (settings.models.completion, settings.retries.completion, settings.retries.chat) == ("claude-haiku-4-5", 0, 2)
+    assert settings.timeouts.for_purpose(Purpose.COMPLETION) < settings.timeouts.for_purpose("chat")
 
 
 def test_object_settings_merge_key_by_key_across_layers(isolated_user_dirs, tmp_path):
     write_user_settings(isolated_user_dirs, {"models": {"chat": "claude-opus-4-6"}})
     settings = load_settings(tmp_path, lsp_options={"models": {"completion": "local-coder"}}, environ={})
-    assert dict(settings.models) == {"completion": "local-coder", "chat": "claude-opus-4-6", "agent": "claude-sonnet-4-6"}
+    assert settings.models == Models(completion="local-coder", chat="claude-opus-4-6", agent="claude-sonnet-4-6")
 
 
 def test_base_url_comes_from_the_environment_over_files(isolated_user_dirs):
@@ -83,7 +82,7 @@ def test_base_url_comes_from_the_environment_over_files(isolated_user_dirs):
 def test_a_wrong_value_keeps_the_lower_layer_and_names_the_setting(isolated_user_dirs, tmp_path):
     write_user_settings(isolated_user_dirs, {"timeouts": {"completion": 5}})
     settings = load_settings(tmp_path, lsp_options={"timeouts": {"completion": -1}}, environ={})
-    assert settings.timeouts["completion"] == 5.0
+    assert settings.timeouts.completion == 5.0
     assert [p.message for p in settings.problems] == [
         'setting "timeouts.completion" must be a number > 0, got -1; it is ignored']
 
@@ -155,7 +154,7 @@ def test_nested_wrong_value_names_the_nested_key_and_its_line(isolated_user_dirs
     settings = load_settings(None, environ={})
     assert [p.format() for p in settings.problems] == [
         f'{path}:3:5: error: setting "models.chat" must be a non-empty string, got 5; it is ignored']
-    assert (settings.models["chat"], settings.models["agent"]) == ("claude-sonnet-4-6", "claude-opus-4-6")
+    assert (settings.models.chat, settings.models.agent) == ("claude-sonnet-4-6", "claude-opus-4-6")
 
 
 def test_quota_wrong_value_names_the_nested_key(tmp_path):
@@ -163,10 +162,54 @@ def test_quota_wrong_value_names_the_nested_key(tmp_path):
                              environ={})
     assert [p.message for p in settings.problems] == [
         'setting "quotas.web.maxTokens" must be a whole number > 0, got -3; it is ignored']
-    assert dict(settings.quotas) == {"*": {"maxCostUsd": 5.0}}
+    assert settings.quotas == {"*": QuotaSetting(max_cost_usd=5.0)}
 
 
 def test_quota_window_must_be_a_duration(tmp_path):
     settings = load_settings(tmp_path, lsp_options={"quotas": {"*": {"maxTokens": 9, "window": "soon"}}}, environ={})
     assert [p.message for p in settings.problems] == [
         'setting "quotas.*.window" must be a duration like "90m", "5h", "24h" or "7d", got "soon"; it is ignored']
+
+
+def test_a_wrong_value_deep_in_a_table_names_its_full_key_path_and_keeps_the_rest(isolated_user_dirs, tmp_path):
+    write_user_settings(isolated_user_dirs, {"quotas": {"myteam": {"maxCostUsd": 10}},
+                                        "prices": {"sonnet": {"input": 2, "output": 10}}})
+    settings = load_settings(tmp_path, lsp_options={"quotas": {"myteam": {"maxCostUsd": "lots"}, "web": {"maxTokens": 5}},
+                                                    "prices": {"sonnet": {"input": 2, "output": 10, "cache": 1}}}, environ={})
+    assert [p.message for p in settings.problems] == [
+        'setting "prices.sonnet.cache" is unknown (known: input, output); it is ignored',
+        'setting "quotas.myteam.maxCostUsd" must be a number > 0, got "lots"; it is ignored']
+    # the wrong entries are left out whole: the lower layer's stand
+    assert settings.quotas == {"myteam": QuotaSetting(max_cost_usd=10.0), "web": QuotaSetting(max_tokens=5)}
+    assert settings.prices == {"sonnet": ModelPrice(input=2.0, output=10.0)}
+
+
+def test_a_section_that_is_not_an_object_keeps_the_lower_layer(isolated_user_dirs, tmp_path):
+    write_user_settings(isolated_user_dirs, {"timeouts": {"chat": 30}, "hookOutputs": {"keepSessions": 3}})
+    settings = load_settings(tmp_path, lsp_options={"timeouts": 5, "hookOutputs": {"maxMegabytes": 0}}, environ={})
+    assert [p.message for p in settings.problems] == [
+        'setting "timeouts" must be an object with keys among completion, chat, agent, got 5; it is ignored',
+        'setting "hookOutputs.maxMegabytes" must be a number > 0, got 0; it is ignored']
+    assert (settings.timeouts.chat, settings.timeouts.completion) == (30.0, 10.0)
+    assert (settings.hook_outputs.keep_sessions, settings.hook_outputs.max_megabytes) == (3, 100.0)
+
+
+def test_null_is_a_wrong_value_not_a_reset(isolated_user_dirs, tmp_path):
+    write_user_settings(isolated_user_dirs, {"baseUrl": "http://mine", "completionItems": True})
+    settings = load_settings(tmp_path, lsp_options={"baseUrl": None, "completionItems": None}, environ={})
+    assert (settings.base_url, settings.completion_items) == ("http://mine", True)
+    assert [p.message for p in settings.problems] == [
+        'setting "baseUrl" must be a non-empty string, got null; it is ignored',
+        'setting "completionItems" must be true or false, got null; it is ignored']
+
+
+def test_a_nested_section_in_a_file_is_located_under_skillway(isolated_user_dirs):
+    path = write_user_settings(isolated_user_dirs, '{"skillway": {\n  "contextBudget": -1}}')
+    settings = load_settings(None, environ={})
+    assert [p.format() for p in settings.problems] == [
+        f'{path}:2:3: error: setting "contextBudget" must be a whole number >= 0, got -1; it is ignored']
+
+
+def test_a_purpose_is_an_enum_equal_to_its_name():
+    assert Purpose("chat") is Purpose.CHAT and Purpose.CHAT == "chat"
+    assert load_settings(None, environ={}).max_tokens.for_purpose("agent") == 8192

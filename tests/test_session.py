@@ -5,8 +5,8 @@ import json
 import pytest
 
 from skillway.app.session import Session, wrap_context
-from skillway.config import Settings
 from skillway.plugins.discovery import PluginSet, discover
+from skillway.settings import Settings
 from tests.conftest import write_tree
 
 pytestmark = pytest.mark.usefixtures("api_key")  # every test here runs with a key set

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from skillway.config import Settings
 from skillway.plugins.discovery import discover
 from skillway.plugins.fingerprint import hook_fingerprint
-from skillway.trust import TrustStore
+from skillway.settings import Settings
+from skillway.settings.trust import TrustStore
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

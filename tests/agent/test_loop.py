@@ -6,8 +6,8 @@ import pytest
 
 from skillway.agent.loop import AgentLoop
 from skillway.app.session import Session
-from skillway.config import Settings
 from skillway.plugins.discovery import discover
+from skillway.settings import Settings
 from tests.conftest import write_tree
 from tests.fakes.anthropic_server import Reply, Text, ToolUse
 

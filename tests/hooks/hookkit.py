@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from skillway.app.session import Session
-from skillway.config import Settings
 from skillway.plugins.discovery import discover
+from skillway.settings import Settings
 
 ABSENT = object()  # a matcher group with no "matcher" key
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from skillway.config import Settings
 from skillway.hooks.engine import StopGuard
+from skillway.settings import Settings
 from tests.hooks.hookkit import (
     ABSENT,
     EVENT_FIELDS,

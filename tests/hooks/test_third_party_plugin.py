@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from skillway.app.session import Session
-from skillway.config import Settings, data_dir
 from skillway.hooks.engine import StopGuard
 from skillway.plugins.discovery import discover
+from skillway.settings import Settings, data_dir
 
 FIXTURE = Path(__file__).parent / "fixtures" / "guardrails"
 STATUS_TEXT = ("guardrails is active: recursive forced deletes (rm -rf) are refused.\n"

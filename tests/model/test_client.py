@@ -5,11 +5,11 @@ import time
 
 import pytest
 
-from skillway.config import Settings
 from skillway.model.client import Done, ModelClient, ModelRequest, TextDelta
 from skillway.model.client import ToolUse as ToolUseEvent
 from skillway.model.errors import Kind, ModelError
 from skillway.model.ledger import UsageLedger
+from skillway.settings import Settings
 from tests.fakes.anthropic_server import Reply, StatusError, Text, ToolUse
 
 KEY = {"ANTHROPIC_API_KEY": "sk-test-0123456789"}
@@ -213,8 +213,7 @@ async def test_ledger_records_a_cancelled_call(fake, ledger):
     fake.enqueue(Reply(content=[Text("one two three four five")], token_delay=0.5))
     client = client_for(fake, ledger)
     task = asyncio.create_task(client.create(ModelRequest("completion", HELLO)))
-    await asyncio.to_thread(fake.wait_for_requests, 1, 5.0)
-    await asyncio.sleep(0.2)
+    await asyncio.to_thread(fake.wait_for_requests, 1, 5.0)  # on the wire, its answer still streaming
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

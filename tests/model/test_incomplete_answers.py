@@ -5,10 +5,10 @@ import time
 
 import pytest
 
-from skillway.config import Settings
 from skillway.model.client import ModelClient, ModelRequest
 from skillway.model.errors import Kind, ModelError
 from skillway.model.ledger import UsageLedger
+from skillway.settings import Settings
 from tests.fakes.anthropic_server import RawReply, Reply, Text
 
 KEY = {"ANTHROPIC_API_KEY": "sk-test-0123456789"}

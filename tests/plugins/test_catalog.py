@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from skillway.config import Settings
 from skillway.plugins.catalog import Catalog, UnknownName
 from skillway.plugins.discovery import discover
+from skillway.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from skillway.config import Settings, load_settings
 from skillway.plugins.bundled import bundled_plugin_root
 from skillway.plugins.discovery import discover
 from skillway.plugins.model import Source
+from skillway.settings import Settings, load_settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

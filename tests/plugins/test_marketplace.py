@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from skillway.config import Settings
 from skillway.plugins.discovery import discover
 from skillway.plugins.marketplace import load_marketplace
+from skillway.settings import Settings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 

@@ -8,11 +8,11 @@ import sys
 import threading
 from pathlib import Path
 
-from skillway.config import Settings
 from skillway.core import paths
 from skillway.plugins.discovery import discover
 from skillway.plugins.loader import load_plugin
 from skillway.plugins.model import Source
+from skillway.settings import Settings
 
 SKILL = "---\nname: {name}\ndescription: A skill\n---\nDo it.\n"
 

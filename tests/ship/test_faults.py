@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from skillway.app.session import Session
-from skillway.config import Settings
 from skillway.model.errors import Kind, ModelError, no_credentials
 from skillway.plugins.discovery import discover
+from skillway.settings import Settings
 from skillway.ship.orchestrator import run_ship
 from tests.fakes.anthropic_server import StatusError
 from tests.ship.helpers import critical, git, lines, make_repo, report, reviewers

@@ -9,8 +9,8 @@ import pytest
 
 from skillway.agent.loop import AgentLoop
 from skillway.app.session import Session
-from skillway.config import Settings
 from skillway.plugins.discovery import discover
+from skillway.settings import Settings
 from tests.conftest import REPO_ROOT, write_tree
 from tests.fakes.anthropic_server import FakeAnthropic, Reply, Text, ToolUse
 from tests.ship.helpers import make_repo, report

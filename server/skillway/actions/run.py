@@ -13,6 +13,7 @@ from pathlib import Path
 from skillway.core.reports import write_report
 from skillway.core.secrets import is_secret_file
 from skillway.model.templates import render
+from skillway.settings import Purpose
 
 _FENCED = re.compile(r"```[\w+-]*[ \t]*\n(.*?)\n?```", re.DOTALL)
 
@@ -57,7 +58,7 @@ async def perform(session, request: ActionInput) -> ActionResult:
                     selection=request.selection, before=request.before, after=request.after,
                     diagnostic=request.diagnostic or "")
     response = await session.model.create(session.model_request(
-        "chat", [{"role": "user", "content": prompt}], instructions=instructions, ledger_purpose="action",
+        Purpose.CHAT, [{"role": "user", "content": prompt}], instructions=instructions, ledger_purpose="action",
         requires_text=True))
     if response.stop_reason == "max_tokens":  # whole as a stream, but the model was stopped midway
         raise ActionRefused("the answer was cut off at the max tokens limit (the maxTokens setting); nothing was applied")

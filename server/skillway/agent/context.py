@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # for annotations only: the session imports all of these at run time
     from skillway.agent.transcript import Transcript
-    from skillway.config import Settings
     from skillway.hooks.engine import HookEngine
     from skillway.model.client import ModelClient, ModelRequest
     from skillway.plugins.catalog import Catalog
+    from skillway.settings import Purpose, Settings
 
 
 class RunContext(Protocol):
@@ -33,7 +33,7 @@ class RunContext(Protocol):
     @property
     def model(self) -> ModelClient: ...
 
-    def model_request(self, purpose: str, messages: list[dict[str, Any]], *, instructions: str | None = None,
+    def model_request(self, purpose: Purpose | str, messages: list[dict[str, Any]], *, instructions: str | None = None,
                       **options: Any) -> ModelRequest:
         """A request carrying what every request of the session carries (system prompt, injected context)."""
         ...

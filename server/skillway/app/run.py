@@ -18,6 +18,7 @@ from skillway.agent.loop import AgentLoop, AgentResult
 from skillway.agent.tools import Editor
 from skillway.model.client import Done, Restart, TextDelta
 from skillway.model.errors import ModelError
+from skillway.settings import Purpose
 from skillway.ship.orchestrator import REVIEWER_TIMEOUT, ShipError, ShipEvent, ShipResult, fan_out_command, run_ship
 from skillway.slash.prepare import PreparedPrompt, PromptRefused, prepare
 
@@ -155,7 +156,7 @@ async def _stream(session: RunContext, prepared: PreparedPrompt, ui: UserInterfa
     messages = [*(options.conversation or ()), {"role": "user", "content": prepared.text}]
     session.transcript.append(messages[-1])
     await ui.begin_answer()
-    request = session.model_request("chat", messages, model=options.model or prepared.model, requires_text=True)
+    request = session.model_request(Purpose.CHAT, messages, model=options.model or prepared.model, requires_text=True)
     result = AgentResult(turns=1)
     async for event in session.model.stream(request):
         if isinstance(event, TextDelta):

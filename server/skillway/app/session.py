@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from skillway.agent.transcript import Transcript
-from skillway.config import Settings, data_dir, load_settings
 from skillway.hooks.engine import HookContext, HookEngine
 from skillway.hooks.outcome import HookOutcome
 from skillway.hooks.registry import HookRegistry, RegisteredHook
@@ -24,7 +23,8 @@ from skillway.model.ledger import UsageLedger
 from skillway.plugins.catalog import Catalog
 from skillway.plugins.discovery import PluginSet, discover
 from skillway.plugins.fingerprint import hook_fingerprint
-from skillway.trust import TrustStore
+from skillway.settings import Purpose, Settings, data_dir, load_settings
+from skillway.settings.trust import TrustStore
 
 CONTEXT_HEADER = "SessionStart hook additional context: "
 SKILLS_LISTING_BUDGET = 8_000  # characters: about 2,000 tokens of skill names and descriptions
@@ -56,8 +56,8 @@ class Session:
             data_dir=self.data_dir,
             is_trusted=self.may_run,
             permission_mode=permission_mode,
-            keep_output_sessions=int(settings.hook_outputs.get("keepSessions", 20)),
-            max_output_bytes=int(settings.hook_outputs.get("maxMegabytes", 100) * 2**20),
+            keep_output_sessions=settings.hook_outputs.keep_sessions,
+            max_output_bytes=int(settings.hook_outputs.max_megabytes * 2**20),
         ))
         self.injected_context: str = ""
         self.start_outcome: HookOutcome | None = None
@@ -124,12 +124,13 @@ class Session:
         return ModelClient(self.settings, project=project_name(self.settings, self.workspace),
                            ledger=UsageLedger.default(), notify=self.notices.append)
 
-    def model_request(self, purpose: str, messages: list[dict[str, Any]], *, instructions: str | None = None,
+    def model_request(self, purpose: Purpose | str, messages: list[dict[str, Any]], *, instructions: str | None = None,
                       **options: Any) -> ModelRequest:
         """A request carrying what every request of this session carries: the base system prompt and
         the injected SessionStart context (both cached), then `instructions` (a command's or agent's body)."""
+        purpose = Purpose(purpose)
         system = self._base_prompt(purpose)
-        if purpose == "agent" and self.skills_listing():
+        if purpose is Purpose.AGENT and self.skills_listing():
             system += "\n\n" + self.skills_listing()
         if instructions:
             system += "\n\n" + instructions
@@ -154,7 +155,7 @@ class Session:
         return _listing(lines)
 
     @functools.cache  # noqa: B019 - one per purpose for the session's life; sessions are few
-    def _base_prompt(self, purpose: str) -> str:
+    def _base_prompt(self, purpose: Purpose) -> str:
         from skillway.model.templates import render
 
         return render("system.md.j2", purpose=purpose, project_dir=self.workspace)

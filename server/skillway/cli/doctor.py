@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from skillway import __version__
-from skillway.config import config_dir, data_dir
 from skillway.plugins.bundled import bundled_plugin_root
 from skillway.plugins.report import listing_text
+from skillway.settings import config_dir, data_dir
 
 
 def doctor_report(workspace: Path, plugin_dirs: list[Path]) -> tuple[str, bool]:

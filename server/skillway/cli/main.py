@@ -265,8 +265,8 @@ def _ship(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) ->
 
 
 def _trust(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
-    from skillway.config import data_dir
-    from skillway.trust import TrustStore
+    from skillway.settings import data_dir
+    from skillway.settings.trust import TrustStore
 
     store = TrustStore(data_dir())
     if args.list:

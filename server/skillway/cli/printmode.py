@@ -60,7 +60,7 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
         print(f"skillway: {message}", file=err)
     if stream:
         emit({"type": "system", "subtype": "init", "session_id": session.session_id, "cwd": str(session.workspace),
-              "model": options.model or session.settings.models["agent"],
+              "model": options.model or session.settings.models.agent,
               "tools": ALL_TOOLS, "permission_mode": options.permission_mode,
               "transcript_path": str(session.transcript.path)})
     ui = _PrintInterface((lambda m: emit({"type": m.get("role", "user"), "message": m, "session_id": session.session_id})

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from skillway.completion.context import CompletionContext
 from skillway.model.templates import render
+from skillway.settings import Purpose
 
 
 def completion_messages(context: CompletionContext) -> list[dict]:
@@ -18,7 +19,7 @@ def session_fetch(session) -> Callable[[CompletionContext], Awaitable[str]]:
     """Ask `session`'s model for the text at the cursor."""
 
     async def fetch(context: CompletionContext) -> str:
-        response = await session.model.create(session.model_request("completion", completion_messages(context)))
+        response = await session.model.create(session.model_request(Purpose.COMPLETION, completion_messages(context)))
         return response.text
 
     return fetch

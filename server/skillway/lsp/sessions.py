@@ -46,7 +46,7 @@ class Sessions:
 
     def apply_options(self, options: dict) -> list:
         """New editor settings: every session re-reads its settings; returns their problems."""
-        from skillway.config import load_settings
+        from skillway.settings import load_settings
 
         # The editor's configuration section adds to (and overrides) its initialization options.
         self.options = {**self.initial_options, **options}

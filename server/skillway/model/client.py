@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from skillway.config import Settings
 from skillway.core.secrets import REDACTED, redact
 from skillway.model import errors
 from skillway.model.errors import Kind, ModelError
 from skillway.model.ratelimits import RateLimitBook, account_key, retry_at
+from skillway.settings import Purpose, Settings
 
 if TYPE_CHECKING:  # the SDK is imported on first use: it is slow to load
     from anthropic import AsyncAnthropic
@@ -39,7 +39,7 @@ MODEL_ALIASES = {"opus": "claude-opus-4-6", "sonnet": "claude-sonnet-4-6", "haik
 
 @dataclass(frozen=True)
 class ModelRequest:
-    purpose: str  # completion | chat | agent: picks model, timeout, retries and max tokens
+    purpose: Purpose  # picks model, timeout, retries and max tokens (a plain "chat" is taken too)
     messages: list[dict]
     system: str | None = None  # stable instructions (cached)
     context: str | None = None  # the session's injected context (cached)
@@ -50,6 +50,9 @@ class ModelRequest:
     temperature: float | None = None
     ledger_purpose: str | None = None  # what the ledger calls it (e.g. "action"); default: purpose
     requires_text: bool = False  # an answer without text is incomplete (an edit, a chat answer)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "purpose", Purpose(self.purpose))  # a wrong purpose fails here, by its name
 
 
 @dataclass
@@ -143,7 +146,7 @@ class ModelClient:
         self.notify = notify or (lambda message: None)
         self.base_url = (settings.base_url or self.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         self._sdk = None
-        self._per_purpose: dict[str, AsyncAnthropic] = {}  # SDK clients with each purpose's timeout and retries
+        self._per_purpose: dict[Purpose, AsyncAnthropic] = {}  # SDK clients with each purpose's timeout and retries
         self._warned_level: str | None = None
 
     # --- set-up ----------------------------------------------------------------------------------
@@ -169,7 +172,8 @@ class ModelClient:
         return self._sdk
 
     def model_for(self, request: ModelRequest) -> str:
-        name = request.model if request.model and request.model != "inherit" else self.settings.models[request.purpose]
+        chosen = request.model if request.model and request.model != "inherit" else None
+        name = chosen or self.settings.models.for_purpose(request.purpose)
         return MODEL_ALIASES.get(name, name)
 
     def params(self, request: ModelRequest) -> dict:
@@ -177,7 +181,7 @@ class ModelClient:
         system = [{"type": "text", "text": text, "cache_control": CACHE} for text in (request.system, request.context) if text]
         params: dict = {
             "model": self.model_for(request),
-            "max_tokens": request.max_tokens or self.settings.max_tokens[request.purpose],
+            "max_tokens": request.max_tokens or self.settings.max_tokens.for_purpose(request.purpose),
             "messages": request.messages,
         }
         if system:
@@ -204,11 +208,11 @@ class ModelClient:
         """Text deltas and finished tool_use blocks as they arrive, then Done."""
         credential, _ = self._credential()
         account = account_key(self.base_url, credential)
-        timeout = self.settings.timeouts[request.purpose]
+        timeout = self.settings.timeouts.for_purpose(request.purpose)
         self._check_quota(request)
         await self.rate_limits.admit(account, request.purpose, max_wait=timeout)
         # An error event after HTTP 200 is not covered by the SDK's retries: commands try once more.
-        attempts = 1 if request.purpose == "completion" else 2
+        attempts = 1 if request.purpose is Purpose.COMPLETION else 2
         for attempt in range(attempts):
             try:
                 async for event in self._attempt(request, account, timeout):
@@ -229,7 +233,7 @@ class ModelClient:
         try:
             result = await self._client().messages.count_tokens(**params)
         except Exception as exc:
-            raise self._translate(exc, self.settings.timeouts[request.purpose]) from None
+            raise self._translate(exc, self.settings.timeouts.for_purpose(request.purpose)) from None
         if not isinstance(getattr(result, "input_tokens", None), int):
             raise errors.incomplete("the token count came back without input_tokens")
         return result.input_tokens
@@ -239,7 +243,7 @@ class ModelClient:
         sdk = self._per_purpose.get(request.purpose)
         if sdk is None:
             sdk = self._per_purpose[request.purpose] = self._client().with_options(
-                timeout=timeout, max_retries=self.settings.retries[request.purpose])
+                timeout=timeout, max_retries=self.settings.retries.for_purpose(request.purpose))
         started = time.monotonic()  # after the SDK is loaded: latency is the API's, not our import's
         outcome, error_kind = "cancelled", None
         blocks: dict[int, dict] = {}
@@ -345,9 +349,9 @@ class ModelClient:
     def _check_quota(self, request: ModelRequest) -> None:
         if self.ledger is None or not self.settings.quotas:
             return
-        from skillway.model.quotas import check, quotas_from_settings
+        from skillway.model.quotas import check, quotas_of
 
-        quotas, _ = quotas_from_settings(self.settings.quotas)
+        quotas = quotas_of(self.settings.quotas)
         if not quotas:
             return
         now = time.time()
@@ -372,11 +376,11 @@ class ModelClient:
         usage = response.usage
         try:
             self.ledger.record(UsageRecord(
-                time=time.time(), project=self.project, purpose=request.ledger_purpose or request.purpose,
+                time=time.time(), project=self.project, purpose=request.ledger_purpose or request.purpose.value,
                 model=response.model, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
                 cache_write_tokens=usage.cache_write_tokens, cache_read_tokens=usage.cache_read_tokens,
                 cost_usd=estimate_cost(response.model, usage.input_tokens, usage.output_tokens,
-                                       usage.cache_write_tokens, usage.cache_read_tokens, dict(self.settings.prices)),
+                                       usage.cache_write_tokens, usage.cache_read_tokens, self.settings.prices),
                 first_token_ms=response.first_token_ms, total_ms=(time.monotonic() - started) * 1000,
                 outcome=outcome, error_kind=error_kind, attempts=attempts))
         except Exception:
@@ -384,11 +388,11 @@ class ModelClient:
 
     # --- before a run of calls -----------------------------------------------------------------
 
-    def preflight(self, purpose: str) -> None:
+    def preflight(self, purpose: Purpose | str) -> None:
         """Raise the ModelError any `purpose` call would fail with before it is sent (no credentials,
         a quota used up), without sending a request: a run of many calls can fail once, up front."""
         self._credential()
-        self._check_quota(ModelRequest(purpose, []))
+        self._check_quota(ModelRequest(Purpose(purpose), []))
 
 
 def _add_usage(usage: Usage, reported) -> None:

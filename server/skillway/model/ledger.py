@@ -99,7 +99,7 @@ class UsageLedger:
 
     @classmethod
     def default(cls) -> UsageLedger:
-        from skillway.config import data_dir
+        from skillway.settings import data_dir
 
         return cls(data_dir() / "usage.db")
 

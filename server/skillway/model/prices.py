@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from skillway.settings import ModelPrice
+
 CACHE_WRITE_MULTIPLIER = 1.25  # 5-minute cache write, on the base input price
 CACHE_READ_MULTIPLIER = 0.1  # cache hit, on the base input price
 PER = 1_000_000  # prices are per million tokens
@@ -58,9 +60,12 @@ def _number(value) -> float | None:
 
 
 def _apply(base: Price | None, override) -> Price | None:
-    """`override` ({"input": x, "output": y}, either key alone, or a Price) laid over `base`."""
+    """`override` ({"input": x, "output": y}, either key alone, a Price or the `prices` setting's
+    ModelPrice) laid over `base`."""
     if isinstance(override, Price):
         return override
+    if isinstance(override, ModelPrice):
+        return Price(override.input, override.output)
     if not isinstance(override, Mapping):
         return base
     given_input, given_output = _number(override.get("input")), _number(override.get("output"))

@@ -16,8 +16,8 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from skillway.config import Invalid, parse_duration
 from skillway.model.ledger import UsageRecord
+from skillway.settings import Invalid, QuotaSetting, parse_duration
 
 WINDOW_SECONDS = 5 * 3600
 WARNING_FRACTION = 0.8
@@ -199,6 +199,11 @@ def check(records: Iterable[UsageRecord], quotas: Iterable[Quota], now: float, p
     if not applicable:
         return None
     return max(quota_states(records, applicable, now), key=_severity)
+
+
+def quotas_of(settings: Mapping[str, QuotaSetting]) -> list[Quota]:
+    """The quotas of the `quotas` setting (checked by the settings loader), one per scope."""
+    return [Quota(scope, entry.max_tokens, entry.max_cost_usd, entry.window_seconds) for scope, entry in settings.items()]
 
 
 def quotas_from_settings(value) -> tuple[list[Quota], list[str]]:

@@ -16,6 +16,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 
 from skillway.model import errors
+from skillway.settings import Purpose
 
 _KINDS = ("requests", "tokens", "input-tokens", "output-tokens")
 
@@ -109,11 +110,11 @@ class RateLimitBook:
         state = self.states.get(account)
         return state.blocked_until(now) if state else None
 
-    async def admit(self, account: tuple[str, str], purpose: str, *, max_wait: float) -> None:
+    async def admit(self, account: tuple[str, str], purpose: Purpose | str, *, max_wait: float) -> None:
         """Return when a call may go. Completions never wait: they are dropped (a ModelError)."""
         now = time.time()
         until = self.blocked_until(account, now)
-        if purpose == "completion":
+        if purpose == Purpose.COMPLETION:
             if until is not None:
                 raise errors.rate_limited(until, own_gate=True)
             if self.waiting_commands:

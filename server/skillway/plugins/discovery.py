@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillway.config import Settings
 from skillway.core.paths import Walk
 from skillway.core.problems import Problem, error, warning
 from skillway.plugins.bundled import bundled_plugin_root
@@ -20,6 +19,7 @@ from skillway.plugins.manifest import find_manifest
 from skillway.plugins.marketplace import MARKETPLACE_FILE, Marketplace, load_marketplace
 from skillway.plugins.model import Plugin, Source
 from skillway.plugins.skills import SKILL_FILE
+from skillway.settings import Settings
 
 _COMPONENT_FOLDERS = ("commands", "skills", "agents", "hooks")
 

@@ -11,6 +11,7 @@ import os
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 TRUST_FILE = "trust.json"
 
@@ -19,14 +20,14 @@ class TrustStore:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / TRUST_FILE
 
-    def _read(self) -> dict:
+    def _read(self) -> dict[str, Any]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}  # a missing or broken file trusts nothing
         return data if isinstance(data, dict) else {}
 
-    def _write(self, data: dict) -> None:
+    def _write(self, data: dict[str, Any]) -> None:
         # Several editors may share this file: write a whole new file and swap it in.
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".trust-")
@@ -50,5 +51,5 @@ class TrustStore:
             self._write(data)
         return removed
 
-    def entries(self) -> dict[str, dict]:
+    def entries(self) -> dict[str, dict[str, Any]]:
         return self._read()
