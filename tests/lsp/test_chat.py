@@ -52,7 +52,7 @@ async def test_cancelling_send_keeps_what_arrived_and_marks_it(tmp_path):
         request = asyncio.ensure_future(send_raw(client, lsp.WORKSPACE_EXECUTE_COMMAND,
                                                  {"command": "skillway.sendChat", "arguments": [uri]}, msg_id="chat-1"))
         await asyncio.to_thread(fake.wait_for_requests, 1)
-        await asyncio.sleep(1.0)  # a few words arrive
+        await wait_for(lambda: "Once upon" in applied_text(text, client.applied_edits))  # a few words arrived
         client.protocol.notify("$/cancelRequest", lsp.CancelParams(id="chat-1"))
         with pytest.raises(JsonRpcRequestCancelled):
             await asyncio.wait_for(request, 10)

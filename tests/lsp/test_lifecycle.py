@@ -76,8 +76,16 @@ async def test_a_configuration_change_without_settings_pulls_the_skillway_sectio
     async with serving(tmp_path, "visual_studio_code") as served:
         served.fake.enqueue(Reply(content=[Text("return a + b")]))
         served.client.set_configuration({"models": {"completion": "pulled-model"}}, section="skillway")
+        asked, look_up = [], served.client.get_configuration
+
+        def get_configuration(**item):  # pytest-lsp answers workspace/configuration through this
+            asked.append(item)
+            return look_up(**item)
+
+        served.client.get_configuration = get_configuration
         served.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings=None))
-        await asyncio.sleep(0.3)  # the server asks workspace/configuration and applies the answer
+        # Answered, the pulled settings apply before anything the client sends next is served.
+        await wait_for(lambda: asked)
         with opened(served.client, served.workspace / "m.py", ADD) as uri:
             await inline(served.client, uri, 1, 4)
         assert [request.body["model"] for request in served.fake.requests] == ["pulled-model"]

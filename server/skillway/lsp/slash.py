@@ -1,9 +1,8 @@
-"""Slash commands in the editor: completion of `/name` at the start of a line in a chat buffer or a
-comment, and the `skillway.listCommands` / `skillway.runSlashCommand` commands."""
+"""Slash commands in the editor: the `skillway.listCommands` and `skillway.runSlashCommand` commands
+(an adapter over run_prompt), with the completion and code actions of slash lines (lsp/slash_lines.py)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import attrs
@@ -13,15 +12,11 @@ from skillway.core.reports import write_report
 from skillway.lsp.documents import document, path_of
 from skillway.lsp.editor import EditorInterface, run_in_editor, show_document
 from skillway.lsp.feature import CommandHandler, CommandResult, Feature, arguments
-from skillway.lsp.server import SkillwayServer
 from skillway.lsp.sessions import is_chat, session_for
 from skillway.lsp.ship import present_ship
-from skillway.plugins.catalog import Entry, UnknownName
+from skillway.lsp.slash_lines import slash_actions, slash_completion
+from skillway.plugins.catalog import Entry
 from skillway.plugins.model import Command, Skill
-
-# A slash command typed on its own line, possibly inside a comment: `# /review`, `// /fix`, `-- /x`.
-_SLASH_LINE = re.compile(r"^(?P<lead>\s*(?:#|//|--|;+|\*|/\*)?\s*)/(?P<name>[\w:.-]*)$")
-_SLASH_COMMAND_LINE = re.compile(r"^\s*(?:#|//|--|;+|\*|/\*)?\s*/(?P<name>[\w:.-]+)[ \t]*(?P<arguments>.*?)\s*$")
 
 
 @arguments
@@ -87,53 +82,3 @@ class SlashFeature(Feature):
 def _describe(entry: Entry[Command | Skill]) -> dict[str, Any]:
     return {"name": entry.qualified, "kind": entry.kind, "description": entry.item.description,
             "argument_hint": entry.item.argument_hint, "plugin": entry.plugin.name}
-
-
-def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[lsp.CompletionItem] | None:
-    """Command names when `/` starts the line (in a chat buffer, or after a comment marker)."""
-    uri = params.text_document.uri
-    doc = document(ls, uri)
-    if doc is None or params.position.line >= len(doc.lines):
-        return None
-    before = doc.lines[params.position.line][: params.position.character]
-    match = _SLASH_LINE.match(before)
-    if match is None or (not is_chat(ls, uri) and not match.group("lead").strip()):
-        return None
-    session = session_for(ls, uri)
-    if session is None:
-        return []
-    start = lsp.Position(params.position.line, len(match.group("lead")))
-    items = []
-    for entry in session.catalog.commands:
-        hint = f" {entry.item.argument_hint}" if entry.item.argument_hint else ""
-        items.append(lsp.CompletionItem(
-            label=f"/{entry.qualified}", kind=lsp.CompletionItemKind.Function, detail=(entry.item.description or "")[:120],
-            documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
-                                            value=f"`/{entry.qualified}{hint}` ({entry.kind} from {entry.plugin.name})\n\n"
-                                                  f"{entry.item.description}"),
-            filter_text=f"/{entry.qualified}",
-            text_edit=lsp.TextEdit(range=lsp.Range(start=start, end=params.position), new_text=f"/{entry.qualified} ")))
-    return items
-
-
-def slash_actions(ls: SkillwayServer, doc, line: int, catalog) -> list[lsp.CodeAction]:
-    """"Send" in a chat buffer; "Run /name" on a line holding a known slash command."""
-    actions = []
-    chat = is_chat(ls, doc.uri)
-    if chat:
-        actions.append(lsp.CodeAction(title="skillway: Send", kind=lsp.CodeActionKind.Source,
-                                      command=lsp.Command(title="Send", command="skillway.sendChat", arguments=[doc.uri])))
-    text = doc.lines[line] if line < len(doc.lines) else ""
-    match = _SLASH_COMMAND_LINE.match(text.rstrip("\r\n"))
-    if match and not chat:
-        try:
-            catalog.resolve_command(match["name"])
-        except UnknownName:
-            return actions  # a path or a word, not a command
-        spec = {"command": match["name"], "arguments": match["arguments"], "uri": doc.uri}
-        actions.append(lsp.CodeAction(title=f"skillway: Run /{match['name']}", kind=lsp.CodeActionKind.Source,
-                                      command=lsp.Command(title=f"Run /{match['name']}", command="skillway.runSlashCommand",
-                                                          arguments=[spec])))
-    return actions
-
-
