@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from skillway.settings import Models, ModelPrice, Purpose, QuotaSetting, load_settings
+from skillway.settings import ModelPrice, Models, Purpose, QuotaSetting, load_settings
 
 
 def write_user_settings(home: Path, data) -> Path:
