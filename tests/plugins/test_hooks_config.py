@@ -4,7 +4,7 @@ from pathlib import Path
 
 from skillway.plugins.hooks_config import load_hooks_file, load_settings_hooks
 from skillway.plugins.loader import load_plugin
-from skillway.plugins.model import HookHandler, Source
+from skillway.plugins.model import HookEvent, HookHandler, Source
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -120,3 +120,11 @@ def test_settings_file_with_a_bad_hooks_shape_reports_it_at_its_line(tree):
     path = tree({".claude/settings.json": '{\n  "model": "opus",\n  "hooks": {\n    "Stop": "true"\n  }\n}'}) / ".claude/settings.json"
     groups, problems = load_settings_hooks(path)
     assert (groups, problems_of(problems)) == ([], [(4, 5, "error", '"hooks.Stop" must be an array, got a string')])
+
+
+def test_known_event_names_become_hook_events_and_unknown_ones_stay_names_that_never_fire(tree):
+    path = hooks_file(tree, '{"hooks": {"PreToolUse": [{"hooks": [{"type": "command", "command": "a"}]}],'
+                            ' "BeforeLunch": [{"hooks": [{"type": "command", "command": "b"}]}]}}')
+    groups, problems = load_hooks_file(path)
+    assert problems == [] and [g.event for g in groups] == [HookEvent.PRE_TOOL_USE, "BeforeLunch"]
+    assert groups[0].event is HookEvent.PRE_TOOL_USE and not isinstance(groups[1].event, HookEvent)

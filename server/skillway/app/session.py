@@ -23,6 +23,7 @@ from skillway.model.ledger import UsageLedger
 from skillway.plugins.catalog import Catalog
 from skillway.plugins.discovery import PluginSet, discover
 from skillway.plugins.fingerprint import hook_fingerprint
+from skillway.plugins.model import HookEvent
 from skillway.settings import Purpose, Settings, data_dir, load_settings
 from skillway.settings.trust import TrustStore
 
@@ -165,14 +166,14 @@ class Session:
     async def start(self, source: str = "startup", model: str | None = None) -> HookOutcome:
         """Fire SessionStart; what the hooks add becomes the context of every model request."""
         fields = {"source": source} | ({"model": model} if model else {})
-        outcome = await self.hooks.fire("SessionStart", fields, match=source)
+        outcome = await self.hooks.fire(HookEvent.SESSION_START, fields, match=source)
         self.start_outcome = outcome
         self.injected_context = wrap_context(
             list(zip(outcome.context_plugins, outcome.additional_context)), self.settings.context_budget)
         return outcome
 
     async def end(self, reason: str = "other") -> HookOutcome:
-        outcome = await self.hooks.fire("SessionEnd", {"reason": reason}, match=reason)
+        outcome = await self.hooks.fire(HookEvent.SESSION_END, {"reason": reason}, match=reason)
         await self.hooks.drain()
         return outcome
 

@@ -18,6 +18,7 @@ from skillway.authoring import jsonscan, markdown, schemas
 from skillway.authoring.kinds import JSON_KINDS, MARKDOWN_KINDS, SCHEMAS, document_kind
 from skillway.authoring.text import Lines
 from skillway.plugins.files import MAX_FILE_BYTES
+from skillway.plugins.model import HookEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +58,11 @@ _TOOLS = (
     ("*", "Every tool."),
 )
 MATCHERS: dict[str, tuple[tuple[str, str], ...]] = {
-    "SessionStart": _SESSION_SOURCES,
-    "PreToolUse": _TOOLS,
-    "PostToolUse": _TOOLS,
-    "PostToolUseFailure": _TOOLS,
-    "PermissionRequest": _TOOLS,
+    HookEvent.SESSION_START: _SESSION_SOURCES,
+    HookEvent.PRE_TOOL_USE: _TOOLS,
+    HookEvent.POST_TOOL_USE: _TOOLS,
+    HookEvent.POST_TOOL_USE_FAILURE: _TOOLS,
+    HookEvent.PERMISSION_REQUEST: _TOOLS,
 }
 
 

@@ -22,11 +22,12 @@ from skillway.core.placeholders import plugin_data_id, substitute
 from skillway.core.secrets import child_environment, redact
 from skillway.hooks.outcome import HandlerReport, HookOutcome, read_output
 from skillway.hooks.registry import HookRegistry, RegisteredHook
+from skillway.plugins.model import HookEvent
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 600.0
-EVENT_TIMEOUTS = {"UserPromptSubmit": 30.0}
+EVENT_TIMEOUTS: dict[str, float] = {HookEvent.USER_PROMPT_SUBMIT: 30.0}
 SESSION_END_BUDGET = 1.5  # seconds shared by all SessionEnd handlers: ending must stay quick
 OUTPUT_CAP = 10_000
 STOP_BLOCK_LIMIT = 8
@@ -56,8 +57,9 @@ class HookEngine:
     _ran_once: set[tuple] = field(default_factory=set)
     _saved_outputs: int = 0
 
-    async def fire(self, event: str, fields: dict | None = None, *, match: str | None = None) -> HookOutcome:
+    async def fire(self, event: HookEvent | str, fields: dict | None = None, *, match: str | None = None) -> HookOutcome:
         """Run every hook for `event` whose matcher accepts `match`; return the merged outcome."""
+        event = HookEvent.named(event)
         outcome = HookOutcome(event)
         candidates = [h for h in self.registry.matching(event, match) if not (h.handler.once and h.identity in self._ran_once)]
         runnable = [h for h in candidates if self.context.is_trusted(h)]
@@ -66,7 +68,7 @@ class HookEngine:
             outcome.warnings.append(f"{held_back} hook{'s' if held_back > 1 else ''} not run: workspace not trusted "
                                     "(run `skillway trust` in it to allow them)")
         payload = json.dumps(self._payload(event, fields or {})).encode()
-        deadline = time.monotonic() + SESSION_END_BUDGET if event == "SessionEnd" else None
+        deadline = time.monotonic() + SESSION_END_BUDGET if event == HookEvent.SESSION_END else None
         waited = []
         for hook in runnable:
             if hook.handler.once:
@@ -94,7 +96,7 @@ class HookEngine:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    def _payload(self, event: str, fields: dict) -> dict:
+    def _payload(self, event: HookEvent | str, fields: dict) -> dict:
         return {
             "session_id": self.context.session_id,
             "transcript_path": str(self.context.transcript_path),
@@ -121,7 +123,7 @@ class HookEngine:
             return [command, *(substitute(arg, variables) for arg in handler.args)]
         return [handler.shell or "sh", "-c", command]
 
-    async def _run(self, hook: RegisteredHook, payload: bytes, event: str, deadline: float | None):
+    async def _run(self, hook: RegisteredHook, payload: bytes, event: HookEvent | str, deadline: float | None):
         timeout = hook.handler.timeout or EVENT_TIMEOUTS.get(event, DEFAULT_TIMEOUT)
         if deadline is not None:
             timeout = max(0.05, min(timeout, deadline - time.monotonic()))

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from skillway.plugins.model import HookEvent
+
 # Plain stdout joins the model's context only for these events; elsewhere it is just logged.
-PLAIN_TEXT_CONTEXT_EVENTS = frozenset({"SessionStart", "UserPromptSubmit"})
+PLAIN_TEXT_CONTEXT_EVENTS = frozenset({HookEvent.SESSION_START, HookEvent.USER_PROMPT_SUBMIT})
 # Exit 2 or `decision: block` stops the action for these; elsewhere the reason is only shown.
-BLOCKABLE_EVENTS = frozenset({"PreToolUse", "PostToolUse", "UserPromptSubmit", "Stop", "SubagentStop", "PermissionRequest"})
-DECISION_EVENTS = frozenset({"UserPromptSubmit", "PostToolUse", "Stop", "SubagentStop"})
+BLOCKABLE_EVENTS = frozenset({HookEvent.PRE_TOOL_USE, HookEvent.POST_TOOL_USE, HookEvent.USER_PROMPT_SUBMIT, HookEvent.STOP,
+                              HookEvent.SUBAGENT_STOP, HookEvent.PERMISSION_REQUEST})
+DECISION_EVENTS = frozenset({HookEvent.USER_PROMPT_SUBMIT, HookEvent.POST_TOOL_USE, HookEvent.STOP, HookEvent.SUBAGENT_STOP})
 _PERMISSION_RANK = {"allow": 1, "ask": 2, "deny": 3}
 
 
@@ -34,7 +37,7 @@ class HandlerReport:
 
 @dataclass
 class HookOutcome:
-    event: str
+    event: HookEvent | str
     blocked: bool = False
     reasons: list[str] = field(default_factory=list)  # why it blocked (deny, exit 2, decision: block)
     ask_reasons: list[str] = field(default_factory=list)  # PreToolUse "ask": what to tell the user when asking
@@ -120,7 +123,7 @@ def _block(outcome: HookOutcome, reason: str, *, shown_to_user: bool) -> None:
         return
     outcome.blocked = True
     outcome.reasons.append(reason)
-    if outcome.event == "PreToolUse":
+    if outcome.event == HookEvent.PRE_TOOL_USE:
         _permission(outcome, "deny")
 
 
@@ -145,7 +148,7 @@ def _read_json(outcome: HookOutcome, plugin: str, label: str, data: dict) -> Non
 
     decision = data.get("decision")
     reason = data.get("reason") if isinstance(data.get("reason"), str) else None
-    if event == "PreToolUse" and decision in ("approve", "block"):
+    if event == HookEvent.PRE_TOOL_USE and decision in ("approve", "block"):
         outcome.warnings.append(f'{label}: "decision: {decision}" is a legacy form for PreToolUse; '
                                 "use hookSpecificOutput.permissionDecision")
         if decision == "block":

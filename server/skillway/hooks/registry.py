@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skillway.core.matchers import Matcher, compile_matcher
-from skillway.plugins.model import HookHandler, Plugin
+from skillway.plugins.model import HookEvent, HookHandler, Plugin
 
 # Events whose matcher is ignored: every group of the event applies.
-UNMATCHED_EVENTS = frozenset({"UserPromptSubmit", "Stop"})
+UNMATCHED_EVENTS = frozenset({HookEvent.USER_PROMPT_SUBMIT, HookEvent.STOP})
 
 
 @dataclass(frozen=True)
 class RegisteredHook:
-    event: str
+    event: HookEvent | str
     matcher: Matcher
     handler: HookHandler
     plugin: Plugin
@@ -43,7 +43,7 @@ class HookRegistry:
                 for handler in group.handlers:
                     self.hooks.append(RegisteredHook(group.event, matcher, handler, plugin, str(group.path)))
 
-    def matching(self, event: str, value: str | None = None) -> list[RegisteredHook]:
+    def matching(self, event: HookEvent | str, value: str | None = None) -> list[RegisteredHook]:
         """The hooks for `event` whose matcher accepts `value`, identical handlers once."""
         seen: set[tuple] = set()
         selected = []

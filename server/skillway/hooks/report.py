@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from skillway.hooks.outcome import HookOutcome
 from skillway.hooks.registry import RegisteredHook
+from skillway.plugins.model import HookEvent
 
 # The input field a hook's matcher is tested against, per event.
 MATCH_FIELDS = {
-    "PreToolUse": "tool_name", "PostToolUse": "tool_name", "PostToolUseFailure": "tool_name",
-    "PermissionRequest": "tool_name", "SessionStart": "source", "SessionEnd": "reason",
-    "SubagentStart": "agent_type", "SubagentStop": "agent_type", "Notification": "notification_type",
+    HookEvent.PRE_TOOL_USE: "tool_name", HookEvent.POST_TOOL_USE: "tool_name", HookEvent.POST_TOOL_USE_FAILURE: "tool_name",
+    HookEvent.PERMISSION_REQUEST: "tool_name", HookEvent.SESSION_START: "source", HookEvent.SESSION_END: "reason",
+    HookEvent.SUBAGENT_START: "agent_type", HookEvent.SUBAGENT_STOP: "agent_type", HookEvent.NOTIFICATION: "notification_type",
 }
 DEFAULT_FIELDS: dict[str, dict[str, object]] = {
-    "SessionStart": {"source": "startup"}, "SessionEnd": {"reason": "other"},
-    "Stop": {"stop_hook_active": False}, "UserPromptSubmit": {"prompt": ""}}
+    HookEvent.SESSION_START: {"source": "startup"}, HookEvent.SESSION_END: {"reason": "other"},
+    HookEvent.STOP: {"stop_hook_active": False}, HookEvent.USER_PROMPT_SUBMIT: {"prompt": ""}}
 
 
 def hook_rows(hooks: list[RegisteredHook], may_run) -> list[dict]:

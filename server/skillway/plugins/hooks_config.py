@@ -12,7 +12,7 @@ from skillway.core.located_json import LocatedJson, Pointer
 from skillway.core.matchers import compile_matcher
 from skillway.core.problems import Problem, error, has_error, warning
 from skillway.plugins import files, schema
-from skillway.plugins.model import HookGroup, HookHandler
+from skillway.plugins.model import HookEvent, HookGroup, HookHandler
 
 SCHEMA = "hooks.schema.json"
 _RUNNABLE = {"command", "prompt"}
@@ -75,7 +75,7 @@ def hook_groups(events: dict, path: Path, locate, pointer: Pointer) -> tuple[lis
                     continue
                 handlers.append(_handler(raw))
             if handlers:
-                groups.append(HookGroup(event, matcher, tuple(handlers), path, locate(where)[0]))
+                groups.append(HookGroup(HookEvent.named(event), matcher, tuple(handlers), path, locate(where)[0]))
     if has_error(problems):
         return [], problems
     return groups, problems

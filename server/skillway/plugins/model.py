@@ -10,6 +10,32 @@ from skillway.core.problems import Problem
 from skillway.plugins import files, frontmatter
 
 
+class HookEvent(enum.StrEnum):
+    """The events a hook may be declared for (the names hooks.json uses). An unknown name in a
+    hooks file is accepted and kept as a plain string: it never fires."""
+
+    SESSION_START = "SessionStart"
+    SESSION_END = "SessionEnd"
+    USER_PROMPT_SUBMIT = "UserPromptSubmit"
+    PRE_TOOL_USE = "PreToolUse"
+    PERMISSION_REQUEST = "PermissionRequest"
+    POST_TOOL_USE = "PostToolUse"
+    POST_TOOL_USE_FAILURE = "PostToolUseFailure"
+    NOTIFICATION = "Notification"
+    STOP = "Stop"
+    SUBAGENT_START = "SubagentStart"
+    SUBAGENT_STOP = "SubagentStop"
+    PRE_COMPACT = "PreCompact"
+
+    @classmethod
+    def named(cls, name: str) -> HookEvent | str:
+        """The event called `name`, or `name` itself when no event is called that."""
+        try:
+            return cls(name)
+        except ValueError:
+            return name
+
+
 class Source(str, enum.Enum):
     """Where a plugin came from; decides whether its hooks may run before the workspace is trusted."""
 
@@ -91,7 +117,7 @@ class HookHandler:
 
 @dataclass(frozen=True)
 class HookGroup:
-    event: str
+    event: HookEvent | str  # a plain string: an unknown event, which never fires
     matcher: str | None
     handlers: tuple[HookHandler, ...]
     path: Path  # the file the group was declared in

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from skillway.core.placeholders import plugin_data_id
 from skillway.plugins import files, frontmatter
 from skillway.plugins.catalog import UnknownName
+from skillway.plugins.model import HookEvent
 from skillway.slash.render import RenderContext, RenderError, render
 
 
@@ -28,7 +29,7 @@ class PreparedPrompt:
 
 
 async def prepare(session, typed: str, *, argument_base: int | None = None) -> PreparedPrompt:
-    outcome = await session.hooks.fire("UserPromptSubmit", {"prompt": typed})
+    outcome = await session.hooks.fire(HookEvent.USER_PROMPT_SUBMIT, {"prompt": typed})
     if outcome.blocked or outcome.stop:
         raise PromptRefused(outcome.reason or outcome.stop_reason or "a UserPromptSubmit hook refused the prompt",
                             blocked=True)
