@@ -158,7 +158,11 @@ class Reply:
 
 @dataclass
 class StatusError:
-    """An HTTP error response with the real error body. ``message=""`` means a stock message."""
+    """An HTTP error response with the real error body. ``message=""`` means a stock message.
+
+    A server error (5xx) says `retry-after-ms: 1` unless ``headers`` say when to retry: the SDK then
+    retries at once instead of after its own backoff (half a second, then a second, ...), so tests wait
+    only for what they script. A 429 says only what it is given: its headers are what it means."""
 
     status: int
     error_type: str
@@ -469,7 +473,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         item = fake._next_item(rec)
         if isinstance(item, StatusError):
-            self._send_error(rec, item.status, item.error_type, item.message, request_id, item.headers)
+            told = {name.lower() for name in item.headers} & {"retry-after", "retry-after-ms"}
+            headers = item.headers if told or item.status < 500 else {**item.headers, "retry-after-ms": "1"}
+            self._send_error(rec, item.status, item.error_type, item.message, request_id, headers)
             return "http_error"
         if isinstance(item, RawReply):
             rec.status = item.status

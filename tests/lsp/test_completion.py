@@ -14,7 +14,20 @@ from pygls.exceptions import JsonRpcRequestCancelled
 
 from tests.fakes.anthropic_server import Reply, Text
 from tests.lsp.harness import (
-    PROFILES, change_document, complete, inline, inline_params, open_document, opened, reset, send_raw, serving, slug, span, texts)
+    PROFILES,
+    change_document,
+    complete,
+    inline,
+    inline_params,
+    open_document,
+    opened,
+    reset,
+    send_raw,
+    serving,
+    slug,
+    span,
+    texts,
+)
 from tests.lsp.inprocess import in_process
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
