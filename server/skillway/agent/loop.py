@@ -3,12 +3,18 @@ results go back, until it stops; then Stop hooks may send it back to work (at mo
 
 PreToolUse hooks and permission rules decide before a tool runs (deny > ask > allow); a refused
 call returns its reason to the model. Every message goes to the session's transcript.
+
+A run that is not driven by a model (skillway's /ship lead) uses the same loop through its public
+interface: `use_tool` runs one tool call with its hooks and permissions, `fire_stop` the Stop
+hooks, `append` records a message; `run_agent=` replaces what the Agent tool does with a call
+(`run_subagent` and `persona` are there for it), and `hook_fields=` adds to every hook's input.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from skillway.agent import tools as agent_tools
@@ -37,13 +43,19 @@ class AgentResult:
     notices: list[str] = field(default_factory=list)
 
 
+# The Agent tool: (its input, the run whose usage it adds to) -> the tool's result text. A ToolError
+# it raises becomes an error result.
+AgentRunner = Callable[[dict, AgentResult], Awaitable[str]]
+
+
 class AgentLoop:
     def __init__(self, session, *, instructions: str | None = None, tools: list[str] | None = None,
                  allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None,
                  on_message=None, depth: int = 0, transcript=None, agent: tuple[str, str] | None = None,
                  agent_slots: asyncio.Semaphore | None = None, max_tokens: int | None = None,
                  max_cost_usd: float | None = None, ask=None, editor=None,
-                 subagent_tools: list[str] | None = None) -> None:
+                 subagent_tools: list[str] | None = None, run_agent: AgentRunner | None = None,
+                 hook_fields: Mapping[str, str] | None = None) -> None:
         self.session = session
         self.instructions = instructions
         names = tools if tools is not None else ALL_TOOLS
@@ -56,6 +68,8 @@ class AgentLoop:
         self.agent_slots = agent_slots or asyncio.Semaphore(MAX_PARALLEL_AGENTS)
         self.max_tokens, self.max_cost_usd = max_tokens, max_cost_usd  # a budget for the whole run
         self.ask = ask  # async (question) -> bool, where a person can be asked; None: "ask" refuses
+        self.agent_runner: AgentRunner = run_agent or self.run_agent  # what the Agent tool does
+        self.hook_fields = dict(hook_fields or {})  # added to every hook's input (e.g. another transcript_path)
         settings = session.settings
         workspace_rules = settings.workspace_allowed_tools if session.workspace_trusted else ()
         self.rules = parse_rules((*allowed_tools, *settings.allowed_tools, *workspace_rules))
@@ -67,7 +81,7 @@ class AgentLoop:
     async def run(self, prompt: str) -> AgentResult:
         result = AgentResult()
         messages = result.messages
-        self._append(messages, {"role": "user", "content": prompt})
+        self.append(messages, {"role": "user", "content": prompt})
         guard = StopGuard()
         while True:
             if result.turns >= self.max_turns:
@@ -80,17 +94,17 @@ class AgentLoop:
             _add_usage(result, response, self.session.settings)
             over = self._over_budget(result)
             if over:
-                self._append(messages, response.as_message())
+                self.append(messages, response.as_message())
                 result.text, result.stop_reason = response.text, "budget"
                 result.notices.append(over)
                 return result
-            self._append(messages, response.as_message())
+            self.append(messages, response.as_message())
             if response.tool_uses:
-                results = await asyncio.gather(*(self._use_tool(block, result) for block in response.tool_uses))
-                self._append(messages, {"role": "user", "content": list(results)})
+                results = await asyncio.gather(*(self.use_tool(block, result) for block in response.tool_uses))
+                self.append(messages, {"role": "user", "content": list(results)})
                 continue
             result.text = response.text
-            outcome = await self._fire_stop(guard, response.text)
+            outcome = await self.fire_stop(guard, response.text)
             result.notices += outcome.system_messages + outcome.warnings
             if outcome.stop:
                 result.stop_reason = "hook_stopped"
@@ -98,7 +112,7 @@ class AgentLoop:
             if not guard.should_continue(outcome):
                 result.notices += [w for w in outcome.warnings if w not in result.notices]
                 return result
-            self._append(messages, {"role": "user", "content": outcome.reason or "Continue."})
+            self.append(messages, {"role": "user", "content": outcome.reason or "Continue."})
 
     def _over_budget(self, result: AgentResult) -> str | None:
         used = result.input_tokens + result.output_tokens + result.cache_write_tokens
@@ -108,7 +122,8 @@ class AgentLoop:
             return f"stopped: the run cost ${result.cost_usd:.4f} of its ${self.max_cost_usd:.2f} budget"
         return None
 
-    async def _fire_stop(self, guard: StopGuard, last: str):
+    async def fire_stop(self, guard: StopGuard, last: str):
+        """The Stop hooks (SubagentStop inside a sub-agent) on the turn ending with `last`."""
         fields = self._caller() | {"stop_hook_active": guard.active, "last_assistant_message": last}
         if self.agent is None:
             return await self.session.hooks.fire("Stop", fields)
@@ -117,19 +132,22 @@ class AgentLoop:
             "agent_id": agent_id, "agent_type": agent_type, "agent_transcript_path": str(self.transcript.path)},
             match=agent_type)
 
-    def _append(self, messages: list[dict], message: dict) -> None:
+    def append(self, messages: list[dict], message: dict) -> None:
+        """Add `message` to the conversation `messages` and to the transcript, and pass it to on_message."""
         messages.append({k: v for k, v in message.items() if k in ("role", "content")})
         self.transcript.append(message)
         self.on_message(message)
 
-    async def _use_tool(self, block: dict, result: AgentResult) -> dict:
+    async def use_tool(self, block: dict, result: AgentResult) -> dict:
+        """One tool call (a `tool_use` block): its PreToolUse hooks and permissions, the tool, its
+        PostToolUse hooks; the `tool_result` block. Usage of a sub-agent it starts adds to `result`."""
         name, tool_input, tool_id = agent_tools.canonical(block["name"]), dict(block.get("input") or {}), block["id"]
         denied = await self._refusal(name, tool_input, tool_id)
         if denied is not None:
             return {"type": "tool_result", "tool_use_id": tool_id, "content": denied, "is_error": True}
         try:
             if name == "Agent":
-                output, is_error = await self._run_agent(tool_input, result), False
+                output, is_error = await self.agent_runner(tool_input, result), False
             else:
                 output, is_error = await agent_tools.run_tool(self.context, name, tool_input), False
         except agent_tools.ToolError as exc:
@@ -144,16 +162,17 @@ class AgentLoop:
 
     def _caller(self) -> dict:
         """What this loop adds to its hooks' input. Inside a sub-agent it says which one (as Claude
-        Code's do): `agent_id`, `agent_type`."""
-        return {"agent_id": self.agent[0], "agent_type": self.agent[1]} if self.agent else {}
+        Code's do): `agent_id`, `agent_type`; then the loop's `hook_fields`."""
+        return ({"agent_id": self.agent[0], "agent_type": self.agent[1]} if self.agent else {}) | self.hook_fields
 
-    async def _run_agent(self, tool_input: dict, parent: AgentResult) -> str:
+    async def run_agent(self, tool_input: dict, parent: AgentResult) -> str:
         """The Agent tool: the named persona runs on the prompt; its final text is the tool's result."""
-        result = await self.run_subagent(self._persona(tool_input), str(tool_input.get("prompt", "")))
+        result = await self.run_subagent(self.persona(tool_input), str(tool_input.get("prompt", "")))
         add_usage(parent, result)
         return result.text or "(the sub-agent returned no text)"
 
-    def _persona(self, tool_input: dict):
+    def persona(self, tool_input: dict):
+        """The agent an Agent call names (`subagent_type`); a ToolError when there is none."""
         from skillway.plugins.catalog import UnknownName
 
         try:

@@ -163,9 +163,10 @@ def _id(prefix: str) -> str:
     return prefix + uuid.uuid4().hex[:24]
 
 
-class _ShipLead(AgentLoop):
+class _ShipLead:
     """The lead of a /ship turn, played by skillway instead of a model: its Agent calls, their hooks
-    and results, and its Stop go through the agent loop like any other agent's."""
+    and results, and its Stop go through an agent loop's public interface like any other agent's;
+    the loop's Agent tool is `review` (a reviewer, retried once, its findings kept)."""
 
     def __init__(self, session, on_event, on_message, reviewer_timeout: float) -> None:
         from skillway.agent.transcript import Transcript
@@ -174,8 +175,9 @@ class _ShipLead(AgentLoop):
         # with the turn the gate reads. Its hooks are told this path.
         transcript = Transcript(session.transcript.path.with_suffix("") / f"ship-{uuid.uuid4().hex[:16]}.jsonl",
                                 session.session_id, session.workspace)
-        super().__init__(session, tools=["Agent"], subagent_tools=REVIEWER_TOOLS, on_message=on_message,
-                         transcript=transcript)
+        self.loop = AgentLoop(session, tools=["Agent"], subagent_tools=REVIEWER_TOOLS, on_message=on_message,
+                              transcript=transcript, run_agent=self.review,
+                              hook_fields={"transcript_path": str(transcript.path)})  # its own, not the session's
         self.on_event = on_event or (lambda event: None)
         self.reviewer_timeout = reviewer_timeout
         self.reviews: dict[str, Review] = {}
@@ -183,12 +185,12 @@ class _ShipLead(AgentLoop):
         self.messages: list[dict] = []
 
     def append(self, message: dict) -> None:
-        self._append(self.messages, message)
+        self.loop.append(self.messages, message)
 
     async def fan_out(self, entry, change: Change) -> list[Review]:
         """Every reviewer at once, as Agent calls of ONE assistant message."""
         names = list(entry.item.fan_out)
-        agents = {e.qualified for e in self.context.catalog.agents}
+        agents = {e.qualified for e in self.loop.context.catalog.agents}
         prompt = reviewer_prompt(change, names)
         calls = [{"type": "tool_use", "id": _id("toolu_"), "name": "Agent", "input": {
             "description": f"{name} review of the change", "prompt": prompt,
@@ -196,7 +198,7 @@ class _ShipLead(AgentLoop):
             for name in names]
         self.append({"role": "assistant", "id": _id("msg_"), "content": [
             {"type": "text", "text": f"Starting {len(names)} reviewers at once on {change.describe()}."}, *calls]})
-        tasks = [asyncio.ensure_future(self._use_tool(call, self.usage)) for call in calls]
+        tasks = [asyncio.ensure_future(self.loop.use_tool(call, self.usage)) for call in calls]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         finally:  # a fault stops them all; so does cancelling this run
@@ -219,17 +221,15 @@ class _ShipLead(AgentLoop):
             reviews.append(review)
         return reviews
 
-    def _caller(self) -> dict:
-        return {"transcript_path": str(self.transcript.path)}  # its own transcript, not the session's
-
     async def stop(self, decision: str):
         """The turn ends on the decision: the Stop hooks judge it."""
-        return await self._fire_stop(StopGuard(), decision)
+        return await self.loop.fire_stop(StopGuard(), decision)
 
-    async def _run_agent(self, tool_input: dict, parent: AgentResult) -> str:
+    async def review(self, tool_input: dict, parent: AgentResult) -> str:
+        """The lead's Agent tool: the reviewer the call names, with a timeout, retried once."""
         from skillway.model.errors import ModelError
 
-        entry = self._persona(tool_input)
+        entry = self.loop.persona(tool_input)
         name = rules.reviewer_name(entry.qualified)
         self.on_event(ShipEvent("start", name))
         started, reason = time.monotonic(), ""
@@ -238,7 +238,7 @@ class _ShipLead(AgentLoop):
                 self.on_event(ShipEvent("retry", name, reason))
             try:
                 async with asyncio.timeout(self.reviewer_timeout):
-                    result = await self.run_subagent(entry, str(tool_input.get("prompt", "")))
+                    result = await self.loop.run_subagent(entry, str(tool_input.get("prompt", "")))
             except ModelError as error:
                 if error.kind.value in RUN_FAULTS:
                     raise  # no retry, no other reviewer gets past it: fan_out stops the run
