@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # for annotations only: the session imports all of these at run time
+    import asyncio
+
     from skillway.agent.transcript import Transcript
     from skillway.hooks.engine import HookEngine
     from skillway.model.client import ModelClient, ModelRequest
@@ -20,6 +22,7 @@ class RunContext(Protocol):
     settings: Settings
     hooks: HookEngine
     transcript: Transcript
+    ship_lock: asyncio.Lock  # held by the session's one /ship run: a second one at the same time is refused
 
     @property
     def workspace(self) -> Path: ...

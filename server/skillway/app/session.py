@@ -6,6 +6,7 @@ use it, `await session.end()`.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 import uuid
@@ -63,6 +64,8 @@ class Session:
         self.injected_context: str = ""
         self.start_outcome: HookOutcome | None = None
         self.notices: list[str] = []  # things to tell the user once (quota warnings): the front end drains it
+        # Held by a /ship run: another one's turn would interleave with it in the transcript the gate reads.
+        self.ship_lock = asyncio.Lock()
 
     @classmethod
     def open(cls, workspace: Path, plugin_dirs: Sequence[Path] = (), *, lsp_options: dict[str, Any] | None = None,

@@ -15,7 +15,6 @@ import asyncio
 import logging
 import time
 import uuid
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,9 +32,6 @@ REVIEWER_TIMEOUT = 900.0  # seconds for one reviewer's whole run (all its turns)
 DIFF_BUDGET = 60_000  # characters of diff in a reviewer's prompt; the rest it reads with its tools
 # ModelError kinds that fail every reviewer alike: the first one met stops the whole run, unretried.
 RUN_FAULTS = frozenset({"no_credentials", "authentication", "billing", "spend_cap", "quota", "connection"})
-
-
-_RUNNING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # session -> the lock of its /ship run
 
 
 class ShipError(Exception):
@@ -105,10 +101,9 @@ async def run_ship(session, typed: str, *, on_event: Callable[[ShipEvent], None]
     if entry is None:
         raise ShipError(f"{typed.split()[0]} is not a command with reviewers (a `fan-out` list)")
     request = parse_arguments(typed[1:].partition(" ")[2])
-    running = _RUNNING.setdefault(session, asyncio.Lock())
-    if running.locked():  # its turn would interleave with the other's in the one transcript the gate reads
+    if session.ship_lock.locked():  # its turn would interleave with the other's in the one transcript the gate reads
         raise ShipError("a /ship is already running in this workspace; wait for its decision")
-    async with running:
+    async with session.ship_lock:
         return await _run(session, typed, entry, request, on_event, on_message, reviewer_timeout)
 
 
