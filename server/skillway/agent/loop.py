@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from skillway.agent import tools as agent_tools
 from skillway.agent.permissions import allowed, parse_rules
 from skillway.hooks.engine import StopGuard
+from skillway.model.prices import estimate_cost
+from skillway.plugins.catalog import UnknownName
 
 READ_ONLY_TOOLS = ["Skill", "Read", "Glob", "Grep"]
 EDIT_TOOLS = ["Edit", "Write"]
@@ -173,8 +175,6 @@ class AgentLoop:
 
     def persona(self, tool_input: dict):
         """The agent an Agent call names (`subagent_type`); a ToolError when there is none."""
-        from skillway.plugins.catalog import UnknownName
-
         try:
             return self.context.catalog.resolve_agent(str(tool_input.get("subagent_type", "")))
         except UnknownName as exc:
@@ -235,8 +235,6 @@ def add_usage(parent: AgentResult, child: AgentResult) -> None:
 
 
 def _add_usage(result: AgentResult, response, settings) -> None:
-    from skillway.model.prices import estimate_cost
-
     usage = response.usage
     result.input_tokens += usage.input_tokens
     result.output_tokens += usage.output_tokens

@@ -17,13 +17,20 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from skillway.agent import tools as agent_tools
 from skillway.agent.loop import AgentLoop, AgentResult, add_usage
+from skillway.agent.transcript import Transcript
+from skillway.core.secrets import is_secret_file
 from skillway.hooks.engine import StopGuard
+from skillway.model.errors import ModelError
+from skillway.model.templates import render  # jinja2 itself is imported on the first render
+from skillway.plugins.catalog import UnknownName
 from skillway.ship import rules
 from skillway.ship.decision import Decision, Review, decide
 from skillway.ship.rules import Change, ChangeError
+from skillway.slash.prepare import prepare
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +85,6 @@ def parse_arguments(text: str) -> ShipRequest:
 
 def fan_out_command(session, typed: str):
     """The command `typed` runs when it declares a `fan-out` (skillway orchestrates it), else None."""
-    from skillway.plugins.catalog import UnknownName
-
     if not typed.startswith("/"):
         return None
     try:
@@ -109,8 +114,6 @@ async def run_ship(session, typed: str, *, on_event: Callable[[ShipEvent], None]
 
 async def _run(session, typed: str, entry, request: ShipRequest, on_event, on_message,
                reviewer_timeout: float) -> ShipResult:
-    from skillway.slash.prepare import prepare
-
     try:
         change = await asyncio.to_thread(rules.compute_change, session.workspace, request.base)
     except ChangeError as exc:
@@ -164,8 +167,6 @@ class _ShipLead:
     the loop's Agent tool is `review` (a reviewer, retried once, its findings kept)."""
 
     def __init__(self, session, on_event, on_message, reviewer_timeout: float) -> None:
-        from skillway.agent.transcript import Transcript
-
         # A transcript of its own: a chat or another command in the same session cannot interleave
         # with the turn the gate reads. Its hooks are told this path.
         transcript = Transcript(session.transcript.path.with_suffix("") / f"ship-{uuid.uuid4().hex[:16]}.jsonl",
@@ -222,8 +223,6 @@ class _ShipLead:
 
     async def review(self, tool_input: dict, parent: AgentResult) -> str:
         """The lead's Agent tool: the reviewer the call names, with a timeout, retried once."""
-        from skillway.model.errors import ModelError
-
         entry = self.loop.persona(tool_input)
         name = rules.reviewer_name(entry.qualified)
         self.on_event(ShipEvent("start", name))
@@ -262,8 +261,6 @@ class _ShipLead:
 
 
 def reviewer_prompt(change: Change, reviewers: list[str], budget: int = DIFF_BUDGET) -> str:
-    from skillway.model.templates import render
-
     diff, omitted = diff_for_review(change, budget)
     sensitive = {name: ", ".join(rules.sensitive_areas(name)) for name in change.files if rules.sensitive_areas(name)}
     return render("ship-reviewer.md.j2", reviewers=reviewers, base=change.base,
@@ -287,10 +284,6 @@ def _paths_of(chunk: str) -> set[str]:
 def diff_for_review(change: Change, budget: int) -> tuple[str, list[str]]:
     """The diff as reviewers see it: secrets files and binary content left out, sensitive files
     first when it does not all fit in `budget` characters; (text, the files left out)."""
-    from pathlib import Path
-
-    from skillway.core.secrets import is_secret_file
-
     pieces = []
     for chunk in change.diff.decode("utf-8", "replace").split("\ndiff --git "):
         chunk = chunk if chunk.startswith("diff --git ") else "diff --git " + chunk

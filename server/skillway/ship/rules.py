@@ -70,7 +70,7 @@ class ChangeError(Exception):
 # --- the change -----------------------------------------------------------------------------------
 
 def git(cwd, *args: str, env: dict | None = None) -> bytes:
-    import subprocess
+    import subprocess  # lazy: the hooks load these rules on every Agent call, and most never need it
 
     try:
         done = subprocess.run(["git", *args], cwd=str(cwd), capture_output=True, env=env, timeout=GIT_TIMEOUT)
@@ -135,7 +135,7 @@ class Change:
     def digest(self) -> str:
         """The SHA-256 of the diff: what the ledger keys a decision by."""
         if self._digest is None:
-            import hashlib
+            import hashlib  # lazy: the hooks load these rules on every Agent call, and most never need it
 
             self._digest = hashlib.sha256(self.diff).hexdigest()
         return self._digest
@@ -169,7 +169,7 @@ def compute_change(cwd, base: str | None = None, commit: str | None = None) -> C
     The working tree is staged into a throwaway copy of the index, so the user's own index is never
     touched, and untracked files count as the new files they are.
     """
-    import shutil
+    import shutil  # lazy: the hooks load these rules on every Agent call, and most never need it
     import tempfile
 
     try:
@@ -238,7 +238,7 @@ def _parse_numstat(text: str) -> tuple[list, int, int, list]:
 
 def parse_arguments(text: str) -> tuple:
     """`[base-ref] [--accept-risk TEXT]...` -> (base or None, accepted risks); ValueError says what is wrong."""
-    import shlex
+    import shlex  # lazy: the hooks load these rules on every Agent call, and most never need it
 
     words = shlex.split(text)
     base, risks = None, []
