@@ -199,8 +199,8 @@ async def test_outside_a_repository_ship_says_so(tmp_path, fake):
 
 
 def test_a_diff_over_budget_keeps_sensitive_files_first_and_names_the_rest(repo):
+    from skillway.ship import rules
     from skillway.ship.orchestrator import diff_for_review
-    from skillway.ship.rules import rules
 
     text, omitted = diff_for_review(rules.compute_change(repo), budget=400)
     assert text.startswith("diff --git a/src/auth.py b/src/auth.py\n") and "+    return a == b" in text
