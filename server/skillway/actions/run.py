@@ -13,6 +13,7 @@ from pathlib import Path
 from skillway.core.reports import write_report
 from skillway.core.secrets import is_secret_file
 from skillway.model.templates import render
+from skillway.plugins.catalog import UnknownName
 from skillway.settings import Purpose
 
 _FENCED = re.compile(r"```[\w+-]*[ \t]*\n(.*?)\n?```", re.DOTALL)
@@ -75,8 +76,6 @@ async def perform(session, request: ActionInput) -> ActionResult:
 
 
 def _skill(session, name: str):
-    from skillway.plugins.catalog import UnknownName
-
     try:
         return session.catalog.resolve_command(name)
     except UnknownName as exc:

@@ -7,7 +7,6 @@ use it, `await session.end()`.
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from skillway.hooks.outcome import HookOutcome
 from skillway.hooks.registry import HookRegistry, RegisteredHook
 from skillway.model.client import ModelClient, ModelRequest, project_name
 from skillway.model.ledger import UsageLedger
+from skillway.model.templates import render
 from skillway.plugins.catalog import Catalog
 from skillway.plugins.discovery import PluginSet, discover
 from skillway.plugins.fingerprint import hook_fingerprint
@@ -66,6 +66,9 @@ class Session:
         self.notices: list[str] = []  # things to tell the user once (quota warnings): the front end drains it
         # Held by a /ship run: another one's turn would interleave with it in the transcript the gate reads.
         self.ship_lock = asyncio.Lock()
+        # Made once per session: its plugins and workspace do not change while it lives.
+        self._listings: dict[int, str] = {}
+        self._base_prompts: dict[Purpose, str] = {}
 
     @classmethod
     def open(cls, workspace: Path, plugin_dirs: Sequence[Path] = (), *, lsp_options: dict[str, Any] | None = None,
@@ -140,11 +143,16 @@ class Session:
             system += "\n\n" + instructions
         return ModelRequest(purpose, messages, system=system, context=self.injected_context or None, **options)
 
-    @functools.cache  # noqa: B019 - the plugins of a session do not change
     def skills_listing(self, budget: int = SKILLS_LISTING_BUDGET) -> str:
         """The skills the model may invoke, by name and description only (their bodies load on
         demand through the Skill tool), within `budget` characters."""
-        lines, used = [], 0
+        if budget not in self._listings:
+            self._listings[budget] = self._skills_listing(budget)
+        return self._listings[budget]
+
+    def _skills_listing(self, budget: int) -> str:
+        lines: list[str] = []
+        used = 0
         for plugin in self.plugins.plugins:
             for skill in plugin.skills if plugin.loaded else ():
                 if skill.disable_model_invocation:
@@ -158,11 +166,10 @@ class Session:
                 used += len(line) + 1
         return _listing(lines)
 
-    @functools.cache  # noqa: B019 - one per purpose for the session's life; sessions are few
     def _base_prompt(self, purpose: Purpose) -> str:
-        from skillway.model.templates import render
-
-        return render("system.md.j2", purpose=purpose, project_dir=self.workspace)
+        if purpose not in self._base_prompts:
+            self._base_prompts[purpose] = render("system.md.j2", purpose=purpose, project_dir=self.workspace)
+        return self._base_prompts[purpose]
 
     # --- lifecycle -----------------------------------------------------------------------------
 

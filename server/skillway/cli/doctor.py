@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import os
 import platform
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 from skillway import __version__
+from skillway.app.session import Session
+from skillway.model.client import DEFAULT_BASE_URL
 from skillway.plugins.bundled import bundled_plugin_root
 from skillway.plugins.report import listing_text
 from skillway.settings import config_dir, data_dir
@@ -16,8 +19,6 @@ from skillway.settings import config_dir, data_dir
 
 def doctor_report(workspace: Path, plugin_dirs: list[Path]) -> tuple[str, bool]:
     """The report, and whether it shows an error (a broken file or setting, a missing SDK)."""
-    from skillway.app.session import Session
-    from skillway.model.client import DEFAULT_BASE_URL
 
     session = Session.open(workspace, plugin_dirs)
     plugins, settings = session.plugins, session.settings
@@ -52,3 +53,9 @@ def _trust_line(session) -> str:
     waiting = [f"{len(session.untrusted_hooks())} hook(s)"] if session.untrusted_hooks() else []
     waiting += [f"settings {', '.join(session.settings.held_back)}"] if session.settings.held_back else []
     return f"not trusted; waiting: {', '.join(waiting)} (`skillway trust`)" if waiting else "not trusted (nothing waits for it)"
+
+
+def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
+    report, has_error = doctor_report(workspace, plugin_dirs)
+    print(report)
+    return 1 if has_error else 0

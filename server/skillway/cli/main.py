@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from skillway import __version__
 
@@ -124,199 +122,38 @@ def _main(argv: list[str] | None) -> int:
     cwd = next((c for c in (getattr(args, f"{s}_cwd", None) for s in reversed(scopes)) if c), Path.cwd())
     workspace = cwd.resolve()
     plugin_dirs = [p.resolve() for s in scopes for p in getattr(args, f"{s}_plugin_dirs", [])]
-    if args.print_prompt is not None:
-        return _print_mode(args, workspace, plugin_dirs)
-    if args.command is None:
+    if args.command is None and args.print_prompt is None:
         parser.print_help()
         return 0
+    return _run(args, workspace, plugin_dirs)
+
+
+def _run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
+    # A command's module is imported when that command runs: only `serve` loads the protocol types
+    # (lsprotocol takes about a second), and the pre-push gate loads nothing but the ship rules.
+    if args.print_prompt is not None:
+        from skillway.cli import printmode
+        return printmode.run(args, workspace, plugin_dirs)
     if args.command == "serve":
-        return _serve(args, plugin_dirs)
+        from skillway.cli import serve
+        return serve.run(args, workspace, plugin_dirs)
     if args.command == "doctor":
-        from skillway.cli.doctor import doctor_report
-
-        report, has_error = doctor_report(workspace, plugin_dirs)
-        print(report)
-        return 1 if has_error else 0
+        from skillway.cli import doctor
+        return doctor.run(args, workspace, plugin_dirs)
     if args.command == "hooks":
-        return _hooks(args, workspace, plugin_dirs)
+        from skillway.cli import hooks
+        return hooks.run(args, workspace, plugin_dirs)
     if args.command == "usage":
-        return _usage(args, workspace)
+        from skillway.cli import usage
+        return usage.run(args, workspace, plugin_dirs)
+    if args.command == "ship" and (args.check or args.install_git_hook or args.pre_push):
+        from skillway.cli import gate
+        return gate.run(args, workspace, plugin_dirs)
     if args.command == "ship":
-        return _ship(args, workspace, plugin_dirs)
+        from skillway.cli import ship
+        return ship.run(args, workspace, plugin_dirs)
     if args.command == "trust":
-        return _trust(args, args.path.resolve() if args.path else workspace, plugin_dirs)
-    return _plugins(args, workspace, plugin_dirs)
-
-
-def _print_mode(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
-    import asyncio
-
-    from skillway.cli.printmode import PrintOptions, run_print
-    from skillway.plugins.frontmatter import as_list
-
-    prompt = sys.stdin.read() if args.print_prompt == "-" else args.print_prompt
-    if not prompt.strip():
-        print("skillway: -p needs a prompt (or - to read it from stdin)", file=sys.stderr)
-        return 1
-    options = PrintOptions(
-        prompt=prompt.strip(), workspace=workspace, plugin_dirs=tuple(plugin_dirs), output_format=args.output_format,
-        max_turns=args.max_turns, model=args.model,
-        allowed_tools=tuple(rule for text in args.allowed_tools for rule in as_list(text)),
-        permission_mode=args.permission_mode, append_system_prompt=args.append_system_prompt, bare=args.bare,
-        max_budget_usd=args.max_budget_usd)
-    return asyncio.run(run_print(options))
-
-
-def _serve(args: argparse.Namespace, plugin_dirs: list[Path]) -> int:
-    address = args.tcp or args.ws
-    host, port = "127.0.0.1", 2087
-    if address:
-        host, _, port_text = address.rpartition(":")
-        if not port_text.isdigit():
-            print(f"skillway: expected HOST:PORT, got {address!r}", file=sys.stderr)
-            return 1
-        host, port = host or "127.0.0.1", int(port_text)
-    from skillway.lsp.main import run
-
-    run("tcp" if args.tcp else "ws" if args.ws else "stdio", host, port, plugin_dirs)
-    return 0
-
-
-def _hooks(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
-    import asyncio
-
-    from skillway.app.session import Session
-    from skillway.hooks import report
-
-    session = Session.open(workspace, plugin_dirs)
-    if args.hooks_command == "list":
-        rows = report.hook_rows(session.registry.hooks, session.may_run)
-        print(json.dumps(rows, indent=2) if args.json else report.hook_rows_text(rows))
-        return 0
-    fields: dict[str, Any] = dict(report.DEFAULT_FIELDS.get(args.event, {}))  # the hook input: JSON as given
-    if args.input:
-        try:
-            given = json.loads(sys.stdin.read() if args.input == "-" else args.input)
-        except json.JSONDecodeError as exc:
-            print(f"skillway: --input is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})", file=sys.stderr)
-            return 1
-        if not isinstance(given, dict):
-            print("skillway: --input must be a JSON object", file=sys.stderr)
-            return 1
-        fields.update(given)
-    match = args.matcher_value if args.matcher_value is not None else fields.get(report.MATCH_FIELDS.get(args.event, ""))
-    outcome = asyncio.run(session.hooks.fire(args.event, fields, match=match))
-    print(json.dumps(outcome.to_json(), indent=2) if args.json else report.outcome_text(outcome))
-    return 2 if outcome.blocked else 0
-
-
-def _usage(args: argparse.Namespace, workspace: Path) -> int:
-    import time
-
-    from skillway.model.ledger import LedgerError, UsageLedger
-    from skillway.model.quotas import parse_window
-    from skillway.model.usage_report import report_html, report_text, usage_report
-
-    try:
-        window = parse_window(args.window)
-    except ValueError as exc:
-        print(f"skillway: --window: {exc}", file=sys.stderr)
-        return 1
-    from skillway.app.session import Session
-
-    settings = Session.open(workspace).settings
-    for problem in settings.problems:
-        print(f"skillway: {problem.format()}", file=sys.stderr)
-    try:
-        with UsageLedger.default() as ledger:
-            data, records, states = usage_report(ledger, settings, window, args.by, time.time())
-    except LedgerError as exc:
-        print(f"skillway: {exc}", file=sys.stderr)
-        return 1
-    for problem in data["problems"]:
-        print(f"skillway: quotas setting: {problem}", file=sys.stderr)
-    if args.html:
-        args.html.write_text(report_html(records, states, window, time.time()), encoding="utf-8")
-        print(f"wrote {args.html}")
-        return 0
-    print(json.dumps(data, indent=2) if args.json else report_text(data))
-    return 0
-
-
-def _ship(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
-    from skillway.cli import ship as terminal
-
-    if args.pre_push and not args.check:
-        print("skillway ship: --pre-push goes with --check", file=sys.stderr)
-        return 1
-    if args.check:
-        if args.pre_push:
-            return terminal.check_push(workspace, args.base, sys.stdin.read(), args.remote)
-        return terminal.check(workspace, args.base)
-    if args.install_git_hook:
-        return terminal.install_git_hook(workspace)
-    if args.reviewer_timeout is not None and args.reviewer_timeout <= 0:
-        print("skillway ship: --reviewer-timeout must be a number of seconds > 0", file=sys.stderr)
-        return 1
-    import asyncio
-
-    options = {"reviewer_timeout": args.reviewer_timeout} if args.reviewer_timeout else {}
-    return asyncio.run(terminal.ship(workspace, plugin_dirs, args.base, args.accept_risk, as_json=args.json, **options))
-
-
-def _trust(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
-    from skillway.settings import data_dir
-    from skillway.settings.trust import TrustStore
-
-    store = TrustStore(data_dir())
-    if args.list:
-        for path, entry in sorted(store.entries().items()):
-            print(f"{path}  (trusted {entry.get('trusted_at', '?')})")
-        return 0
-    if args.revoke:
-        removed = store.revoke(workspace)
-        print(f"{workspace}: {'no longer trusted' if removed else 'was not trusted'}")
-        return 0
-    from skillway.app.session import Session
-    from skillway.hooks.report import hook_rows, hook_rows_text
-
-    session = Session.open(workspace, plugin_dirs, as_trusted=True)
-    own = [h for h in session.registry.hooks if not h.plugin.source.trusted_by_default]
-    session.trust_workspace()
-    print(f"{workspace}: trusted; its {len(own)} hook(s) may run" + (":" if own else "."))
-    if session.settings.workspace_requests:
-        print(f"its settings now apply: {', '.join(session.settings.workspace_requests)}")
-    if own:
-        print(hook_rows_text(hook_rows(own, lambda hook: True)))
-    return 0
-
-
-def _plugins(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
-    from skillway.plugins import report
-
-    if args.plugins_command == "validate":
-        from skillway.plugins.validate import validate
-
-        validation = validate([p if p.is_absolute() else workspace / p for p in args.paths])
-        problems = validation.problems
-        if args.json:
-            print(json.dumps([p.to_json() for p in problems], indent=2))
-        else:
-            if problems:
-                print(report.problem_lines(problems))
-            print(validation.summary())
-        return 1 if any(p.is_error for p in problems) else 0
-
-    from skillway.app.session import Session
-
-    plugins = Session.open(workspace, plugin_dirs).plugins
-    if args.plugins_command == "list":
-        print(json.dumps(report.listing(plugins), indent=2) if args.json else report.listing_text(plugins))
-        return 0
-    plugin = plugins.find(args.name)
-    if plugin is None:
-        names = ", ".join(p.name for p in plugins.plugins)
-        print(f"skillway: no plugin named {args.name!r} (loaded: {names})", file=sys.stderr)
-        return 1
-    print(json.dumps(report.details(plugin), indent=2) if args.json else report.details_text(plugin))
-    return 0
+        from skillway.cli import trust
+        return trust.run(args, workspace, plugin_dirs)
+    from skillway.cli import plugins
+    return plugins.run(args, workspace, plugin_dirs)

@@ -3,6 +3,8 @@ stream of JSON events, in the shapes `claude -p` uses. SessionStart hooks do run
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import sys
 import time
@@ -12,9 +14,8 @@ from pathlib import Path
 from skillway.agent.loop import ALL_TOOLS
 from skillway.app.run import QuietInterface, RunOptions, Status, run_prompt
 from skillway.app.session import Session
-from skillway.ship.summary import summary as ship_summary
-
-EXIT_OK, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
+from skillway.cli.printresult import result_event
+from skillway.plugins.frontmatter import as_list
 
 
 @dataclass(frozen=True)
@@ -71,35 +72,28 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
         outcome = await run_prompt(session, options.prompt, ui, run)
     finally:
         await session.end("other")
-    result = outcome.result
     for notice in outcome.notices:
         print(f"skillway: {notice}", file=err)
-    code, subtype = EXIT_OK, "success"
+    code, event = result_event(outcome, session.session_id, time.monotonic() - started)
     if outcome.status is not Status.ANSWERED:
-        code, subtype = (EXIT_BLOCKED if outcome.blocked else EXIT_ERROR), "error_during_execution"
         print(f"skillway: {outcome.text}", file=err)
-    elif result is not None and result.stop_reason in ("max_turns", "budget"):
-        code, subtype = EXIT_ERROR, "error_max_turns" if result.stop_reason == "max_turns" else "error_max_budget_usd"
-    summary = {
-        "type": "result",
-        "subtype": subtype,
-        "is_error": code != EXIT_OK,
-        "result": outcome.text,
-        "session_id": session.session_id,
-        "num_turns": result.turns if result else 0,
-        "duration_ms": round((time.monotonic() - started) * 1000),
-        "duration_api_ms": round(result.api_ms) if result else 0,
-        "total_cost_usd": round(result.cost_usd, 6) if result else 0.0,
-        "usage": {"input_tokens": result.input_tokens if result else 0,
-                  "output_tokens": result.output_tokens if result else 0,
-                  "cache_creation_input_tokens": result.cache_write_tokens if result else 0,
-                  "cache_read_input_tokens": result.cache_read_tokens if result else 0},
-    }
-    if outcome.ship is not None:
-        summary["ship"] = ship_summary(outcome.ship)
     if options.output_format == "text":
-        if result is not None:
-            out.write(result.text + "\n")
+        if outcome.result is not None:
+            out.write(outcome.result.text + "\n")
     else:
-        emit(summary) if stream else out.write(json.dumps(summary, indent=2) + "\n")
+        emit(event) if stream else out.write(json.dumps(event, indent=2) + "\n")
     return code
+
+
+def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
+    prompt = sys.stdin.read() if args.print_prompt == "-" else args.print_prompt
+    if not prompt.strip():
+        print("skillway: -p needs a prompt (or - to read it from stdin)", file=sys.stderr)
+        return 1
+    options = PrintOptions(
+        prompt=prompt.strip(), workspace=workspace, plugin_dirs=tuple(plugin_dirs), output_format=args.output_format,
+        max_turns=args.max_turns, model=args.model,
+        allowed_tools=tuple(rule for text in args.allowed_tools for rule in as_list(text)),
+        permission_mode=args.permission_mode, append_system_prompt=args.append_system_prompt, bare=args.bare,
+        max_budget_usd=args.max_budget_usd)
+    return asyncio.run(run_print(options))

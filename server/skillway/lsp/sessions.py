@@ -12,6 +12,7 @@ from skillway.completion.engine import CompletionEngine, CompletionSettings
 from skillway.completion.prompt import session_fetch
 from skillway.core.problems import Problem
 from skillway.lsp.documents import path_of
+from skillway.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ class Sessions:
 
     def apply_options(self, options: dict) -> list:
         """New editor settings: every session re-reads its settings; returns their problems."""
-        from skillway.settings import load_settings
-
         # The editor's configuration section adds to (and overrides) its initialization options.
         self.options = {**self.initial_options, **options}
         problems: list[Problem] = []

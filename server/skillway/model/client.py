@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING
 from skillway.core.secrets import REDACTED, redact
 from skillway.model import errors
 from skillway.model.errors import Kind, ModelError
+from skillway.model.ledger import UsageRecord
+from skillway.model.prices import estimate_cost
+from skillway.model.quotas import check, quotas_of
 from skillway.model.ratelimits import RateLimitBook, account_key, retry_at
 from skillway.settings import Purpose, Settings
 
@@ -349,8 +352,6 @@ class ModelClient:
     def _check_quota(self, request: ModelRequest) -> None:
         if self.ledger is None or not self.settings.quotas:
             return
-        from skillway.model.quotas import check, quotas_of
-
         quotas = quotas_of(self.settings.quotas)
         if not quotas:
             return
@@ -370,9 +371,6 @@ class ModelClient:
                 error_kind: str | None, attempts: int = 1) -> None:
         if self.ledger is None:
             return
-        from skillway.model.ledger import UsageRecord
-        from skillway.model.prices import estimate_cost
-
         usage = response.usage
         try:
             self.ledger.record(UsageRecord(

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from skillway.settings import data_dir
+
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
@@ -99,8 +101,6 @@ class UsageLedger:
 
     @classmethod
     def default(cls) -> UsageLedger:
-        from skillway.settings import data_dir
-
         return cls(data_dir() / "usage.db")
 
     def __enter__(self) -> UsageLedger:

@@ -14,7 +14,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 from skillway.model.ledger import UsageRecord, summarise
-from skillway.model.quotas import QuotaState, describe_window, in_window
+from skillway.model.quotas import QuotaState, describe_window, in_window, quota_states, quotas_of
 
 COLUMNS = ("KEY", "REQUESTS", "INPUT", "OUTPUT", "CACHE W", "CACHE R", "HIT %", "COST $", "P50 ms", "P95 ms")
 
@@ -313,8 +313,6 @@ def report_html(
 
 def usage_report(ledger, settings, window_seconds: float, by: str | None, now: float) -> tuple[dict, list[UsageRecord], list]:
     """Everything `skillway usage` shows: (report data, the window's records, quota states)."""
-    from skillway.model.quotas import quota_states, quotas_of
-
     quotas = quotas_of(settings.quotas)  # their wrong values are the settings' problems
     longest = max([window_seconds, *(q.window_seconds for q in quotas)])
     records = ledger.records(now - longest)

@@ -1,0 +1,39 @@
+"""The last thing print mode prints: the `result` event in the shape `claude -p` gives it (the JSON
+output, and the stream's final line), with the exit code that goes with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skillway.app.run import RunOutcome, Status
+from skillway.ship.summary import summary as ship_summary
+
+EXIT_OK, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
+
+
+def result_event(outcome: RunOutcome, session_id: str, seconds: float) -> tuple[int, dict[str, Any]]:
+    """(exit code, result event) of a run that took `seconds`."""
+    result = outcome.result
+    code, subtype = EXIT_OK, "success"
+    if outcome.status is not Status.ANSWERED:
+        code, subtype = (EXIT_BLOCKED if outcome.blocked else EXIT_ERROR), "error_during_execution"
+    elif result is not None and result.stop_reason in ("max_turns", "budget"):
+        code, subtype = EXIT_ERROR, "error_max_turns" if result.stop_reason == "max_turns" else "error_max_budget_usd"
+    event: dict[str, Any] = {
+        "type": "result",
+        "subtype": subtype,
+        "is_error": code != EXIT_OK,
+        "result": outcome.text,
+        "session_id": session_id,
+        "num_turns": result.turns if result else 0,
+        "duration_ms": round(seconds * 1000),
+        "duration_api_ms": round(result.api_ms) if result else 0,
+        "total_cost_usd": round(result.cost_usd, 6) if result else 0.0,
+        "usage": {"input_tokens": result.input_tokens if result else 0,
+                  "output_tokens": result.output_tokens if result else 0,
+                  "cache_creation_input_tokens": result.cache_write_tokens if result else 0,
+                  "cache_read_input_tokens": result.cache_read_tokens if result else 0},
+    }
+    if outcome.ship is not None:
+        event["ship"] = ship_summary(outcome.ship)
+    return code, event
