@@ -769,14 +769,15 @@ class FakeAnthropic:
             else:
                 self._conns.discard(conn)
 
-    def wait_for_requests(self, n: int, timeout: float = 5.0) -> list[RecordedRequest]:
-        """Block until at least ``n`` requests were recorded; return them. Raises ``TimeoutError``."""
+    def wait_for_requests(self, n: int, timeout: float = 30.0) -> list[RecordedRequest]:
+        """Block until at least ``n`` requests were recorded; return them. Raises ``TimeoutError``.
+        The timeout only bounds a failing test: a server's first call loads the SDK, seconds on a busy machine."""
         with self._cond:
             if not self._cond.wait_for(lambda: len(self._requests) >= n, timeout=timeout):
                 raise TimeoutError(f"expected {n} requests within {timeout}s, got {len(self._requests)}")
             return list(self._requests)
 
-    def wait_until_finished(self, index: int, timeout: float = 5.0) -> RecordedRequest:
+    def wait_until_finished(self, index: int, timeout: float = 30.0) -> RecordedRequest:
         """Block until request ``index`` exists and has ``ended`` set; return it. Raises ``TimeoutError``."""
 
         def done() -> bool:

@@ -224,8 +224,9 @@ async def test_a_request_cancelled_during_the_debounce_makes_no_api_call(tmp_pat
     async with in_process(tmp_path, monkeypatch, profile=profile, options={"completionDebounceMs": 600_000}) as served:
         served.fake.enqueue(Reply(content=[Text("return a + b")]))
         uri = open_document(served.client, served.workspace / "add.py", ADD)
-        request = served.client.protocol.send_request_async(  # on the wire now, before the cancel
-            lsp.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 1, 4), msg_id="early")
+        # Sent now, ahead of the cancel (pytest-lsp's send_request_async sends only once awaited).
+        request = asyncio.wrap_future(served.client.protocol.send_request(
+            lsp.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, 1, 4), msg_id="early"))
         served.client.protocol.notify("$/cancelRequest", lsp.CancelParams(id="early"))
         with pytest.raises(JsonRpcRequestCancelled):
             await asyncio.wait_for(request, 5)

@@ -167,7 +167,7 @@ class ModelClient:
 
     def _client(self):
         if self._sdk is None:
-            import anthropic
+            import anthropic  # slow (about a second): loaded on the first call, never before `initialize` is answered
 
             _, credential = self._credential()
             http_client = anthropic.DefaultAsyncHttpxClient(event_hooks={"request": [_count_attempt]})
@@ -323,7 +323,7 @@ class ModelClient:
 
     def _translate(self, exc: Exception, timeout: float, *, mid_stream: bool = False, attempts: int = 1,
                    started: float | None = None) -> ModelError:
-        import anthropic
+        import anthropic  # loaded already by the call that failed: this only names its exception types
 
         if isinstance(exc, ModelError):
             return exc
