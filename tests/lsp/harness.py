@@ -1,12 +1,15 @@
-"""A real language client talking to `skillway serve` over stdio, against the fake API.
+"""A real language client (pytest-lsp's) talking to skillway's language server, against the fake API.
 
 Each test gets its own fake API server, user folders and workspace; the client speaks as one of
-pytest-lsp's recorded editor profiles, optionally with inline completion added.
+pytest-lsp's recorded editor profiles, optionally with inline completion added. The server runs in
+the test's process, joined to the client by messages (no process to start, and the SDK is loaded
+once), unless a test asks for `skillway serve` as a process of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import sys
@@ -19,7 +22,10 @@ from pathlib import Path
 from lsprotocol import types as lsp
 from pygls.protocol.json_rpc import JsonRPCRequestMessage
 from pytest_lsp import ClientServerConfig, client_capabilities
+from pytest_lsp.client import make_test_lsp_client
 
+from skillway.lsp.main import build_server
+from skillway.lsp.server import SkillwayServer
 from tests.fakes.anthropic_server import FakeAnthropic
 
 PROFILES = ["neovim", "visual_studio_code"]
@@ -36,33 +42,37 @@ def capabilities(profile: str, *, inline: bool = False) -> lsp.ClientCapabilitie
 @asynccontextmanager
 async def running_server(workspace: Path, user_dirs: Path, base_url: str | None, *, profile: str = "neovim",
                          inline: bool = True, options: dict | None = None, api_key: str | None = API_KEY,
-                         extra_env: dict | None = None, trust_answers: list[str] | None = None):
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("ANTHROPIC_", "SKILLWAY_"))}
-    env.update(SKILLWAY_CONFIG_DIR=str(user_dirs / "config"), SKILLWAY_DATA_DIR=str(user_dirs / "data"))
-    if base_url:
-        env["ANTHROPIC_BASE_URL"] = base_url
-    if api_key:
-        env["ANTHROPIC_API_KEY"] = api_key
+                         extra_env: dict | None = None, trust_answers: list[str] | None = None,
+                         in_process: bool = True):
+    """A client speaking as `profile` to a server initialised on `workspace`, with its own user folders
+    and credentials. In process (the default) the server is `build_server()`'s, joined to the client by
+    messages, with the environment it would get set around it; `in_process=False` starts
+    `skillway serve` as its own process, for the protocol's edges (framing, exit, a real editor)."""
+    env = {key: None for key in os.environ if key.startswith(("ANTHROPIC_", "SKILLWAY_"))}
+    env.update(SKILLWAY_CONFIG_DIR=str(user_dirs / "config"), SKILLWAY_DATA_DIR=str(user_dirs / "data"),
+               ANTHROPIC_BASE_URL=base_url or None, ANTHROPIC_API_KEY=api_key or None)
     env.update(extra_env or {})
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "skillway", "serve"], server_env=env)
+    if in_process:
+        with environment(env):
+            server, client = build_server(), make_test_lsp_client()
+            connect_in_process(client, server)
+            answer_message_requests(client, trust_answers)
+            try:
+                await initialize(client, workspace, [workspace], profile, inline, options)
+                yield client
+            finally:
+                try:
+                    await asyncio.wait_for(client.protocol.send_request_async(lsp.SHUTDOWN, None), 10)  # sessions end
+                except (TimeoutError, Exception) as exc:
+                    client.shutdown_problem = f"shutdown: {type(exc).__name__}: {exc}"
+                server.shutdown()
+        return
+    process_env = {key: value for key, value in {**os.environ, **env}.items() if value is not None}
+    config = ClientServerConfig(server_command=[sys.executable, "-m", "skillway", "serve"], server_env=process_env)
     client = await config.start()
-    client.trust_answers = list(trust_answers or [])  # the client's answers to window/showMessageRequest, in order
-
-    @client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
-    def answer(params: lsp.ShowMessageRequestParams):
-        client.messages.append(lsp.ShowMessageParams(type=params.type, message=params.message))
-        title = client.trust_answers.pop(0) if client.trust_answers else None
-        return lsp.MessageActionItem(title=title) if title else None
-
-    client.shutdown_problem = None  # why shutdown/exit did not go as it should, if it did not
+    answer_message_requests(client, trust_answers)
     try:
-        client.initialize_result = await asyncio.wait_for(client.initialize_session(lsp.InitializeParams(
-            capabilities=capabilities(profile, inline=inline),
-            root_uri=workspace.as_uri(),
-            workspace_folders=[lsp.WorkspaceFolder(uri=workspace.as_uri(), name=workspace.name)],
-            initialization_options=options or {},
-        )), 30)
+        await initialize(client, workspace, [workspace], profile, inline, options)
         yield client
     finally:
         try:
@@ -74,6 +84,67 @@ async def running_server(workspace: Path, user_dirs: Path, base_url: str | None,
         if process is not None and process.returncode is None:
             process.kill()
         await asyncio.wait_for(client.stop(), 10)
+
+
+def answer_message_requests(client, trust_answers: list[str] | None) -> None:
+    """Answer window/showMessageRequest like a user: with `client.trust_answers`, in order (none left: dismissed)."""
+    client.trust_answers = list(trust_answers or [])
+    client.shutdown_problem = None  # why shutdown/exit did not go as it should, if it did not
+
+    @client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
+    def answer(params: lsp.ShowMessageRequestParams):
+        client.messages.append(lsp.ShowMessageParams(type=params.type, message=params.message))
+        title = client.trust_answers.pop(0) if client.trust_answers else None
+        return lsp.MessageActionItem(title=title) if title else None
+
+
+async def initialize(client, workspace: Path, folders: list[Path], profile: str, inline: bool, options: dict | None) -> None:
+    client.initialize_result = await asyncio.wait_for(client.initialize_session(lsp.InitializeParams(
+        capabilities=capabilities(profile, inline=inline), root_uri=workspace.as_uri(),
+        workspace_folders=[lsp.WorkspaceFolder(uri=folder.as_uri(), name=folder.name) for folder in folders],
+        initialization_options=options or {})), 30)
+
+
+@contextmanager
+def environment(values: dict[str, str | None]):
+    """os.environ with `values` set (None: unset) until the block ends: what an in-process server reads."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class _Wire:
+    """One direction of an in-process connection: each message reaches the other side on the next
+    loop turn, as it would after a read, never inside the sender's call."""
+
+    def __init__(self, deliver) -> None:
+        self.deliver = deliver
+
+    def write(self, data: bytes) -> None:
+        asyncio.get_running_loop().call_soon(self.deliver, data)
+
+    def close(self) -> None:
+        pass
+
+
+def connect_in_process(client, server: SkillwayServer) -> None:
+    """What would go over stdio, handed from one protocol to the other: the bodies alone, no framing."""
+    def to_client(body: bytes) -> None:
+        client.protocol.handle_message(json.loads(body, object_hook=client.protocol.structure_message))
+
+    client.protocol.set_writer(_Wire(server.protocol.receive), include_headers=False)
+    server.protocol.set_writer(_Wire(to_client), include_headers=False)
 
 
 def open_document(client, path: Path, text: str, language: str = "python", version: int = 1) -> str:
@@ -129,12 +200,12 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 
 @asynccontextmanager
 async def serving(root: Path, profile: str = "neovim", *, inline: bool = True, options: dict | None = None,
-                  files: dict[str, str] | None = None, trust_answers: list[str] | None = None):
+                  files: dict[str, str] | None = None, trust_answers: list[str] | None = None, in_process: bool = True):
     """A fake API, a workspace `root/ws` holding `files`, and a server started on it."""
     workspace = write_tree(root / "ws", files or {}).resolve()
     with FakeAnthropic() as fake:
         async with running_server(workspace, root / "user", fake.base_url, profile=profile, inline=inline,
-                                  options=options, trust_answers=trust_answers) as client:
+                                  options=options, trust_answers=trust_answers, in_process=in_process) as client:
             record_applied_edits(client)
             yield Served(client, fake, workspace, profile)
 

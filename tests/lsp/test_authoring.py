@@ -19,7 +19,7 @@ HOOK_EVENTS = ["SessionStart", "SessionEnd", "UserPromptSubmit", "PreToolUse", "
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=PROFILES)
 async def authoring_server(request, tmp_path_factory):
-    async with serving(tmp_path_factory.mktemp(f"authoring-{request.param}"), request.param) as served:
+    async with serving(tmp_path_factory.mktemp(f"authoring-{request.param}"), request.param, in_process=False) as served:
         yield served
 
 

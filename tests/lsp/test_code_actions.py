@@ -56,13 +56,14 @@ def bundled_user_invocable_skills() -> list[str]:
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=PROFILES)
 async def resolving_server(request, tmp_path_factory):
     async with serving(tmp_path_factory.mktemp(f"actions-{request.param}"), request.param,
-                       files=WORKSPACE_FILES) as served:
+                       files=WORKSPACE_FILES, in_process=False) as served:
         yield served
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def emacs_server(tmp_path_factory):
-    async with serving(tmp_path_factory.mktemp("actions-emacs"), "emacs", files=WORKSPACE_FILES) as served:
+    async with serving(tmp_path_factory.mktemp("actions-emacs"), "emacs", files=WORKSPACE_FILES,
+                       in_process=False) as served:
         yield served
 
 

@@ -38,14 +38,14 @@ ADD = "def add(a, b):\n    \n"  # the cursor goes to (1, 4), the empty body
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=PROFILES)
 async def inline_server(request, tmp_path_factory):
     """A client with inline completion (the profile plus LSP 3.18's inlineCompletion)."""
-    async with serving(tmp_path_factory.mktemp(f"inline-{request.param}"), request.param) as served:
+    async with serving(tmp_path_factory.mktemp(f"inline-{request.param}"), request.param, in_process=False) as served:
         yield served
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=PROFILES)
 async def items_server(request, tmp_path_factory):
     """The profile as recorded: no inline completion, so suggestions come as completion items."""
-    async with serving(tmp_path_factory.mktemp(f"items-{request.param}"), request.param, inline=False) as served:
+    async with serving(tmp_path_factory.mktemp(f"items-{request.param}"), request.param, inline=False, in_process=False) as served:
         yield served
 
 

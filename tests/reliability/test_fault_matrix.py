@@ -123,7 +123,8 @@ async def shared(tmp_path_factory):
     with FakeAnthropic() as fake:
         home = user_folder(root, fake, Fault())
         workspace = write_tree(root / "ws", {"README.md": "A project.\n"}).resolve()
-        async with running_server(workspace, home, None, api_key=KEY) as client:
+        # Its own process: the tests' per-test environment must not reach a server that outlives them.
+        async with running_server(workspace, home, None, api_key=KEY, in_process=False) as client:
             record_applied_edits(client)
             yield client, fake, workspace, home
 
