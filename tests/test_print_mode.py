@@ -2,11 +2,10 @@
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.cli_runner import run_skillway
 from tests.conftest import write_tree
 from tests.fakes.anthropic_server import Reply, StatusError, Text, ToolUse
 
@@ -34,8 +33,7 @@ def run(fake, workspace, *args, user_dirs=None, stdin=None, env_extra=None):
     home = user_dirs or workspace.parent / "user"
     env.update(ANTHROPIC_BASE_URL=fake.base_url, ANTHROPIC_API_KEY="sk-test-print-0123",
                SKILLWAY_CONFIG_DIR=str(home / "config"), SKILLWAY_DATA_DIR=str(home / "data"), **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "skillway", *map(str, args)], cwd=workspace, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    return run_skillway(args, cwd=workspace, env=env, input=stdin)
 
 
 def test_text_output_is_the_answer(fake, workspace):

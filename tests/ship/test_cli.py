@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from tests.cli_runner import run_skillway
 from tests.ship.helpers import critical, git, lines, make_repo, report, reviewers
 
 
@@ -55,8 +56,7 @@ NEW = "0" * 40
 
 
 def skillway(repo, env, *args):
-    return subprocess.run([sys.executable, "-m", "skillway", "ship", *args], cwd=repo, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return run_skillway(["ship", *args], cwd=repo, env=env)
 
 
 def test_ship_prints_the_decision_and_exits_1_on_no_go(repo, env):

@@ -19,6 +19,7 @@ from skillway.model.errors import Kind, ModelError, no_credentials
 from skillway.plugins.discovery import discover
 from skillway.settings import Settings
 from skillway.ship.orchestrator import run_ship
+from tests.cli_runner import run_skillway
 from tests.fakes.anthropic_server import StatusError
 from tests.ship.helpers import critical, git, lines, make_repo, report, reviewers
 
@@ -69,8 +70,7 @@ def env(base_env, fake):
 
 
 def skillway(repo, env, *args):
-    return subprocess.run([sys.executable, "-m", "skillway", *args], check=False, cwd=repo, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return run_skillway(args, cwd=repo, env=env)
 
 
 def closed_port() -> int:

@@ -22,11 +22,12 @@ def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> i
     if args.pre_push and not args.check:
         print("skillway ship: --pre-push goes with --check", file=sys.stderr)
         return 1
+    out, err = sys.stdout, sys.stderr  # the streams of this run, not those when the module loaded
     if args.install_git_hook:
-        return install_git_hook(workspace)
+        return install_git_hook(workspace, out, err)
     if args.pre_push:
-        return check_push(workspace, args.base, sys.stdin.read(), args.remote)
-    return check(workspace, args.base)
+        return check_push(workspace, args.base, sys.stdin.read(), args.remote, out, err)
+    return check(workspace, args.base, out, err)
 
 
 def check(workspace: Path, base: str | None, out=sys.stdout, err=sys.stderr) -> int:

@@ -96,4 +96,4 @@ def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> i
         allowed_tools=tuple(rule for text in args.allowed_tools for rule in as_list(text)),
         permission_mode=args.permission_mode, append_system_prompt=args.append_system_prompt, bare=args.bare,
         max_budget_usd=args.max_budget_usd)
-    return asyncio.run(run_print(options))
+    return asyncio.run(run_print(options, sys.stdout, sys.stderr))

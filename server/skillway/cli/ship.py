@@ -61,4 +61,5 @@ def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> i
         print("skillway ship: --reviewer-timeout must be a number of seconds > 0", file=sys.stderr)
         return 1
     options = {"reviewer_timeout": args.reviewer_timeout} if args.reviewer_timeout else {}
-    return asyncio.run(ship(workspace, plugin_dirs, args.base, args.accept_risk, as_json=args.json, **options))
+    return asyncio.run(ship(workspace, plugin_dirs, args.base, args.accept_risk, as_json=args.json, out=sys.stdout,
+                            err=sys.stderr, **options))
