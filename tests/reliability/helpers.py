@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.cli_runner import run_skillway
 
 KEY = "sk-reliability-secret-0123456789"
 
@@ -28,5 +29,4 @@ def cli_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def run_cli(workspace: Path, home: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "skillway", *map(str, args)], cwd=workspace, env=cli_env(home, **env),
-                          input=stdin, capture_output=True, text=True, timeout=120)
+    return run_skillway(args, cwd=workspace, env=cli_env(home, **env), input=stdin)
