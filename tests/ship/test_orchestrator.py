@@ -2,6 +2,7 @@
 retried once and then makes it NO-GO, critical findings block unless accepted, the gate judges and
 records every run."""
 
+import asyncio
 import json
 
 import pytest
@@ -208,13 +209,11 @@ def test_a_diff_over_budget_keeps_sensitive_files_first_and_names_the_rest(repo)
 
 
 async def test_a_second_ship_in_the_same_session_waits_its_turn(repo, fake):
-    import asyncio
-
     fake.enqueue(*[reviewers(delay=0.5)] * 6)
     settings = Settings(base_url=fake.base_url)
     session = Session(repo, discover(repo, settings, []), settings)
     first = asyncio.ensure_future(run_ship(session, "/ship"))
-    await asyncio.sleep(0.2)
+    await asyncio.to_thread(fake.wait_for_requests, 1)  # its reviewers are asking: it holds the session's /ship
     with pytest.raises(ShipError, match="a /ship is already running in this workspace"):
         await run_ship(session, "/ship")
     assert (await first).verdict == "GO"
