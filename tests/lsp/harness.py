@@ -55,6 +55,7 @@ async def running_server(workspace: Path, user_dirs: Path, base_url: str | None,
     if in_process:
         with environment(env):
             server, client = build_server(), make_test_lsp_client()
+            client.environment = env  # for a test to set again: see `server_environment`
             connect_in_process(client, server)
             answer_message_requests(client, trust_answers)
             try:
@@ -84,6 +85,16 @@ async def running_server(workspace: Path, user_dirs: Path, base_url: str | None,
         if process is not None and process.returncode is None:
             process.kill()
         await asyncio.wait_for(client.stop(), 10)
+
+
+def server_environment(monkeypatch, served: Served) -> None:
+    """Set the environment of an in-process server that outlives one test (a module's) for this test:
+    conftest gives every test fresh user folders and no credentials, which that server must not see."""
+    for key, value in getattr(served.client, "environment", {}).items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
 
 
 def answer_message_requests(client, trust_answers: list[str] | None) -> None:

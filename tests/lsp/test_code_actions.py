@@ -14,7 +14,19 @@ import pytest_asyncio
 from lsprotocol import types as lsp
 
 from tests.fakes.anthropic_server import Reply, Text
-from tests.lsp.harness import PROFILES, change_document, code_actions, opened, reset, serving, shown, slug, span, wait_for
+from tests.lsp.harness import (
+    PROFILES,
+    change_document,
+    code_actions,
+    opened,
+    reset,
+    server_environment,
+    serving,
+    shown,
+    slug,
+    span,
+    wait_for,
+)
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -56,25 +68,26 @@ def bundled_user_invocable_skills() -> list[str]:
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=PROFILES)
 async def resolving_server(request, tmp_path_factory):
     async with serving(tmp_path_factory.mktemp(f"actions-{request.param}"), request.param,
-                       files=WORKSPACE_FILES, in_process=False) as served:
+                       files=WORKSPACE_FILES) as served:
         yield served
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def emacs_server(tmp_path_factory):
-    async with serving(tmp_path_factory.mktemp("actions-emacs"), "emacs", files=WORKSPACE_FILES,
-                       in_process=False) as served:
+    async with serving(tmp_path_factory.mktemp("actions-emacs"), "emacs", files=WORKSPACE_FILES) as served:
         yield served
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def server(resolving_server):
+async def server(resolving_server, monkeypatch):
+    server_environment(monkeypatch, resolving_server)
     await reset(resolving_server.fake)
     return resolving_server
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def emacs(emacs_server):
+async def emacs(emacs_server, monkeypatch):
+    server_environment(monkeypatch, emacs_server)
     await reset(emacs_server.fake)
     emacs_server.client.applied_edits.clear()
     emacs_server.client.apply_edit_result = lsp.ApplyWorkspaceEditResult(applied=True)

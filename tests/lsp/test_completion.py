@@ -23,6 +23,7 @@ from tests.lsp.harness import (
     opened,
     reset,
     send_raw,
+    server_environment,
     serving,
     slug,
     span,
@@ -38,25 +39,27 @@ ADD = "def add(a, b):\n    \n"  # the cursor goes to (1, 4), the empty body
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=PROFILES)
 async def inline_server(request, tmp_path_factory):
     """A client with inline completion (the profile plus LSP 3.18's inlineCompletion)."""
-    async with serving(tmp_path_factory.mktemp(f"inline-{request.param}"), request.param, in_process=False) as served:
+    async with serving(tmp_path_factory.mktemp(f"inline-{request.param}"), request.param) as served:
         yield served
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=PROFILES)
 async def items_server(request, tmp_path_factory):
     """The profile as recorded: no inline completion, so suggestions come as completion items."""
-    async with serving(tmp_path_factory.mktemp(f"items-{request.param}"), request.param, inline=False, in_process=False) as served:
+    async with serving(tmp_path_factory.mktemp(f"items-{request.param}"), request.param, inline=False) as served:
         yield served
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def server(inline_server):
+async def server(inline_server, monkeypatch):
+    server_environment(monkeypatch, inline_server)
     await reset(inline_server.fake)
     return inline_server
 
 
 @pytest_asyncio.fixture(loop_scope="module")
-async def items(items_server):
+async def items(items_server, monkeypatch):
+    server_environment(monkeypatch, items_server)
     await reset(items_server.fake)
     return items_server
 
