@@ -379,16 +379,27 @@ def test_validate_missing_path_is_an_error(run, tmp_path):
         1, f"{missing}:1:1: error: no such file or folder\n0 plugins, 1 error, 0 warnings\n")
 
 
-def test_validate_single_skill_file_with_bad_name(run, tmp_path):
+def test_validate_strict_makes_a_publishing_rule_an_error(run, tmp_path):
     # The folder has the same (bad) name, so the name itself is the only problem.
     skill = write_files(tmp_path / "plug", {
         "skills/PDF_Tools/SKILL.md": "---\nname: PDF_Tools\ndescription: Read PDF files.\n---\nUse pdftotext.\n",
     }) / "skills" / "PDF_Tools" / "SKILL.md"
 
-    result = run("plugins", "validate", skill)
+    result = run("plugins", "validate", "--strict", skill)
 
     assert (result.returncode, result.stdout) == (
         1, f'{skill}:2:1: error: "name" must use only lowercase letters, digits and hyphens\n1 file, 1 error, 0 warnings\n')
+
+
+def test_validate_without_strict_warns_of_a_publishing_rule_and_exits_0(run, tmp_path):
+    skill = write_files(tmp_path / "plug", {
+        "skills/pdf-tools/SKILL.md": "---\nname: claude-pdf\ndescription: Read PDF files.\n---\nUse pdftotext.\n",
+    }) / "skills" / "pdf-tools" / "SKILL.md"
+
+    result = run("plugins", "validate", skill)
+
+    assert (result.returncode, result.stdout) == (
+        0, f'{skill}:2:1: warning: "name" must not contain "anthropic" or "claude"\n1 file, 0 errors, 1 warning\n')
 
 
 def test_validate_single_manifest_file_with_error_exits_1(run, tmp_path):

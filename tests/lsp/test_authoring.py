@@ -64,13 +64,15 @@ async def test_closing_a_plugin_file_clears_its_diagnostics(server):
     assert await published(server.client, uri, 0) == []
 
 
-async def test_a_skill_with_a_bad_name_gets_a_diagnostic_on_the_name_line(server):
+async def test_a_skill_with_a_label_for_a_name_gets_warnings_on_the_name_line(server):
     text = "---\nname: Bad Name!\ndescription: Does things.\n---\nThe body.\n"
     with opened(server.client, server.workspace / "skills" / "my-skill" / "SKILL.md", text, "markdown") as uri:
-        [diagnostic] = await published(server.client, uri, 1)
-    assert diagnostic.range.start.line == 1 and diagnostic.range.end.line == 1
-    assert diagnostic.message == '"name" must use only lowercase letters, digits and hyphens'
-    assert (diagnostic.severity, diagnostic.source) == (lsp.DiagnosticSeverity.Error, "skillway")
+        diagnostics = await published(server.client, uri, 2)
+    assert [(d.range.start.line, d.range.end.line, d.severity, d.source) for d in diagnostics] == [
+        (1, 1, lsp.DiagnosticSeverity.Warning, "skillway")] * 2
+    assert [d.message for d in diagnostics] == [
+        '"name" must use only lowercase letters, digits and hyphens',
+        'the skill is named after its folder, "my-skill": "name" is a label here']
 
 
 async def test_an_ordinary_source_file_gets_no_diagnostics(server):

@@ -182,23 +182,35 @@ def test_skill_body_reads_the_instructions(tree):
 @pytest.mark.parametrize(
     "name, message",
     [
-        ("Code_Review", '"name" must use only lowercase letters, digits and hyphens'),
         ("my-claude-helper", '"name" must not contain "anthropic" or "claude"'),
         ("anthropic-tools", '"name" must not contain "anthropic" or "claude"'),
         ("x" * 65, '"name" is 65 characters long; the limit is 64'),
     ],
 )
-def test_skill_name_breaking_the_rules_is_an_error_at_its_line(tree, name, message):
+def test_a_skill_name_breaking_a_publishing_rule_loads_with_a_warning_at_its_line(tree, name, message):
+    # Claude Code loads these: the rules are the Agent Skills spec's and the marketplace's, for publishing.
     root = tree({"skills/s/SKILL.md": f"---\ndescription: D\nname: {name}\n---\nBody\n"})
     plugin = load(root)
-    assert plugin.skills == []
-    assert problems_of(plugin) == [("SKILL.md", 3, "error", message)]
+    assert [skill.name for skill in plugin.skills] == [name]
+    assert problems_of(plugin) == [("SKILL.md", 3, "warning", message)]
+    assert [p.publishing for p in plugin.problems] == [True]
 
 
-def test_skill_folder_name_follows_the_rules_when_there_is_no_name(tree):
+def test_a_skill_name_that_is_a_label_names_the_skill_after_its_folder(tree):
+    root = tree({"skills/code-review/SKILL.md": "---\ndescription: D\nname: Code Review\n---\nBody\n"})
+    plugin = load(root)
+    assert [skill.name for skill in plugin.skills] == ["code-review"]
+    assert problems_of(plugin) == [
+        ("SKILL.md", 3, "warning", '"name" must use only lowercase letters, digits and hyphens'),
+        ("SKILL.md", 3, "warning", 'the skill is named after its folder, "code-review": "name" is a label here')]
+
+
+def test_a_skill_folder_name_breaking_the_rules_is_warned_and_still_names_the_skill(tree):
     root = tree({"skills/Bad Name/SKILL.md": "---\ndescription: D\n---\nBody\n"})
-    assert problems_of(load(root)) == [
-        ("SKILL.md", 1, "error", 'the folder name "Bad Name" must use only lowercase letters, digits and hyphens')]
+    plugin = load(root)
+    assert [skill.name for skill in plugin.skills] == ["Bad Name"]
+    assert problems_of(plugin) == [
+        ("SKILL.md", 1, "warning", 'the folder name "Bad Name" must use only lowercase letters, digits and hyphens')]
 
 
 def test_skill_description_over_1024_characters_is_a_warning(tree):

@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON")
     check = plugin_commands.add_parser("validate", parents=[common], help="check plugin folders or files")
     check.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    check.add_argument("--strict", action="store_true",
+                       help="also fail on publishing rules Claude Code does not enforce when loading (for authors who publish)")
     check.add_argument("--json", action="store_true", help="print JSON")
     return parser
 

@@ -15,6 +15,8 @@ from skillway.plugins.validate import validate
 def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
     if args.plugins_command == "validate":
         validation = validate([p if p.is_absolute() else workspace / p for p in args.paths])
+        if args.strict:
+            validation = validation.strict()
         problems = validation.problems
         if args.json:
             print(json.dumps([p.to_json() for p in problems], indent=2))

@@ -14,13 +14,18 @@ class Severity(str, enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A problem in a file. `line` and `column` are 1-based; 1:1 when no better place is known."""
+    """A problem in a file. `line` and `column` are 1-based; 1:1 when no better place is known.
+
+    `publishing`: a rule for publishing (the Agent Skills spec, the marketplace's submission rules)
+    that Claude Code does not enforce when it loads a plugin. Loading, it is a warning and the item
+    loads; `plugins validate --strict` makes it an error, for authors who publish."""
 
     path: Path
     line: int
     column: int
     severity: Severity
     message: str
+    publishing: bool = False
 
     @property
     def is_error(self) -> bool:
@@ -30,13 +35,18 @@ class Problem:
         return f"{self.path}:{self.line}:{self.column}: {self.severity.value}: {self.message}"
 
     def to_json(self) -> dict:
-        return {
+        shown = {
             "path": str(self.path),
             "line": self.line,
             "column": self.column,
             "severity": self.severity.value,
             "message": self.message,
         }
+        return shown | ({"publishing": True} if self.publishing else {})
+
+    def strict(self) -> Problem:
+        """This problem as `--strict` sees it: a publishing rule broken is an error."""
+        return Problem(self.path, self.line, self.column, Severity.ERROR, self.message, True) if self.publishing else self
 
 
 def error(path: Path, message: str, line: int = 1, column: int = 1) -> Problem:

@@ -7,7 +7,7 @@ from pathlib import Path
 from skillway.core.paths import Found, Walk, is_file, markdown_tree
 from skillway.core.problems import Problem, has_error
 from skillway.plugins import frontmatter
-from skillway.plugins.frontmatter import as_flag, as_list, as_text
+from skillway.plugins.frontmatter import as_flag, as_hint, as_list, as_text
 from skillway.plugins.model import Command
 
 SCHEMA = "command-frontmatter.schema.json"
@@ -24,7 +24,7 @@ def load_command(path: Path, name: str, text: str | None = None) -> tuple[Comman
         name=name,
         path=path,
         description=description if isinstance(description, str) and description else frontmatter.first_line(parsed.body),
-        argument_hint=as_text(values.get("argument-hint")),
+        argument_hint=as_hint(values.get("argument-hint")),
         allowed_tools=as_list(values.get("allowed-tools")),
         model=as_text(values.get("model")),
         disable_model_invocation=as_flag(values.get("disable-model-invocation"), False),

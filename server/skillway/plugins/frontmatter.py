@@ -148,6 +148,13 @@ def as_text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def as_hint(value: object) -> str | None:
+    """An argument hint. Unquoted, `[name, greeting]` is YAML for a list; it means the text as written."""
+    if isinstance(value, list):
+        return "[" + ", ".join(str(item) for item in value) + "]"
+    return as_text(value)
+
+
 def load(path: Path, schema_name: str, *, head_only: bool = False,
          text: str | None = None) -> tuple[Frontmatter | None, list[Problem]]:
     """Read a markdown plugin file and check its frontmatter against `schema_name`.

@@ -1,9 +1,11 @@
 """Checks a value against the JSON Schemas in the bundled `manifest/schema/`.
 
 The schemas are shared with the editor features (completion and hover read their `description`s).
-Only the keywords those schemas use are implemented, plus three of our own: `x-severity: warning`
-(a violation is a warning, not an error), `x-legacy` (an `anyOf` branch that is accepted with that
-warning) and `x-message` (the message for a violation at that node).
+Only the keywords those schemas use are implemented, plus four of our own: `x-severity: warning`
+(a violation is a warning, not an error), `x-publish` (a rule for publishing that Claude Code does
+not enforce when loading: a warning marked `publishing`, an error under `validate --strict`),
+`x-legacy` (an `anyOf` branch that is accepted with that warning) and `x-message` (the message for a
+violation at that node).
 """
 
 from __future__ import annotations
@@ -81,15 +83,25 @@ def resolve(schema: dict, document: str) -> tuple[dict, str]:
     return schema, document
 
 
+class _Publishing:
+    """The severity of a broken publishing rule while checking: not an error (the item loads)."""
+
+
+PUBLISHING = _Publishing()
+
+
 def check(value: object, schema_name: str, path: Path, locate: Locate, at: Pointer = ()) -> list[Problem]:
     """Check `value` (found at `at` in its file) against a schema file or a part of one
     (`hooks.schema.json#/$defs/hooksObject`)."""
-    found: list[tuple[Pointer, Severity, str]] = []
+    found: list[tuple[Pointer, Severity | _Publishing, str]] = []
     _node({"$ref": schema_name}, schema_name.partition("#")[0]).check(value, at, Severity.ERROR, found)
     problems = []
     for pointer, severity, message in found:
         line, column = locate(pointer)
-        problems.append(Problem(path, line, column, severity, message))
+        if isinstance(severity, _Publishing):
+            problems.append(Problem(path, line, column, Severity.WARNING, message, publishing=True))
+        else:
+            problems.append(Problem(path, line, column, severity, message))
     return problems
 
 
@@ -116,6 +128,7 @@ class _Node:
         self.document = document
         self.schema = schema
         self.warning_only = schema.get("x-severity") == "warning"
+        self.publish = bool(schema.get("x-publish"))
         self.custom = schema.get("x-message")
         self.legacy = schema.get("x-legacy")
         expected = schema.get("type")
@@ -151,6 +164,8 @@ class _Node:
         schema = self.schema
         if self.warning_only:
             severity = Severity.WARNING
+        elif self.publish and not self.legacy and severity is Severity.ERROR:  # a legacy branch marks only its warning
+            severity = PUBLISHING
 
         def report(message: str) -> None:
             out.append((pointer, severity, f"{label(pointer)} {self.custom}" if self.custom else message))
@@ -168,7 +183,8 @@ class _Node:
                 if not any(s is Severity.ERROR for _, s, _ in trial):
                     out.extend(trial)
                     if branch.legacy:
-                        out.append((pointer, Severity.WARNING, f"{label(pointer)}: {branch.legacy}"))
+                        out.append((pointer, PUBLISHING if branch.publish else Severity.WARNING,
+                                    f"{label(pointer)}: {branch.legacy}"))
                     break
             else:
                 kinds = " or ".join(_describe(branch.schema) for branch in self.child("anyOf"))

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
 from skillway.core.paths import Found, Walk, files_in_subfolders, is_file
 from skillway.core.problems import Problem, has_error, warning
 from skillway.plugins import frontmatter, schema
-from skillway.plugins.frontmatter import as_flag, as_list, as_text
+from skillway.plugins.frontmatter import as_flag, as_hint, as_list, as_text
 from skillway.plugins.model import Skill
 
 SCHEMA = "skill-frontmatter.schema.json"
+_NAME = re.compile(r"[a-z0-9-]+")  # what can name a skill; other text is a label
 SKILL_FILE = "SKILL.md"
 
 
@@ -30,6 +32,12 @@ def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -
         problems += [replace(p, message=p.message.replace('"name"', f'the folder name "{folder}"', 1))
                      for p in schema.check({"name": folder}, SCHEMA, path, lambda pointer: (1, 1))]
         name = folder
+    elif isinstance(name, str) and not _NAME.fullmatch(name) and name != folder:
+        # A display label ("My Fancy Skill"): Claude Code names such a skill after its folder, and so do we.
+        problems.append(warning(path, f'the skill is named after its folder, "{folder}": "name" is a label here',
+                                parsed.line_of("name")))
+    if isinstance(name, str) and not _NAME.fullmatch(name):
+        name = folder
     description = values.get("description")
     if not isinstance(description, str) or not description.strip():
         if "description" not in values:
@@ -43,7 +51,7 @@ def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -
         path=path,
         description=description,
         when_to_use=as_text(values.get("when_to_use")),
-        argument_hint=as_text(values.get("argument-hint")),
+        argument_hint=as_hint(values.get("argument-hint")),
         allowed_tools=as_list(values.get("allowed-tools")),
         model=as_text(values.get("model")),
         disable_model_invocation=as_flag(values.get("disable-model-invocation"), False),

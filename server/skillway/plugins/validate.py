@@ -24,6 +24,11 @@ class Validation:
     files: int  # single files given
     problems: list[Problem]
 
+    def strict(self) -> Validation:
+        """For authors who publish: the publishing rules Claude Code does not enforce when it loads
+        (the Agent Skills spec's names, a list as an argument hint) count as errors."""
+        return Validation(self.plugins, self.files, [problem.strict() for problem in self.problems])
+
     def summary(self) -> str:
         """One line: "3 plugins, 0 errors, 2 warnings" (and the single files, when there were some)."""
         errors = sum(p.is_error for p in self.problems)
