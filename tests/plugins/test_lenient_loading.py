@@ -1,6 +1,7 @@
 """What Claude Code loads, skillway loads: rules for publishing are warnings when loading, and
-errors only under `plugins validate --strict` (checked against Claude Code 2.1.328: it loads and
-lists every item of tests/fixtures/lenient/display-label)."""
+errors only under `plugins validate --strict`. Checked against Claude Code 2.1.328: it loads and
+lists every item of each plugin in tests/fixtures/lenient/ (its own `plugin validate` fails only the
+reserved plugin name, and a manifest-less folder without skills)."""
 
 from pathlib import Path
 
@@ -35,3 +36,28 @@ def test_the_rules_for_publishing_are_warnings_marked_as_such():
 def test_validate_passes_them_and_strict_validation_fails_them():
     loose, strict = validate([FIXTURE]), validate([FIXTURE]).strict()
     assert (loose.summary(), strict.summary()) == ("1 plugin, 0 errors, 4 warnings", "1 plugin, 3 errors, 1 warning")
+
+
+def lenient(name: str):
+    return load_plugin(FIXTURE.parent / name, Source.PLUGIN_DIR)
+
+
+def test_a_plugin_folder_without_a_manifest_loads_named_after_the_folder():
+    plugin = lenient("no-manifest")
+    assert (plugin.name, [c.name for c in plugin.commands], [s.name for s in plugin.skills], plugin.problems) == (
+        "no-manifest", ["hello"], ["x"], [])
+
+
+def test_an_agent_whose_frontmatter_is_not_yaml_loads_from_its_key_value_lines_with_warnings():
+    plugin = lenient("broken-agent-yaml")
+    [agent] = plugin.agents
+    assert (agent.name, agent.description) == ("broken", "Use when: things: go wrong")
+    assert [p.severity.value for p in plugin.problems] == ["warning", "warning"]
+
+
+def test_a_plugin_name_reserved_for_anthropic_loads_and_only_strict_validation_fails_it():
+    plugin = lenient("reserved-name")
+    assert (plugin.name, [c.name for c in plugin.commands]) == ("claude-tools", ["tidy"])
+    assert [(p.severity.value, p.publishing) for p in plugin.problems] == [("warning", True)]
+    assert plugin.problems[0].message.startswith('"name" is reserved for Anthropic\'s own plugins in a marketplace')
+    assert validate([FIXTURE.parent / "reserved-name"]).strict().summary() == "1 plugin, 1 error, 0 warnings"
