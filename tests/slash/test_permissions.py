@@ -2,7 +2,7 @@
 
 import pytest
 
-from skillway.agent.permissions import allowed, parse_rules
+from skillway.core.permission_rules import allowed, parse_rules
 
 
 @pytest.mark.parametrize("rules, tool, subject, expected", [

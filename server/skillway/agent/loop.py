@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from skillway.agent import tools as agent_tools
-from skillway.agent.permissions import allowed, parse_rules
+from skillway.core.permission_rules import allowed, parse_rules, subject_of
 from skillway.hooks.engine import StopGuard
 from skillway.model.prices import estimate_cost
 from skillway.plugins.catalog import UnknownName
@@ -218,9 +218,9 @@ class AgentLoop:
         mode = self.session.hooks.context.permission_mode
         if mode == "bypassPermissions" or (name in EDIT_TOOLS and mode == "acceptEdits"):
             return None
-        if allowed(self.rules, name, agent_tools.subject_of(name, tool_input)):
+        subject = subject_of(name, tool_input)
+        if allowed(self.rules, name, subject):
             return None
-        subject = agent_tools.subject_of(name, tool_input)
         if self.ask is not None and await self.ask(f"Allow {name} {subject or ''}?".replace(" ?", "?")):
             return None  # in the editor, a person decides what no rule covers
         if name in EDIT_TOOLS:

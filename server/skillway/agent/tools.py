@@ -103,14 +103,6 @@ def canonical(name: str) -> str:
     return "Agent" if name == "Task" else name  # Task is the older name of Agent
 
 
-def subject_of(name: str, tool_input: dict) -> str | None:
-    """What a permission rule is matched against: the command, the path or the pattern."""
-    for key in ("command", "file_path", "path", "pattern", "skill", "subagent_type"):
-        if isinstance(tool_input.get(key), str):
-            return tool_input[key]
-    return None
-
-
 def inside(workspace: Path, relative: str) -> Path:
     root = workspace.resolve()
     path = (root / relative).resolve() if not Path(relative).is_absolute() else Path(relative).resolve()

@@ -61,13 +61,15 @@ class HookEngine:
         """Run every hook for `event` whose matcher accepts `match`; return the merged outcome."""
         event = HookEvent.named(event)
         outcome = HookOutcome(event)
-        candidates = [h for h in self.registry.matching(event, match) if not (h.handler.once and h.identity in self._ran_once)]
+        fields = fields or {}
+        candidates = [h for h in self.registry.matching(event, match)
+                      if not (h.handler.once and h.identity in self._ran_once) and _condition_holds(h, fields)]
         runnable = [h for h in candidates if self.context.is_trusted(h)]
         held_back = len(candidates) - len(runnable)
         if held_back:
             outcome.warnings.append(f"{held_back} hook{'s' if held_back > 1 else ''} not run: workspace not trusted "
                                     "(run `skillway trust` in it to allow them)")
-        payload = json.dumps(self._payload(event, fields or {})).encode()
+        payload = json.dumps(self._payload(event, fields)).encode()
         deadline = time.monotonic() + SESSION_END_BUDGET if event == HookEvent.SESSION_END else None
         waited = []
         for hook in runnable:
@@ -227,3 +229,12 @@ class StopGuard:
             return False
         self.blocks_in_a_row += 1
         return True
+
+
+def _condition_holds(hook: RegisteredHook, fields: dict) -> bool:
+    """A handler's `if` names the tool calls it starts for; where no tool is called, none."""
+    condition = hook.handler.condition
+    if condition is None:
+        return True
+    tool, tool_input = fields.get("tool_name"), fields.get("tool_input")
+    return isinstance(tool, str) and isinstance(tool_input, dict) and condition.covers_call(tool, tool_input)

@@ -6,10 +6,13 @@ sibling present) is worse than none, and the problem says why.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 from skillway.core.located_json import LocatedJson, Pointer
 from skillway.core.matchers import compile_matcher
+from skillway.core.permission_rules import Rule
 from skillway.core.problems import Problem, error, has_error, warning
 from skillway.plugins import files, schema
 from skillway.plugins.model import HookEvent, HookGroup, HookHandler
@@ -73,7 +76,12 @@ def hook_groups(events: dict, path: Path, locate, pointer: Pointer) -> tuple[lis
                 if kind == "command" and not raw.get("command"):
                     problems.append(error(path, 'a "command" hook needs a "command"', *at))
                     continue
-                handlers.append(_handler(raw))
+                condition = Rule.parse(raw["if"]) if isinstance(raw.get("if"), str) else None
+                if "if" in raw and condition is None:
+                    problems.append(warning(path, f'"if" must be a permission rule such as "Bash(git commit:*)", '
+                                                  f'got {json.dumps(raw["if"])}; this hook is skipped', *at))
+                    continue
+                handlers.append(replace(_handler(raw), condition=condition))
             if handlers:
                 groups.append(HookGroup(HookEvent.named(event), matcher, tuple(handlers), path, locate(where)[0]))
     if has_error(problems):

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from skillway.core.permission_rules import Rule
 from skillway.core.problems import Problem
 from skillway.plugins import files, frontmatter
 
@@ -105,6 +106,8 @@ class Agent:
 @dataclass(frozen=True)
 class HookHandler:
     type: str
+    # `if`: a permission rule (`Bash(git commit:*)`); the handler starts only for tool calls it names.
+    condition: Rule | None = None
     command: str | None = None
     args: tuple[str, ...] | None = None
     timeout: float | None = None

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from skillway.agent.permissions import allowed, parse_rules
 from skillway.core import processes
+from skillway.core.permission_rules import allowed, parse_rules
 from skillway.core.placeholders import substitute
 from skillway.core.secrets import child_environment, is_secret_file
 
