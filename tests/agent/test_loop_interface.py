@@ -59,3 +59,20 @@ async def test_tool_calls_and_stop_run_without_a_model(tmp_path, fake):
     assert not outcome.blocked and messages == [{"role": "user", "content": "read it"}]
     assert [json.loads(line)["hook_event_name"] for line in log.read_text().splitlines()] == ["PreToolUse", "PostToolUse", "Stop"]
     assert not fake.requests
+
+
+async def test_a_failed_tool_call_fires_post_tool_use_failure_with_its_error_and_not_post_tool_use(tmp_path, fake):
+    log = tmp_path / "events.log"
+    record = f"python3 -c \"import json,sys; d=json.load(sys.stdin); open({str(log)!r},'a').write(json.dumps(d)+chr(10))\""
+    hooks = {event: [{"hooks": [{"type": "command", "command": record}]}]
+             for event in ("PostToolUse", "PostToolUseFailure")}
+    loop = AgentLoop(session_for(tmp_path, fake, hooks), tools=["Read"])
+    failed = await loop.use_tool({"type": "tool_use", "id": "m", "name": "Read", "input": {"file_path": "missing.py"}},
+                                 AgentResult())
+    [event] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert failed["is_error"] is True
+    assert {key: event[key] for key in ("hook_event_name", "tool_name", "tool_input", "tool_use_id", "error",
+                                        "is_interrupt")} == {
+        "hook_event_name": "PostToolUseFailure", "tool_name": "Read", "tool_input": {"file_path": "missing.py"},
+        "tool_use_id": "m", "error": failed["content"], "is_interrupt": False}
+    assert "tool_response" not in event and isinstance(event["duration_ms"], int)

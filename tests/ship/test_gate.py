@@ -371,8 +371,10 @@ def test_a_ship_command_without_reviewers_cannot_be_judged(tmp_path):
     (plugin / "commands").mkdir(parents=True)
     (plugin / "commands" / "ship.md").write_text("---\ndescription: Ship\n---\nShip it.\n")
     transcript = write(tmp_path, run_turn(), "skillway")
+    # Outside any repository: the gate must not judge the change of whatever tree the tests run in.
     result = subprocess.run([sys.executable, str(GATE)], input=json.dumps({"transcript_path": str(transcript)}),
-                            capture_output=True, text=True, timeout=30, env={"CLAUDE_PLUGIN_ROOT": str(plugin), "PATH": "/usr/bin:/bin"})
+                            capture_output=True, text=True, timeout=30, cwd=tmp_path,
+                            env={"CLAUDE_PLUGIN_ROOT": str(plugin), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 2 and "the ship command lists no reviewers" in result.stderr
 
 

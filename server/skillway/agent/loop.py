@@ -13,6 +13,7 @@ hooks, `append` records a message; `run_agent=` replaces what the Agent tool doe
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from skillway.core.permission_rules import allowed, parse_rules, subject_of
 from skillway.hooks.engine import StopGuard
 from skillway.model.prices import estimate_cost
 from skillway.plugins.catalog import UnknownName
+from skillway.plugins.model import HookEvent
 
 READ_ONLY_TOOLS = ["Skill", "Read", "Glob", "Grep"]
 EDIT_TOOLS = ["Edit", "Write"]
@@ -147,6 +149,7 @@ class AgentLoop:
         denied = await self._refusal(name, tool_input, tool_id)
         if denied is not None:
             return {"type": "tool_result", "tool_use_id": tool_id, "content": denied, "is_error": True}
+        started = time.monotonic()
         try:
             if name == "Agent":
                 output, is_error = await self.agent_runner(tool_input, result), False
@@ -154,10 +157,14 @@ class AgentLoop:
                 output, is_error = await agent_tools.run_tool(self.context, name, tool_input), False
         except agent_tools.ToolError as exc:
             output, is_error = str(exc), True
-        post = await self.session.hooks.fire("PostToolUse", self._caller() | {
-            "tool_name": name, "tool_input": tool_input, "tool_use_id": tool_id, "tool_response": output}, match=name)
+        # As Claude Code does: a failed call fires PostToolUseFailure (with the error the model gets), not PostToolUse.
+        fields = {"tool_name": name, "tool_input": tool_input, "tool_use_id": tool_id}
+        fields |= {"error": output, "is_interrupt": False} if is_error else {"tool_response": output}
+        event = HookEvent.POST_TOOL_USE_FAILURE if is_error else HookEvent.POST_TOOL_USE
+        post = await self.session.hooks.fire(event, self._caller() | fields | {
+            "duration_ms": round((time.monotonic() - started) * 1000)}, match=name)
         if post.blocked and post.reason:
-            output += f"\n\n[PostToolUse hook feedback]\n{post.reason}"
+            output += f"\n\n[{event} hook feedback]\n{post.reason}"
         if post.additional_context:
             output += "\n\n" + "\n".join(post.additional_context)
         return {"type": "tool_result", "tool_use_id": tool_id, "content": output, "is_error": is_error}
