@@ -8,8 +8,9 @@ import pytest
 from skillway.agent import tools as agent_tools
 from skillway.agent.loop import AgentLoop, AgentResult
 from skillway.hooks.engine import StopGuard
+from skillway.model.errors import ModelError
 from tests.agent.test_loop import session_for, tool_results
-from tests.fakes.anthropic_server import Reply, Text, ToolUse
+from tests.fakes.anthropic_server import Reply, StatusError, Text, ToolUse
 
 pytestmark = pytest.mark.usefixtures("api_key")
 
@@ -76,3 +77,15 @@ async def test_a_failed_tool_call_fires_post_tool_use_failure_with_its_error_and
         "hook_event_name": "PostToolUseFailure", "tool_name": "Read", "tool_input": {"file_path": "missing.py"},
         "tool_use_id": "m", "error": failed["content"], "is_interrupt": False}
     assert "tool_response" not in event and isinstance(event["duration_ms"], int)
+
+
+async def test_a_turn_ending_on_an_api_error_fires_stop_failure_and_not_stop(tmp_path, fake):
+    log = tmp_path / "events.log"
+    record = f"python3 -c \"import json,sys; d=json.load(sys.stdin); open({str(log)!r},'a').write(json.dumps(d)+chr(10))\""
+    hooks = {event: [{"hooks": [{"type": "command", "command": record}]}] for event in ("Stop", "StopFailure")}
+    fake.enqueue(StatusError(401, "authentication_error", "invalid x-api-key"))
+    with pytest.raises(ModelError):
+        await AgentLoop(session_for(tmp_path, fake, hooks)).run("hello")
+    [event] = [json.loads(line) for line in log.read_text().splitlines()]
+    assert (event["hook_event_name"], event["error"]) == ("StopFailure", "authentication_failed")
+    assert event["last_assistant_message"].startswith("API Error: ")

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 BAD_MANIFEST = '{"name": "p",\n "keywords": "x"}'
 GOOD_MANIFEST = '{"name": "p",\n "keywords": ["x"]}'
 HOOK_EVENTS = ["SessionStart", "SessionEnd", "UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse",
-               "PostToolUseFailure", "Notification", "Stop", "SubagentStart", "SubagentStop", "PreCompact"]
+               "PostToolUseFailure", "Notification", "Stop", "StopFailure", "SubagentStart", "SubagentStop", "PreCompact"]
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=PROFILES)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from skillway.agent import tools as agent_tools
 from skillway.core.permission_rules import allowed, parse_rules, subject_of
 from skillway.hooks.engine import StopGuard
+from skillway.model.errors import Kind, ModelError
 from skillway.model.prices import estimate_cost
 from skillway.plugins.catalog import UnknownName
 from skillway.plugins.model import HookEvent
@@ -94,7 +95,11 @@ class AgentLoop:
             result.turns += 1
             request = self.session.model_request("agent", messages, instructions=self.instructions,
                                                  tools=agent_tools.definitions(self.tool_names), model=self.model)
-            response = await self.session.model.create(request)
+            try:
+                response = await self.session.model.create(request)
+            except ModelError as exc:
+                await self._fire_stop_failure(exc)
+                raise
             _add_usage(result, response, self.session.settings)
             over = self._over_budget(result)
             if over:
@@ -117,6 +122,12 @@ class AgentLoop:
                 result.notices += [w for w in outcome.warnings if w not in result.notices]
                 return result
             self.append(messages, {"role": "user", "content": outcome.reason or "Continue."})
+
+    async def _fire_stop_failure(self, exc: ModelError) -> None:
+        """The turn ends on an API error: StopFailure instead of Stop, as Claude Code fires it (its output is not read)."""
+        error = _STOP_FAILURE_ERRORS.get(exc.kind, "unknown")
+        await self.session.hooks.fire(HookEvent.STOP_FAILURE, self._caller() | {
+            "error": error, "last_assistant_message": f"API Error: {exc.message}"}, match=error)
 
     def _over_budget(self, result: AgentResult) -> str | None:
         used = result.input_tokens + result.output_tokens + result.cache_write_tokens
@@ -233,6 +244,11 @@ class AgentLoop:
         if name in EDIT_TOOLS:
             return f"{name} is not permitted: file changes need --permission-mode acceptEdits or an allowed-tools rule"
         return f"{name} is not permitted (add it to allowed-tools)"
+
+
+# StopFailure's `error`, by the kind of API error, in Claude Code's words.
+_STOP_FAILURE_ERRORS = {Kind.AUTHENTICATION: "authentication_failed", Kind.RATE_LIMITED: "rate_limit",
+                        Kind.SPEND_CAP: "rate_limit", Kind.OVERLOADED: "server_error", Kind.SERVER: "server_error"}
 
 
 def add_usage(parent: AgentResult, child: AgentResult) -> None:

@@ -24,6 +24,7 @@ class HookEvent(enum.StrEnum):
     POST_TOOL_USE_FAILURE = "PostToolUseFailure"
     NOTIFICATION = "Notification"
     STOP = "Stop"
+    STOP_FAILURE = "StopFailure"
     SUBAGENT_START = "SubagentStart"
     SUBAGENT_STOP = "SubagentStop"
     PRE_COMPACT = "PreCompact"
