@@ -15,7 +15,7 @@ import re
 import sys
 import uuid
 from concurrent.futures import Future
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,28 +52,38 @@ async def running_server(workspace: Path, user_dirs: Path, base_url: str | None,
     env.update(SKILLWAY_CONFIG_DIR=str(user_dirs / "config"), SKILLWAY_DATA_DIR=str(user_dirs / "data"),
                ANTHROPIC_BASE_URL=base_url or None, ANTHROPIC_API_KEY=api_key or None)
     env.update(extra_env or {})
-    if in_process:
-        with environment(env):
-            server, client = build_server(), make_test_lsp_client()
+    with environment(env) if in_process else nullcontext():
+        async with joined_in_process(build_server()) if in_process else _started_process(env) as client:
             client.environment = env  # for a test to set again: see `server_environment`
-            connect_in_process(client, server)
             answer_message_requests(client, trust_answers)
-            try:
-                await initialize(client, workspace, [workspace], profile, inline, options)
-                yield client
-            finally:
-                try:
-                    await asyncio.wait_for(client.protocol.send_request_async(lsp.SHUTDOWN, None), 10)  # sessions end
-                except (TimeoutError, Exception) as exc:
-                    client.shutdown_problem = f"shutdown: {type(exc).__name__}: {exc}"
-                server.shutdown()
-        return
-    process_env = {key: value for key, value in {**os.environ, **env}.items() if value is not None}
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "skillway", "serve"], server_env=process_env)
-    client = await config.start()
-    answer_message_requests(client, trust_answers)
+            await initialize(client, workspace, [workspace], profile, inline, options)
+            yield client
+
+
+@asynccontextmanager
+async def joined_in_process(server: SkillwayServer):
+    """pytest-lsp's client joined to `server` in this process by messages; shut down at the end."""
+    client = make_test_lsp_client()
+    connect_in_process(client, server)
+    client.shutdown_problem = None  # why shutdown did not go as it should, if it did not
     try:
-        await initialize(client, workspace, [workspace], profile, inline, options)
+        yield client
+    finally:
+        try:
+            await asyncio.wait_for(client.protocol.send_request_async(lsp.SHUTDOWN, None), 10)  # sessions end
+        except (TimeoutError, Exception) as exc:
+            client.shutdown_problem = f"shutdown: {type(exc).__name__}: {exc}"
+        server.shutdown()
+
+
+@asynccontextmanager
+async def _started_process(env: dict[str, str | None]):
+    """`skillway serve` as a process of its own with `env` over this one's; stopped (killed if need be) at the end."""
+    process_env = {key: value for key, value in {**os.environ, **env}.items() if value is not None}
+    client = await ClientServerConfig(server_command=[sys.executable, "-m", "skillway", "serve"],
+                                      server_env=process_env).start()
+    client.shutdown_problem = None  # why shutdown/exit did not go as it should, if it did not
+    try:
         yield client
     finally:
         try:
@@ -100,7 +110,6 @@ def server_environment(monkeypatch, served: Served) -> None:
 def answer_message_requests(client, trust_answers: list[str] | None) -> None:
     """Answer window/showMessageRequest like a user: with `client.trust_answers`, in order (none left: dismissed)."""
     client.trust_answers = list(trust_answers or [])
-    client.shutdown_problem = None  # why shutdown/exit did not go as it should, if it did not
 
     @client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
     def answer(params: lsp.ShowMessageRequestParams):

@@ -7,12 +7,8 @@ milliseconds. The protocol edges (framing, exit, a real editor) stay with the pr
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
 from pathlib import Path
-
-from lsprotocol import types as lsp
-from pytest_lsp.client import make_test_lsp_client
 
 from skillway.lsp.main import build_server
 from skillway.lsp.server import SkillwayServer
@@ -21,8 +17,8 @@ from tests.lsp.harness import (
     API_KEY,
     Served,
     answer_message_requests,
-    connect_in_process,
     initialize,
+    joined_in_process,
     record_applied_edits,
     write_tree,
 )
@@ -40,13 +36,8 @@ async def in_process(root: Path, monkeypatch, *, profile: str = "neovim", inline
     with FakeAnthropic() as fake:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
-        server, client = server or build_server(), make_test_lsp_client()
-        connect_in_process(client, server)
-        answer_message_requests(client, trust_answers)
-        record_applied_edits(client)
-        await initialize(client, workspace, roots, profile, inline, options)
-        try:
+        async with joined_in_process(server or build_server()) as client:
+            answer_message_requests(client, trust_answers)
+            record_applied_edits(client)
+            await initialize(client, workspace, roots, profile, inline, options)
             yield Served(client, fake, workspace, profile)
-        finally:
-            await asyncio.wait_for(client.protocol.send_request_async(lsp.SHUTDOWN, None), 10)  # sessions end
-            server.shutdown()

@@ -32,11 +32,11 @@ def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -
         problems += [replace(p, message=p.message.replace('"name"', f'the folder name "{folder}"', 1))
                      for p in schema.check({"name": folder}, SCHEMA, path, lambda pointer: (1, 1))]
         name = folder
-    elif isinstance(name, str) and not _NAME.fullmatch(name) and name != folder:
+    elif isinstance(name, str) and not _NAME.fullmatch(name):
         # A display label ("My Fancy Skill"): Claude Code names such a skill after its folder, and so do we.
-        problems.append(warning(path, f'the skill is named after its folder, "{folder}": "name" is a label here',
-                                parsed.line_of("name")))
-    if isinstance(name, str) and not _NAME.fullmatch(name):
+        if name != folder:
+            problems.append(warning(path, f'the skill is named after its folder, "{folder}": "name" is a label here',
+                                    parsed.line_of("name")))
         name = folder
     description = values.get("description")
     if not isinstance(description, str) or not description.strip():
