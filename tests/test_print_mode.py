@@ -139,3 +139,38 @@ def test_legacy_plugins_can_count_arguments_from_one(fake, workspace, tmp_path):
     fake.enqueue(Reply(content=[Text("ok")]))
     run(fake, workspace, "-p", "/pair alpha beta", "--plugin-dir", legacy, user_dirs=user)
     assert fake.requests[0].body["messages"][0]["content"] == "First alpha, second beta.\n\nARGUMENTS: alpha beta"
+
+
+def permission_plugin(tmp_path, decision: dict):
+    """A plugin whose PermissionRequest hook answers every Bash permission prompt with `decision`."""
+    output = json.dumps({"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": decision}})
+    return write_tree(tmp_path / "answers", {"hooks/hooks.json": json.dumps({"hooks": {"PermissionRequest": [
+        {"matcher": "Bash", "hooks": [{"type": "command", "command": f"echo '{output}'"}]}]}})})
+
+
+def tool_result(request) -> tuple[bool, str]:
+    (result,) = [block for block in request.body["messages"][-1]["content"] if block.get("type") == "tool_result"]
+    return bool(result.get("is_error")), result["content"]
+
+
+def test_a_permission_request_hook_answers_the_prompt_in_print_mode(fake, workspace, tmp_path):
+    fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "echo approved"}, id="t1")]), Reply(content=[Text("ok")]))
+    result = run(fake, workspace, "-p", "run it", "--plugin-dir", permission_plugin(tmp_path, {"behavior": "allow"}))
+    assert result.returncode == 0
+    assert tool_result(fake.requests[1]) == (False, "approved\n")
+
+
+def test_a_permission_request_interrupt_ends_print_mode_with_exit_1(fake, workspace, tmp_path):
+    plugin = permission_plugin(tmp_path, {"behavior": "deny", "message": "no shell here", "interrupt": True})
+    fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "echo x"}, id="t1")]), Reply(content=[Text("ok")]))
+    result = run(fake, workspace, "-p", "run it", "--plugin-dir", plugin)
+    assert (result.returncode, result.stderr.strip().splitlines()[-1]) == (
+        1, "skillway: stopped by a PermissionRequest hook: no shell here")
+    assert len(fake.requests) == 1
+
+
+def test_disallowed_tools_refuse_what_allowed_tools_allow(fake, workspace):
+    fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "rm -f src/app.py"}, id="t1")]), Reply(content=[Text("ok")]))
+    run(fake, workspace, "-p", "clean", "--bare", "--allowedTools", "Bash", "--disallowedTools", "Bash(rm:*)")
+    assert tool_result(fake.requests[1]) == (True, "Permission to use Bash was denied by the rule Bash(rm:*) in your settings")
+    assert (workspace / "src" / "app.py").exists()

@@ -1,6 +1,8 @@
 """Slash commands in the editor: completion at the start of a chat or comment line, and the
 skillway.listCommands / skillway.runSlashCommand commands."""
 
+import json
+
 from lsprotocol import types as lsp
 
 from tests.fakes.anthropic_server import Reply, Text, ToolUse
@@ -94,3 +96,42 @@ async def test_edits_by_a_command_go_through_the_editor(tmp_path):
         assert edits[(workspace / "NOTES.md").as_uri()] == (None, "tidied\n")
         assert any(isinstance(c, lsp.CreateFile) for c in changes)
         assert (workspace / "app.py").read_text() == "x=1\n" and not (workspace / "NOTES.md").exists()
+
+
+def bash_command_plugin(root, hooks: dict):
+    plugin = root / "shell"
+    (plugin / "commands").mkdir(parents=True)
+    (plugin / "commands" / "shell.md").write_text("---\ndescription: Run it\n---\nRun $ARGUMENTS.\n")
+    (plugin / "hooks").mkdir()
+    (plugin / "hooks" / "hooks.json").write_text(json.dumps({"hooks": hooks}))
+    return plugin
+
+
+def tool_result(request) -> tuple[bool, str]:
+    (result,) = [block for block in request.body["messages"][-1]["content"] if block.get("type") == "tool_result"]
+    return bool(result.get("is_error")), result["content"]
+
+
+async def test_a_permission_request_hook_answers_for_the_person_in_the_editor(tmp_path):
+    allow = {"hookSpecificOutput": {"hookEventName": "PermissionRequest", "decision": {"behavior": "allow"}}}
+    plugin = bash_command_plugin(tmp_path, {"PermissionRequest": [{"matcher": "Bash", "hooks": [
+        {"type": "command", "command": f"echo '{json.dumps(allow)}'"}]}]})
+    async with serving(tmp_path, options={"pluginDirs": [str(plugin)]}, trust_answers=["Deny"]) as served:
+        client, fake = served.client, served.fake
+        fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "echo hook-allowed"}, id="b")]), Reply(content=[Text("Ran.")]))
+        result = await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+            command="skillway.runSlashCommand", arguments=[{"command": "shell", "arguments": "echo"}]))
+        assert (result["ok"], result["result"]) == (True, "Ran.")
+        assert tool_result(fake.requests[1]) == (False, "hook-allowed\n")
+        assert client.trust_answers == ["Deny"]  # the person was never asked
+
+
+async def test_without_a_permission_request_answer_the_person_decides_in_the_editor(tmp_path):
+    plugin = bash_command_plugin(tmp_path, {})
+    async with serving(tmp_path, options={"pluginDirs": [str(plugin)]}, trust_answers=["Deny"]) as served:
+        client, fake = served.client, served.fake
+        fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "echo asked"}, id="b")]), Reply(content=[Text("Refused.")]))
+        await client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+            command="skillway.runSlashCommand", arguments=[{"command": "shell", "arguments": "echo"}]))
+        assert tool_result(fake.requests[1]) == (True, "Bash is not permitted (add it to allowed-tools)")
+        assert [m.message for m in client.messages if m.message.startswith("skillway: Allow")] == ["skillway: Allow Bash echo asked?"]

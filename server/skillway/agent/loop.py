@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from skillway.agent import tools as agent_tools
-from skillway.core.permission_rules import allowed, parse_rules, subject_of
+from skillway.core.permission_rules import allowed, matching_rule, parse_rules, subject_of, workspace_path
 from skillway.hooks.engine import StopGuard
 from skillway.model.errors import Kind, ModelError
 from skillway.model.prices import estimate_cost
@@ -60,7 +60,7 @@ class AgentLoop:
                  agent_slots: asyncio.Semaphore | None = None, max_tokens: int | None = None,
                  max_cost_usd: float | None = None, ask=None, editor=None,
                  subagent_tools: list[str] | None = None, run_agent: AgentRunner | None = None,
-                 hook_fields: Mapping[str, str] | None = None) -> None:
+                 hook_fields: Mapping[str, str] | None = None, denied_tools: tuple[str, ...] = ()) -> None:
         self.session = session
         self.instructions = instructions
         names = tools if tools is not None else ALL_TOOLS
@@ -74,10 +74,14 @@ class AgentLoop:
         self.max_tokens, self.max_cost_usd = max_tokens, max_cost_usd  # a budget for the whole run
         self.ask = ask  # async (question) -> bool, where a person can be asked; None: "ask" refuses
         self.agent_runner: AgentRunner = run_agent or self.run_agent  # what the Agent tool does
+        self.denied_tools = denied_tools  # deny rules of this run (--disallowedTools), for its sub-agents too
         self.hook_fields = dict(hook_fields or {})  # added to every hook's input (e.g. another transcript_path)
         settings = session.settings
         workspace_rules = settings.workspace_allowed_tools if session.workspace_trusted else ()
+        permissions = settings.tool_permissions
+        workspace_rules = (*workspace_rules, *permissions.allow) if session.workspace_trusted else workspace_rules
         self.rules = parse_rules((*allowed_tools, *settings.allowed_tools, *workspace_rules))
+        self.ask_rules, self.deny_rules = parse_rules(permissions.ask), parse_rules((*permissions.deny, *denied_tools))
         self.max_turns = max_turns
         self.model = model
         self.on_message = on_message or (lambda message: None)  # stream-json prints each one
@@ -212,11 +216,14 @@ class AgentLoop:
             loop = AgentLoop(self.session, instructions=persona.body, tools=tools, max_turns=persona.max_turns or 20,
                              model=None if persona.model == "inherit" else persona.model, depth=self.depth + 1,
                              transcript=self.transcript.subagent(agent_id), agent=(agent_id, entry.qualified),
-                             agent_slots=self.agent_slots, subagent_tools=self.subagent_tools)
+                             agent_slots=self.agent_slots, subagent_tools=self.subagent_tools,
+                             denied_tools=self.denied_tools)
             return await loop.run(prompt)
 
     async def _refusal(self, name: str, tool_input: dict, tool_id: str) -> str | None:
-        """Why the call may not run (the model is told), or None when it may."""
+        """Why the call may not run (the model is told), or None when it may. As Claude Code decides:
+        PreToolUse hooks, then deny rules (a hook's allow does not pass them), then ask rules or a
+        hook's ask, then what runs unasked; what is left is the permission prompt."""
         if name not in self.tool_names:
             return f"the tool {name} is not available here"
         outcome = await self.session.hooks.fire("PreToolUse", self._caller() | {
@@ -226,24 +233,79 @@ class AgentLoop:
         if outcome.updated_input:
             tool_input.clear()
             tool_input.update(outcome.updated_input)
+        subject = self._subject(name, tool_input)
+        denying = matching_rule(self.deny_rules, name, subject)
+        if denying is not None:
+            return f"Permission to use {name} was denied by the rule {denying} in your settings"
+        asking = matching_rule(self.ask_rules, name, subject)
         if outcome.permission == "ask":
-            question = f"Allow {name}? {' '.join(outcome.ask_reasons)}".strip()
-            if self.ask is not None and await self.ask(question):
-                return None
-            return f"needs your approval, which was not given: {' '.join(outcome.ask_reasons) or name}"
-        if outcome.permission == "allow" or name in READ_ONLY_TOOLS or name == "Agent":
+            reason = " ".join(outcome.ask_reasons)
+        elif asking is not None:
+            reason = f"(the rule {asking} in your settings asks first)"
+        elif outcome.permission == "allow" or self._runs_unasked(name, subject):
             return None
+        else:
+            reason = ""
+        return await self._permission_prompt(name, tool_input, subject, reason)
+
+    def _runs_unasked(self, name: str, subject: str | None) -> bool:
+        if name in READ_ONLY_TOOLS or name == "Agent":
+            return True
         mode = self.session.hooks.context.permission_mode
         if mode == "bypassPermissions" or (name in EDIT_TOOLS and mode == "acceptEdits"):
+            return True
+        return allowed(self.rules, name, subject)
+
+    async def _permission_prompt(self, name: str, tool_input: dict, subject: str | None, reason: str) -> str | None:
+        """The call needs a yes: PermissionRequest hooks may answer for the user (an allow may
+        replace the input; a deny's message is what the model gets); else the user is asked, where
+        one can be (Notification hooks hear of it); else it is refused."""
+        answer = await self.session.hooks.fire(HookEvent.PERMISSION_REQUEST, self._caller() | {
+            "tool_name": name, "tool_input": tool_input,
+            "permission_suggestions": permission_suggestions(name, subject)}, match=name)
+        if answer.permission == "deny":
+            if answer.interrupt:
+                raise RunInterrupted(answer.reason or "Permission denied by hook")
+            return answer.reason
+        if answer.permission == "allow":
+            if answer.updated_input is not None:
+                tool_input.clear()
+                tool_input.update(answer.updated_input)
             return None
-        subject = subject_of(name, tool_input)
-        if allowed(self.rules, name, subject):
-            return None
-        if self.ask is not None and await self.ask(f"Allow {name} {subject or ''}?".replace(" ?", "?")):
-            return None  # in the editor, a person decides what no rule covers
+        question = f"Allow {name}{f' {subject}' if subject and name == 'Bash' else ''}? {reason}".strip()
+        if self.ask is not None:
+            await self.session.hooks.fire(HookEvent.NOTIFICATION, {
+                "message": f"skillway needs your permission to use {name}",
+                "notification_type": "permission_prompt"}, match="permission_prompt")
+            if await self.ask(question):
+                return None
+        if reason:
+            return f"needs your approval, which was not given: {reason}"
         if name in EDIT_TOOLS:
             return f"{name} is not permitted: file changes need --permission-mode acceptEdits or an allowed-tools rule"
         return f"{name} is not permitted (add it to allowed-tools)"
+
+    def _subject(self, name: str, tool_input: dict) -> str | None:
+        """What rules match the call against; a file tool's path relative to the workspace, as rules write it."""
+        if name in ("Glob", "Grep"):
+            raw = tool_input.get("path") or "."
+            return workspace_path(self.session.workspace, raw) if isinstance(raw, str) else None
+        subject = subject_of(name, tool_input)
+        if subject is not None and name in ("Read", *EDIT_TOOLS):
+            return workspace_path(self.session.workspace, subject)
+        return subject
+
+
+class RunInterrupted(Exception):
+    """A PermissionRequest hook denied a call with `interrupt: true`: the whole run stops."""
+
+
+def permission_suggestions(name: str, subject: str | None) -> list[dict]:
+    """The rule Claude Code would offer to remember with the answer: a command's first word as a
+    prefix for Bash, the tool itself otherwise."""
+    content = f"{subject.split()[0]}:*" if name == "Bash" and subject and subject.split() else None
+    rule = {"toolName": name} | ({"ruleContent": content} if content else {})
+    return [{"type": "addRules", "rules": [rule], "behavior": "allow", "destination": "localSettings"}]
 
 
 # StopFailure's `error`, by the kind of API error, in Claude Code's words.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from skillway.agent.context import RunContext
-from skillway.agent.loop import AgentLoop, AgentResult
+from skillway.agent.loop import AgentLoop, AgentResult, RunInterrupted
 from skillway.agent.tools import Editor
 from skillway.model.client import Done, Restart, TextDelta
 from skillway.model.errors import ModelError
@@ -93,6 +93,7 @@ class RunOptions:
 
     instructions: str | None = None  # appended to the system prompt
     allowed_tools: tuple[str, ...] = ()
+    disallowed_tools: tuple[str, ...] = ()  # deny rules, above every allow
     max_turns: int = 20
     model: str | None = None
     max_cost_usd: float | None = None
@@ -136,10 +137,12 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                              allowed_tools=prepared.allowed_tools + options.allowed_tools,
                              max_turns=options.max_turns, model=options.model or prepared.model,
                              max_cost_usd=options.max_cost_usd, on_message=ui.message,
-                             ask=ui.ask_permission, editor=ui.editor)
+                             ask=ui.ask_permission, editor=ui.editor, denied_tools=options.disallowed_tools)
             result = await ui.working(f"skillway: {typed.split()[0]}", loop.run(prepared.text))
     except (ShipError, PromptRefused) as refused:
         return RunOutcome(Status.REFUSED, str(refused), blocked=getattr(refused, "blocked", False))
+    except RunInterrupted as interrupted:
+        return RunOutcome(Status.REFUSED, f"stopped by a PermissionRequest hook: {interrupted}")
     except ModelError as error:
         return RunOutcome(Status.FAILED, error.message, error=error)
     return RunOutcome(Status.ANSWERED, result.text, result, command=prepared.command)

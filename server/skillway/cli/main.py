@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     printing.add_argument("--model", metavar="MODEL", help="a model id or sonnet / opus / haiku")
     printing.add_argument("--allowedTools", "--allowed-tools", dest="allowed_tools", action="append", default=[],
                           metavar="RULES", help='tools allowed without asking, e.g. "Bash(git diff:*) Read"')
+    printing.add_argument("--disallowedTools", "--disallowed-tools", dest="disallowed_tools", action="append", default=[],
+                          metavar="RULES", help='tools refused whatever else allows them, e.g. "Bash(rm:*) Write"')
     printing.add_argument("--permission-mode", default="default",
                           choices=["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"])
     printing.add_argument("--append-system-prompt", metavar="TEXT")

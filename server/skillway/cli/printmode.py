@@ -27,6 +27,7 @@ class PrintOptions:
     max_turns: int = 20
     model: str | None = None
     allowed_tools: tuple[str, ...] = ()
+    disallowed_tools: tuple[str, ...] = ()
     permission_mode: str = "default"
     append_system_prompt: str | None = None
     bare: bool = False
@@ -67,6 +68,7 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
     ui = _PrintInterface((lambda m: emit({"type": m.get("role", "user"), "message": m, "session_id": session.session_id})
                           ) if stream else None)
     run = RunOptions(instructions=options.append_system_prompt, allowed_tools=options.allowed_tools,
+                     disallowed_tools=options.disallowed_tools,
                      max_turns=options.max_turns, model=options.model, max_cost_usd=options.max_budget_usd)
     try:
         outcome = await run_prompt(session, options.prompt, ui, run)
@@ -94,6 +96,7 @@ def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> i
         prompt=prompt.strip(), workspace=workspace, plugin_dirs=tuple(plugin_dirs), output_format=args.output_format,
         max_turns=args.max_turns, model=args.model,
         allowed_tools=tuple(rule for text in args.allowed_tools for rule in as_list(text)),
+        disallowed_tools=tuple(rule for text in args.disallowed_tools for rule in as_list(text)),
         permission_mode=args.permission_mode, append_system_prompt=args.append_system_prompt, bare=args.bare,
         max_budget_usd=args.max_budget_usd)
     return asyncio.run(run_print(options, sys.stdout, sys.stderr))

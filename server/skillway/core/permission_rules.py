@@ -6,8 +6,11 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 _RULE = re.compile(r"^(?P<tool>[A-Za-z_][\w-]*)(?:\((?P<spec>.*)\))?$")
+# The tool whose rules also cover this one.
+_FAMILY = {"Task": "Agent", "Agent": "Task", "Write": "Edit", "Glob": "Read", "Grep": "Read"}
 # Where a shell command line holds several commands, and the `VAR=value` words that may lead one.
 _COMMAND_SEPARATORS = re.compile(r"&&|\|\||[;|\n]")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*\s+")
@@ -24,8 +27,10 @@ class Rule:
         return cls(match["tool"], match["spec"]) if match else None
 
     def allows(self, tool: str, subject: str | None) -> bool:
-        """`subject`: the command for Bash, the path for file tools, None when the tool has none."""
-        if tool != self.tool and not (self.tool in ("Agent", "Task") and tool in ("Agent", "Task")):
+        """`subject`: the command for Bash, the path for file tools, None when the tool has none.
+        As in Claude Code, an Edit rule covers every tool that changes files and a Read rule every
+        one that reads them."""
+        if self.tool not in (tool, _FAMILY.get(tool)):
             return False
         if self.spec is None or self.spec in ("", "*"):
             return True
@@ -38,7 +43,8 @@ class Rule:
             if "*" in self.spec:  # `git *`: a wildcard stands for any text
                 return fnmatch.fnmatchcase(subject.strip(), self.spec.strip())
             return subject.strip() == self.spec.strip()
-        return fnmatch.fnmatch(subject, self.spec)
+        spec = self.spec.removeprefix("./")
+        return fnmatch.fnmatchcase(subject, spec) or fnmatch.fnmatchcase(subject, spec.rstrip("/") + "/**")
 
     def covers_call(self, tool: str, tool_input: dict) -> bool:
         """Whether a tool call is one this rule names: a hook's `if`. A shell command line matches
@@ -72,3 +78,18 @@ def parse_rules(entries: tuple[str, ...] | list[str]) -> list[Rule]:
 
 def allowed(rules: list[Rule], tool: str, subject: str | None = None) -> bool:
     return any(rule.allows(tool, subject) for rule in rules)
+
+
+def matching_rule(rules: list[Rule], tool: str, subject: str | None = None) -> str | None:
+    """The first of `rules` that names this call, as written, or None."""
+    for rule in rules:
+        if rule.allows(tool, subject):
+            return f"{rule.tool}({rule.spec})" if rule.spec is not None else rule.tool
+    return None
+
+
+def workspace_path(workspace: Path, path: str) -> str:
+    """A file tool's path as rules name it: relative to the workspace when inside it, else absolute."""
+    resolved = (workspace / path).resolve() if not Path(path).is_absolute() else Path(path).resolve()
+    root = workspace.resolve()
+    return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else resolved.as_posix()

@@ -43,7 +43,8 @@ class HookOutcome:
     ask_reasons: list[str] = field(default_factory=list)  # PreToolUse "ask": what to tell the user when asking
     stop: bool = False  # `continue: false`: the whole turn ends
     stop_reason: str | None = None
-    permission: str | None = None  # PreToolUse: allow | ask | deny, merged deny > ask > allow
+    permission: str | None = None  # PreToolUse: allow | ask | deny, merged deny > ask > allow; PermissionRequest: allow | deny
+    interrupt: bool = False  # PermissionRequest deny with `interrupt: true`: the whole run stops
     additional_context: list[str] = field(default_factory=list)
     context_plugins: list[str] = field(default_factory=list)  # the plugin behind each additional_context item
     system_messages: list[str] = field(default_factory=list)
@@ -123,7 +124,7 @@ def _block(outcome: HookOutcome, reason: str, *, shown_to_user: bool) -> None:
         return
     outcome.blocked = True
     outcome.reasons.append(reason)
-    if outcome.event == HookEvent.PRE_TOOL_USE:
+    if outcome.event in (HookEvent.PRE_TOOL_USE, HookEvent.PERMISSION_REQUEST):
         _permission(outcome, "deny")
 
 
@@ -181,7 +182,9 @@ def _read_specific(outcome: HookOutcome, label: str, specific: dict) -> None:
     context = specific.get("additionalContext")
     if isinstance(context, str) and context:
         outcome.additional_context.append(context)
-    if outcome.event != "PreToolUse":
+    if outcome.event == HookEvent.PERMISSION_REQUEST:
+        _read_permission_decision(outcome, label, specific.get("decision"))
+    if outcome.event != HookEvent.PRE_TOOL_USE:
         return
     decision = specific.get("permissionDecision")
     reason = specific.get("permissionDecisionReason")
@@ -196,3 +199,24 @@ def _read_specific(outcome: HookOutcome, label: str, specific: dict) -> None:
         outcome.warnings.append(f'{label}: permissionDecision must be "allow", "deny" or "ask", not {decision!r}')
     if isinstance(specific.get("updatedInput"), dict):
         outcome.updated_input = specific["updatedInput"]
+
+
+def _read_permission_decision(outcome: HookOutcome, label: str, decision: object) -> None:
+    """PermissionRequest's answer to the permission prompt: `{behavior: allow, updatedInput?}` or
+    `{behavior: deny, message?, interrupt?}`. Without one, the prompt is left to the user."""
+    if decision is None:
+        return
+    behavior = decision.get("behavior") if isinstance(decision, dict) else None
+    if not isinstance(decision, dict) or behavior not in ("allow", "deny"):
+        outcome.warnings.append(f'{label}: hookSpecificOutput.decision must be {{"behavior": "allow"}} or '
+                                f'{{"behavior": "deny"}}; it is ignored')
+        return
+    if behavior == "deny":
+        message = decision.get("message")
+        _block(outcome, message if isinstance(message, str) and message else "Permission denied by hook",
+               shown_to_user=False)
+        outcome.interrupt = outcome.interrupt or decision.get("interrupt") is True
+        return
+    _permission(outcome, "allow")
+    if isinstance(decision.get("updatedInput"), dict):
+        outcome.updated_input = decision["updatedInput"]

@@ -21,6 +21,7 @@ import attrs
 from skillway.core import located_json
 from skillway.core.located_json import LocatedJson
 from skillway.core.problems import Problem, error, warning
+from skillway.settings.claude_permissions import ToolPermissions, workspace_permissions
 from skillway.settings.converter import Rules, Text, Wrong, check, field_kind, structure, without
 from skillway.settings.dirs import APP, config_dir
 from skillway.settings.sections import Settings
@@ -107,10 +108,17 @@ def load_settings(
         merged = _overlay(merged, values, Settings)
     if workspace_base_url is not None and "baseUrl" not in merged:
         merged["baseUrl"] = workspace_base_url
+    permissions = workspace_permissions(workspace) if workspace is not None else ToolPermissions()
+    problems += permissions.problems
+    if permissions.allow:  # trusting the workspace covers the rules it would let run unasked
+        requests["permissions.allow"] = list(permissions.allow)
+        if not workspace_trusted:
+            held_back.append("permissions.allow")
+            problems.append(permissions.held_back_warning())
     if environ.get("SKILLWAY_PLUGIN_DIRS"):
         user_dirs += [Path(p).expanduser() for p in environ["SKILLWAY_PLUGIN_DIRS"].split(os.pathsep) if p]
     return attrs.evolve(structure(merged, Settings), plugin_dirs=tuple(user_dirs), workspace_plugin_dirs=tuple(workspace_dirs),
-                        workspace_allowed_tools=workspace_rules, workspace_requests=requests,
+                        workspace_allowed_tools=workspace_rules, tool_permissions=permissions, workspace_requests=requests,
                         held_back=tuple(held_back), problems=tuple(problems))
 
 

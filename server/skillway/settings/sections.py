@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 import attrs
 
 from skillway.core.problems import Problem
+from skillway.settings.claude_permissions import ToolPermissions
 from skillway.settings.converter import (
     ArgumentBase,
     Duration,
@@ -191,6 +192,8 @@ class Settings:
     allowed_tools: Rules = ()  # permission rules for every run, e.g. "Bash(npm test:*)"
     # Rules a workspace's own file adds: used once it is trusted.
     workspace_allowed_tools: tuple[str, ...] = attrs.field(default=(), metadata=_LOADER_ONLY)
+    # The permissions of the workspace's Claude Code settings files (their allow rules: once it is trusted).
+    tool_permissions: ToolPermissions = attrs.field(factory=ToolPermissions, metadata=_LOADER_ONLY)
     hook_outputs: HookOutputs = attrs.field(factory=HookOutputs, converter=_hook_outputs)
     # The largest edit (characters) a code action or chat answer may apply; larger is refused with a message.
     max_edit_chars: PositiveWhole = 200_000
