@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_argument("--revoke", action="store_true", help="stop trusting the workspace")
     trust.add_argument("--list", action="store_true", help="list trusted workspaces")
 
-    plugins = commands.add_parser("plugins", parents=[_common_options("group")], help="list, show or validate plugins")
+    plugins = commands.add_parser("plugins", parents=[_common_options("group")], help="list, show, validate or install plugins")
     plugin_commands = plugins.add_subparsers(dest="plugins_command", metavar="ACTION", required=True)
     listing = plugin_commands.add_parser("list", parents=[common], help="every plugin this workspace loads")
     listing.add_argument("--json", action="store_true", help="print JSON")
@@ -102,6 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--strict", action="store_true",
                        help="also fail on publishing rules Claude Code does not enforce when loading (for authors who publish)")
     check.add_argument("--json", action="store_true", help="print JSON")
+    for action, what in (("install", "install a marketplace's plugin, pinned at its newest commit"),
+                         ("update", "move an installed plugin to the newest commit of its source"),
+                         ("uninstall", "remove an installed plugin")):
+        plugin_commands.add_parser(action, parents=[common], help=what).add_argument("install_id", metavar="PLUGIN@MARKETPLACE")
+    market = plugin_commands.add_parser("marketplace", parents=[common], help="add, list, update or remove marketplaces")
+    market_commands = market.add_subparsers(dest="marketplace_command", metavar="ACTION", required=True)
+    market_commands.add_parser("add", parents=[common], help="add a marketplace").add_argument(
+        "source", metavar="SOURCE", help="a git URL, a GitHub owner/repo, or a folder holding .claude-plugin/marketplace.json")
+    market_list = market_commands.add_parser("list", parents=[common], help="the marketplaces added, and their plugins")
+    market_list.add_argument("--json", action="store_true", help="print JSON")
+    market_commands.add_parser("update", parents=[common], help="fetch the newest commit of one marketplace, or all"
+                               ).add_argument("name", nargs="?", metavar="NAME")
+    market_commands.add_parser("remove", parents=[common], help="forget a marketplace and uninstall its plugins").add_argument(
+        "name", metavar="NAME")
     return parser
 
 

@@ -1,4 +1,5 @@
-"""`skillway plugins list|show|validate`: what a workspace loads, one plugin in detail, or a check of plugin files."""
+"""`skillway plugins list|show|validate`: what a workspace loads, one plugin in detail, or a check of plugin files.
+Installing from marketplaces is in plugin_installs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from skillway.plugins.validate import validate
 
 
 def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
+    if args.plugins_command in ("install", "update", "uninstall", "marketplace"):
+        from skillway.cli import plugin_installs  # lazy, as every command's module is
+        return plugin_installs.run(args, workspace)
     if args.plugins_command == "validate":
         validation = validate([p if p.is_absolute() else workspace / p for p in args.paths])
         if args.strict:

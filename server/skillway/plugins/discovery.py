@@ -1,4 +1,5 @@
-"""Finds every plugin a session uses: the bundled one, the user's, `--plugin-dir`s and the workspace's.
+"""Finds every plugin a session uses: the bundled one, the user's (their plugin folders and what they
+installed from marketplaces), `--plugin-dir`s and the workspace's.
 
 A folder given as a plugin source is a marketplace (it has `.claude-plugin/marketplace.json`), a
 plugin (a manifest, a component folder or a root SKILL.md) or, failing both, a folder of plugins.
@@ -11,13 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skillway.core.paths import Walk
+from skillway.core.paths import Walk, is_dir
 from skillway.core.problems import Problem, error, warning
 from skillway.plugins.bundled import bundled_plugin_root
 from skillway.plugins.loader import load_plugin, load_project
 from skillway.plugins.manifest import find_manifest
 from skillway.plugins.marketplace import MARKETPLACE_FILE, Marketplace, load_marketplace
 from skillway.plugins.model import Plugin, Source
+from skillway.plugins.registry import PluginsHome
 from skillway.plugins.skills import SKILL_FILE
 from skillway.settings import Settings
 
@@ -60,12 +62,27 @@ class _Discovery:
         self.seen: set[Path] = set()
         self.full_check = full_check
 
-    def add_plugin(self, root: Path, source: Source, **options) -> None:
+    def add_plugin(self, root: Path, source: Source, **options) -> Plugin | None:
         key = root.resolve()
         if key in self.seen:
-            return
+            return None
         self.seen.add(key)
-        self.result.plugins.append(load_plugin(root, source, full_check=self.full_check, **options))
+        plugin = load_plugin(root, source, full_check=self.full_check, **options)
+        self.result.plugins.append(plugin)
+        return plugin
+
+    def add_installed(self, home: PluginsHome) -> None:
+        """The plugins installed from marketplaces: the user's, named by their marketplace entry."""
+        installed, problems = home.read_installed()
+        self.result.problems += problems
+        for record in installed.values():
+            if not is_dir(record.path):
+                self.result.problems.append(error(record.path, f"installed plugin {record.install_id} has lost its folder; "
+                                                               f"uninstall it and install it again"))
+                continue
+            plugin = self.add_plugin(record.path, Source.USER, definition=record.definition, marketplace=record.marketplace)
+            if plugin is not None:
+                plugin.name, plugin.commit = record.plugin, record.commit
 
     def add_marketplace(self, folder: Path, source: Source) -> None:
         market = load_marketplace(folder / MARKETPLACE_FILE)
@@ -117,6 +134,7 @@ def discover(
         discovery.add_plugin(bundled_plugin_root(), Source.BUNDLED)
     for folder in settings.plugin_dirs:
         discovery.add_folder(folder, Source.USER)
+    discovery.add_installed(PluginsHome())
     for folder in plugin_dirs:
         discovery.add_folder(folder, Source.PLUGIN_DIR)
     if workspace is not None:

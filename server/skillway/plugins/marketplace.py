@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from skillway.core.paths import resolve_declared
@@ -49,6 +49,7 @@ def load_marketplace(path: Path, text: str | None = None) -> Marketplace:
             description=raw.get("description"),
             version=raw.get("version"),
             installed=isinstance(source, str),
+            definition=raw if raw.get("strict") is False else None,
         )
         if isinstance(source, str):
             relative = source if source.startswith(".") or not isinstance(plugin_root, str) else f"{plugin_root}/{source}"
@@ -56,9 +57,8 @@ def load_marketplace(path: Path, text: str | None = None) -> Marketplace:
             if folder is None or not folder.is_dir():
                 why = refused or f'plugin source "{source}" is not a folder'
                 problems.append(error(path, why, *located.position(("plugins", index, "source"))))
-                entry = MarketplaceEntry(entry.name, entry.marketplace, source, entry.description, entry.version, False)
+                entry = replace(entry, installed=False)
             else:
-                definition = raw if raw.get("strict") is False else None
-                market.local[entry.install_id] = (folder, definition)
+                market.local[entry.install_id] = (folder, entry.definition)
         market.entries.append(entry)
     return market

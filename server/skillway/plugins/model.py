@@ -136,6 +136,7 @@ class MarketplaceEntry:
     description: str | None = None
     version: str | None = None
     installed: bool = False  # local sources load; remote ones are listed only
+    definition: dict | None = None  # the entry itself, when it is the whole definition (strict: false)
 
     @property
     def install_id(self) -> str:
@@ -151,6 +152,7 @@ class Plugin:
     manifest: dict = field(default_factory=dict)
     namespaced: bool = True  # the workspace's own .claude/ components have bare names
     marketplace: str | None = None
+    commit: str | None = None  # the commit an installed plugin is pinned at
     loaded: bool = True  # False when the manifest has an error: the plugin contributes nothing
     commands: list[Command] = field(default_factory=list)
     skills: list[Skill] = field(default_factory=list)

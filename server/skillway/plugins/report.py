@@ -15,6 +15,7 @@ def summary(plugin: Plugin) -> dict:
         "version": plugin.version,
         "source": plugin.source.value,
         "marketplace": plugin.marketplace,
+        "commit": plugin.commit,
         "root": str(plugin.root),
         "loaded": plugin.loaded,
         "commands": len(plugin.commands),
@@ -59,7 +60,7 @@ def listing(plugins: PluginSet) -> dict:
 
 
 def listing_text(plugins: PluginSet) -> str:
-    rows = [("NAME", "VERSION", "SOURCE", "COMMANDS", "SKILLS", "AGENTS", "HOOKS", "PROBLEMS")]
+    rows = [("NAME", "VERSION", "SOURCE", "COMMANDS", "SKILLS", "AGENTS", "HOOKS", "COMMIT", "PROBLEMS")]
     for p in plugins.plugins:
         errors = sum(x.is_error for x in p.problems)
         state = f"{errors} error(s), {len(p.problems) - errors} warning(s)" if p.problems else "-"
@@ -67,7 +68,7 @@ def listing_text(plugins: PluginSet) -> str:
             state = "NOT LOADED: " + state
         name = f"{p.name}@{p.marketplace}" if p.marketplace else p.name
         rows.append((name, p.version or "-", p.source.value, str(len(p.commands)), str(len(p.skills)),
-                     str(len(p.agents)), str(p.hook_handler_count), state))
+                     str(len(p.agents)), str(p.hook_handler_count), p.commit[:12] if p.commit else "-", state))
     lines = _table(rows)
     for market in plugins.marketplaces:
         lines.append(f"\nmarketplace {market.name} ({market.path})")
@@ -84,6 +85,8 @@ def listing_text(plugins: PluginSet) -> str:
 def details_text(plugin: Plugin) -> str:
     data = details(plugin)
     lines = [f"{plugin.name} {plugin.version or ''}".rstrip(), f"  source: {plugin.source.value}", f"  root: {plugin.root}"]
+    if plugin.commit:
+        lines.append(f"  installed from {plugin.marketplace} at commit {plugin.commit}")
     if plugin.description:
         lines.append(f"  {plugin.description}")
     if not plugin.loaded:
