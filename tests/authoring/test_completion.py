@@ -70,8 +70,8 @@ def test_hook_event_names_in_a_manifests_inline_hooks_exclude_the_present_ones()
 
 def test_handler_fields_inside_a_handler():
     found = complete_at(HOOKS, '{"hooks": {"Stop": [{"hooks": [{"type": "command", <|>}]}]}}')
-    assert labels(found) == ["command", "args", "prompt", "model", "url", "timeout", "async", "shell",
-                             "statusMessage", "once", "if"]
+    assert labels(found) == ["command", "args", "prompt", "model", "url", "headers", "allowedEnvVars", "timeout",
+                             "async", "asyncRewake", "shell", "statusMessage", "once", "if"]
 
 
 def test_matcher_group_fields_inside_a_group():

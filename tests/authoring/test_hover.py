@@ -43,8 +43,9 @@ def test_hover_on_a_hook_event():
 def test_hover_on_a_handler_type_lists_its_values():
     text = '{"hooks": {"Stop": [{"hooks": [{"ty<|>pe": "command"}]}]}}'
     assert hover_at(Path("tools/hooks/hooks.json"), text) == (
-        "**`type`** · string\n\n`command` runs a program; `prompt` asks the model. Other types are skipped with a "
-        "warning.\n\nExamples: `command`, `prompt`, `agent`, `http`")
+        "**`type`** · string\n\n`command` runs a program, `http` posts the input to `url`, `prompt` asks the model, "
+        "`agent` asks a read-only sub-agent. Other types are skipped with a warning.\n\n"
+        "Examples: `command`, `prompt`, `agent`, `http`")
 
 
 def test_hover_on_a_frontmatter_key():

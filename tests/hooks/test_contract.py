@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from skillway.hooks.engine import StopGuard
+from skillway.hooks.registry import HookRegistry
+from skillway.plugins.discovery import discover
 from skillway.settings import Settings
 from tests.hooks.hookkit import (
     ABSENT,
@@ -756,24 +758,27 @@ async def test_once_handlers_run_once_per_session(tmp_path):
     assert count.read_text().splitlines() == ["run", "run"]
 
 
-async def test_prompt_hooks_are_skipped_with_a_warning(tmp_path):
-    ran = tmp_path / "ran"
-    hooks = {"Stop": [group({"type": "prompt", "prompt": "Is the work done? $ARGUMENTS"}, command(f"touch {ran}"))]}
-    session = open_session(tmp_path / "ws", make_plugin(tmp_path / "plug", "p", hooks))
-    outcome = await fire(session, "Stop")
-    assert ran.exists() and not outcome.blocked
-    check_warnings(outcome, [["prompt"]])
-
-
-@pytest.mark.parametrize("kind", [{"type": "http", "url": "http://127.0.0.1:9/hook"}, {"type": "agent", "prompt": "check"}])
+@pytest.mark.parametrize("kind", [{"type": "mcp_tool", "server": "s", "tool": "t"}, {"type": "bogus"}])
 async def test_other_hook_types_are_skipped_with_a_warning(tmp_path, kind):
     ran = tmp_path / "ran"
-    plugin = make_plugin(tmp_path / "plug", "p", {PRE: [group(kind, command(f"touch {ran}"))]})
+    plugin = make_plugin(tmp_path / "plug", "p", {"PostToolUse": [group(kind, command(f"touch {ran}"))]})
     session = open_session(tmp_path / "ws", plugin)
     problems = [p.message for p in session.plugins.all_problems()]
     assert any(kind["type"] in message and "skipped" in message for message in problems), problems
-    outcome = await fire(session, PRE)
+    outcome = await fire(session, "PostToolUse")
     assert ran.exists() and outcome.warnings == [] and len(outcome.handlers) == 1
+
+
+@pytest.mark.parametrize("event", [PRE, "PermissionRequest"])
+async def test_an_unknown_hook_type_guarding_tools_refuses_the_whole_hooks_file(tmp_path, event):
+    ran = tmp_path / "ran"
+    plugin = make_plugin(tmp_path / "plug", "p", {event: [group({"type": "bogus"}), group(command(f"touch {ran}"))],
+                                                  "Stop": [group(command(f"touch {ran}"))]})
+    plugins = discover(tmp_path, Settings(), [plugin], include_bundled=False)
+    (problem,) = [p for p in plugins.all_problems() if p.is_error]
+    assert problem.message == (f'hook type "bogus" is not supported by skillway; a {event} hook may be what guards '
+                               "the others, so none of this file's hooks load")
+    assert HookRegistry(plugins.plugins).hooks == []
 
 
 async def test_session_end_hooks_share_a_short_budget(tmp_path):

@@ -89,9 +89,9 @@ def test_timeout_of_the_wrong_type_is_an_error(tree):
 
 
 def test_unsupported_handler_type_is_skipped_with_a_warning(tree):
-    groups, problems = load_hooks_file(hooks_file(tree, '{"hooks": {"Stop": [{"hooks": [\n  {"type": "http", "url": "https://example.org"},\n  {"type": "command", "command": "true"}]}]}}'))
+    groups, problems = load_hooks_file(hooks_file(tree, '{"hooks": {"Stop": [{"hooks": [\n  {"type": "bogus", "url": "https://example.org"},\n  {"type": "command", "command": "true"}]}]}}'))
     assert [len(g.handlers) for g in groups] == [1]
-    assert problems_of(problems) == [(2, 3, "warning", 'hook type "http" is not supported by skillway; it is skipped')]
+    assert problems_of(problems) == [(2, 3, "warning", 'hook type "bogus" is not supported by skillway; it is skipped')]
 
 
 def test_unknown_handler_field_is_a_warning(tree):

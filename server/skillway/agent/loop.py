@@ -74,6 +74,7 @@ class AgentLoop:
         self.max_tokens, self.max_cost_usd = max_tokens, max_cost_usd  # a budget for the whole run
         self.ask = ask  # async (question) -> bool, where a person can be asked; None: "ask" refuses
         self.agent_runner: AgentRunner = run_agent or self.run_agent  # what the Agent tool does
+        self.stopping: str | None = None  # set when a tool hook ends the turn (its stopReason, maybe "")
         self.denied_tools = denied_tools  # deny rules of this run (--disallowedTools), for its sub-agents too
         self.hook_fields = dict(hook_fields or {})  # added to every hook's input (e.g. another transcript_path)
         settings = session.settings
@@ -114,9 +115,17 @@ class AgentLoop:
             self.append(messages, response.as_message())
             if response.tool_uses:
                 results = await asyncio.gather(*(self.use_tool(block, result) for block in response.tool_uses))
-                self.append(messages, {"role": "user", "content": list(results)})
+                self.append(messages, {"role": "user", "content": [*results, *self._rewakes()]})
+                if self.stopping is not None:  # a tool hook said `continue: false`: the turn ends here
+                    result.stop_reason = "hook_stopped"
+                    result.notices += [self.stopping] if self.stopping else []
+                    return result
                 continue
             result.text = response.text
+            woken = self._rewakes()
+            if woken:  # a background hook reported in while the model answered: it goes back to work
+                self.append(messages, {"role": "user", "content": woken})
+                continue
             outcome = await self.fire_stop(guard, response.text)
             result.notices += outcome.system_messages + outcome.warnings
             if outcome.stop:
@@ -178,11 +187,22 @@ class AgentLoop:
         event = HookEvent.POST_TOOL_USE_FAILURE if is_error else HookEvent.POST_TOOL_USE
         post = await self.session.hooks.fire(event, self._caller() | fields | {
             "duration_ms": round((time.monotonic() - started) * 1000)}, match=name)
+        self._note_stop(post)
         if post.blocked and post.reason:
             output += f"\n\n[{event} hook feedback]\n{post.reason}"
         if post.additional_context:
             output += "\n\n" + "\n".join(post.additional_context)
         return {"type": "tool_result", "tool_use_id": tool_id, "content": output, "is_error": is_error}
+
+    def _note_stop(self, outcome) -> None:
+        """A tool hook's `continue: false`: the call goes as decided, then the turn ends."""
+        if outcome.stop:
+            self.stopping = "\n".join(filter(None, [self.stopping, outcome.stop_reason or ""]))
+
+    def _rewakes(self) -> list[dict]:
+        """What background (asyncRewake) hooks reported since the last turn, as text for the model."""
+        return [{"type": "text", "text": f"<system-reminder>\n{text}\n</system-reminder>"}
+                for text in self.session.hooks.take_rewakes()]
 
     def _caller(self) -> dict:
         """What this loop adds to its hooks' input. Inside a sub-agent it says which one (as Claude
@@ -228,6 +248,7 @@ class AgentLoop:
             return f"the tool {name} is not available here"
         outcome = await self.session.hooks.fire("PreToolUse", self._caller() | {
             "tool_name": name, "tool_input": tool_input, "tool_use_id": tool_id}, match=name)
+        self._note_stop(outcome)
         if outcome.permission == "deny" or outcome.blocked:
             return f"denied by a PreToolUse hook: {outcome.reason or 'no reason given'}"
         if outcome.updated_input:

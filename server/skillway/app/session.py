@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from skillway.agent.hook_model import HookModel
 from skillway.agent.transcript import Transcript
 from skillway.hooks.engine import HookContext, HookEngine
 from skillway.hooks.outcome import HookOutcome
@@ -61,6 +62,7 @@ class Session:
             keep_output_sessions=settings.hook_outputs.keep_sessions,
             max_output_bytes=int(settings.hook_outputs.max_megabytes * 2**20),
         ))
+        self.hooks.context.ask_model = HookModel(self)  # prompt and agent hooks ask this session's model
         self.injected_context: str = ""
         self.start_outcome: HookOutcome | None = None
         self.notices: list[str] = []  # things to tell the user once (quota warnings): the front end drains it

@@ -13,13 +13,14 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from skillway.core import processes
 from skillway.core.placeholders import plugin_data_id, substitute
 from skillway.core.secrets import child_environment, redact
+from skillway.hooks.http_hook import expand_header, post_hook
 from skillway.hooks.outcome import HandlerReport, HookOutcome, read_output
 from skillway.hooks.registry import HookRegistry, RegisteredHook
 from skillway.plugins.model import HookEvent
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 600.0
 EVENT_TIMEOUTS: dict[str, float] = {HookEvent.USER_PROMPT_SUBMIT: 30.0}
+TYPE_TIMEOUTS = {"prompt": 30.0, "agent": 60.0}  # a model's answer is quick or not coming
 SESSION_END_BUDGET = 1.5  # seconds shared by all SessionEnd handlers: ending must stay quick
 OUTPUT_CAP = 10_000
 STOP_BLOCK_LIMIT = 8
@@ -47,6 +49,13 @@ class HookContext:
     # sessions kept, and at most this many bytes in all (setting hookOutputs.keepSessions/maxMegabytes).
     keep_output_sessions: int = 20
     max_output_bytes: int = 100 * 2**20
+    # Prompt and agent hooks: (the hook, its input JSON, timeout) -> its result in a command's terms
+    # and why it failed; the session gives the model behind them (None: such hooks are skipped).
+    ask_model: ModelHook | None = None
+
+
+# A prompt or agent hook's model call: (hook, input JSON, timeout) -> (result, failure or None).
+ModelHook = Callable[[RegisteredHook, str, float], Awaitable[tuple[processes.Completed, str | None]]]
 
 
 @dataclass
@@ -54,6 +63,8 @@ class HookEngine:
     registry: HookRegistry
     context: HookContext
     background: set[asyncio.Task] = field(default_factory=set)
+    # What asyncRewake hooks that exited 2 say, waiting for the conversation to take it (take_rewakes).
+    rewakes: list[str] = field(default_factory=list)
     _ran_once: set[tuple] = field(default_factory=set)
     _saved_outputs: int = 0
 
@@ -75,19 +86,35 @@ class HookEngine:
         for hook in runnable:
             if hook.handler.once:
                 self._ran_once.add(hook.identity)
-            if hook.handler.type == "prompt":
-                outcome.warnings.append(f"{hook.label}: prompt hooks are not supported yet; skipped")
+            if hook.handler.type in ("prompt", "agent") and self.context.ask_model is None:
+                outcome.warnings.append(f"{hook.label}: {hook.handler.type} hooks need the model, which this "
+                                        "command does not use; skipped")
                 continue
             if hook.handler.run_async:
-                task = asyncio.create_task(self._run(hook, payload, event, deadline))
+                task = asyncio.create_task(self._run_in_background(hook, payload, event))
                 self.background.add(task)
                 task.add_done_callback(self.background.discard)
                 continue
             waited.append(hook)
         results = await asyncio.gather(*(self._run(h, payload, event, deadline) for h in waited))
-        for hook, (completed, timeout) in zip(waited, results):
-            self._fold(outcome, hook, completed, timeout)
+        for hook, (completed, timeout, failure) in zip(waited, results):
+            self._fold(outcome, hook, completed, timeout, failure)
         return outcome
+
+    def take_rewakes(self) -> list[str]:
+        """The messages of asyncRewake hooks that finished with exit 2 since the last call."""
+        taken, self.rewakes[:] = list(self.rewakes), []
+        return taken
+
+    async def _run_in_background(self, hook: RegisteredHook, payload: bytes, event: HookEvent | str) -> None:
+        completed, _, failure = await self._run(hook, payload, event, None)
+        if failure or completed.exit_code not in (0, None):
+            log.warning("async hook %s %s: %s", redact(hook.label), failure or f"exited {completed.exit_code}",
+                        redact(completed.stderr[-500:]))
+        if hook.handler.async_rewake and completed.exit_code == 2:
+            message = (completed.stderr.strip() or completed.stdout.strip())[:OUTPUT_CAP]
+            self.rewakes.append(f"{hook.label} (a background hook) reports:\n{message}" if message
+                                else f"{hook.label} (a background hook) exited with code 2")
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for background (async) hooks, then stop those still running."""
@@ -125,27 +152,35 @@ class HookEngine:
             return [command, *(substitute(arg, variables) for arg in handler.args)]
         return [handler.shell or "sh", "-c", command]
 
-    async def _run(self, hook: RegisteredHook, payload: bytes, event: HookEvent | str, deadline: float | None):
-        timeout = hook.handler.timeout or EVENT_TIMEOUTS.get(event, DEFAULT_TIMEOUT)
+    async def _run(self, hook: RegisteredHook, payload: bytes, event: HookEvent | str,
+                   deadline: float | None) -> tuple[processes.Completed, float, str | None]:
+        """One handler, by its type: (its result in a command's terms, its timeout, why it failed)."""
+        handler = hook.handler
+        timeout = handler.timeout or EVENT_TIMEOUTS.get(event, TYPE_TIMEOUTS.get(handler.type, DEFAULT_TIMEOUT))
         if deadline is not None:
             timeout = max(0.05, min(timeout, deadline - time.monotonic()))
-        variables = self._variables(hook)
-        completed = await processes.run(
-            self._argv(hook, variables),
-            input=payload,
-            env=child_environment(variables),
-            cwd=self.context.project_dir,
-            timeout=timeout,
-        )
-        log.debug("hook %s exited %s in %.3f s", redact(hook.label), completed.exit_code, completed.duration)
-        if hook.handler.run_async and completed.exit_code not in (0, None):
-            log.warning("async hook %s exited %s: %s", redact(hook.label), completed.exit_code, redact(completed.stderr[-500:]))
-        return completed, timeout
+        failure = None
+        if handler.type == "http":
+            headers = {name: expand_header(value, handler.allowed_env_vars, os.environ) for name, value in handler.headers}
+            completed, failure = await post_hook(handler.url or "", payload, headers, timeout)
+        elif handler.type in ("prompt", "agent"):
+            assert self.context.ask_model is not None  # fire() skips them without one
+            completed, failure = await self.context.ask_model(hook, payload.decode(), timeout)
+        else:
+            variables = self._variables(hook)
+            completed = await processes.run(self._argv(hook, variables), input=payload, env=child_environment(variables),
+                                            cwd=self.context.project_dir, timeout=timeout)
+        log.debug("hook %s ended %s in %.3f s", redact(hook.label), failure or completed.exit_code, completed.duration)
+        return completed, timeout, failure
 
-    def _fold(self, outcome: HookOutcome, hook: RegisteredHook, completed: processes.Completed, timeout: float) -> None:
+    def _fold(self, outcome: HookOutcome, hook: RegisteredHook, completed: processes.Completed, timeout: float,
+              failure: str | None = None) -> None:
         context_before, messages_before = len(outcome.additional_context), len(outcome.system_messages)
-        read_output(outcome, hook.plugin.name, hook.label, completed.exit_code, completed.stdout, completed.stderr,
-                    completed.timed_out, timeout)
+        if failure is not None:  # a non-blocking error, as a command's exit 1 would be
+            outcome.warnings.append(f"{hook.label}: {failure}")
+        else:
+            read_output(outcome, hook.plugin.name, hook.label, completed.exit_code, completed.stdout, completed.stderr,
+                        completed.timed_out, timeout)
         for items, start in ((outcome.additional_context, context_before), (outcome.system_messages, messages_before)):
             for index in range(start, len(items)):
                 items[index] = self._cap(items[index], hook)

@@ -15,8 +15,9 @@ from skillway.plugins.model import HookEvent
 # Plain stdout joins the model's context only for these events; elsewhere it is just logged.
 PLAIN_TEXT_CONTEXT_EVENTS = frozenset({HookEvent.SESSION_START, HookEvent.USER_PROMPT_SUBMIT})
 # Exit 2 or `decision: block` stops the action for these; elsewhere the reason is only shown.
+# (PermissionRequest's exit 2 decides nothing, as in Claude Code: only its JSON decision answers the prompt.)
 BLOCKABLE_EVENTS = frozenset({HookEvent.PRE_TOOL_USE, HookEvent.POST_TOOL_USE, HookEvent.USER_PROMPT_SUBMIT, HookEvent.STOP,
-                              HookEvent.SUBAGENT_STOP, HookEvent.PERMISSION_REQUEST})
+                              HookEvent.SUBAGENT_STOP})
 DECISION_EVENTS = frozenset({HookEvent.USER_PROMPT_SUBMIT, HookEvent.POST_TOOL_USE, HookEvent.STOP, HookEvent.SUBAGENT_STOP})
 _PERMISSION_RANK = {"allow": 1, "ask": 2, "deny": 3}
 

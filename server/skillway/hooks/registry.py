@@ -22,11 +22,11 @@ class RegisteredHook:
     @property
     def identity(self) -> tuple:
         h = self.handler
-        return (self.origin, h.type, h.command, h.args, h.shell, h.prompt)
+        return (self.origin, h.type, h.command, h.args, h.shell, h.prompt, h.url)
 
     @property
     def label(self) -> str:
-        text = self.handler.command or self.handler.prompt or ""
+        text = self.handler.command or self.handler.url or self.handler.prompt or ""
         if self.handler.args:
             text += " " + " ".join(self.handler.args)
         return f"{self.plugin.name}: {text}"

@@ -18,7 +18,10 @@ from skillway.plugins import files, schema
 from skillway.plugins.model import HookEvent, HookGroup, HookHandler
 
 SCHEMA = "hooks.schema.json"
-_RUNNABLE = {"command", "prompt"}
+_RUNNABLE = {"command", "http", "prompt", "agent"}
+# A handler of these that cannot run may be a guard: as Claude Code does, its whole file is refused.
+_GUARD_EVENTS = frozenset({HookEvent.PRE_TOOL_USE, HookEvent.PERMISSION_REQUEST})
+_NEEDS = {"command": "command", "http": "url", "prompt": "prompt", "agent": "prompt"}  # the field each type runs
 
 
 def load_hooks_file(path: Path, text: str | None = None) -> tuple[list[HookGroup], list[Problem]]:
@@ -70,11 +73,15 @@ def hook_groups(events: dict, path: Path, locate, pointer: Pointer) -> tuple[lis
             for number, raw in enumerate(entry["hooks"]):
                 at = locate(where + ("hooks", number))
                 kind = raw["type"]
+                if kind not in _RUNNABLE and event in _GUARD_EVENTS:
+                    problems.append(error(path, f'hook type "{kind}" is not supported by skillway; a {event} hook may '
+                                                'be what guards the others, so none of this file\'s hooks load', *at))
+                    continue
                 if kind not in _RUNNABLE:
                     problems.append(warning(path, f'hook type "{kind}" is not supported by skillway; it is skipped', *at))
                     continue
-                if kind == "command" and not raw.get("command"):
-                    problems.append(error(path, 'a "command" hook needs a "command"', *at))
+                if not raw.get(_NEEDS[kind]):
+                    problems.append(error(path, f'a "{kind}" hook needs a "{_NEEDS[kind]}"', *at))
                     continue
                 condition = Rule.parse(raw["if"]) if isinstance(raw.get("if"), str) else None
                 if "if" in raw and condition is None:
@@ -96,9 +103,14 @@ def _handler(raw: dict) -> HookHandler:
         command=raw.get("command"),
         args=tuple(args) if args is not None else None,
         timeout=raw.get("timeout"),
-        run_async=bool(raw.get("async", False)),
+        run_async=bool(raw.get("async", False)),  # asyncRewake alone runs in the foreground, as in Claude Code
+        async_rewake=bool(raw.get("asyncRewake", False)),
         shell=raw.get("shell"),
         status_message=raw.get("statusMessage"),
         once=bool(raw.get("once", False)),
         prompt=raw.get("prompt"),
+        model=raw.get("model"),
+        url=raw.get("url"),
+        headers=tuple((name, str(value)) for name, value in (raw.get("headers") or {}).items()),
+        allowed_env_vars=tuple(raw.get("allowedEnvVars") or ()),
     )

@@ -116,7 +116,12 @@ class HookHandler:
     shell: str | None = None
     status_message: str | None = None
     once: bool = False
-    prompt: str | None = None
+    prompt: str | None = None  # prompt and agent hooks: what the model is asked ($ARGUMENTS: the input)
+    model: str | None = None
+    url: str | None = None  # http hooks
+    headers: tuple[tuple[str, str], ...] = ()
+    allowed_env_vars: tuple[str, ...] = ()  # the variables header values may name
+    async_rewake: bool = False  # in the background; exit 2 wakes the model with the hook's message
 
 
 @dataclass(frozen=True)
