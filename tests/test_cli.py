@@ -186,7 +186,7 @@ def test_list_json_shows_bundled_plugin(run, where):
 
     bundled = listed(result)["skillway"]
     assert {k: bundled[k] for k in ("source", "loaded", "commands", "agents", "errors")} == {
-        "source": "bundled", "loaded": True, "commands": 5, "agents": 3, "errors": 0,
+        "source": "bundled", "loaded": True, "commands": 5, "agents": 4, "errors": 0,
     }
     assert bundled["skills"] >= 6
 
@@ -468,7 +468,7 @@ def test_doctor_shows_bundled_plugin_root(run):
 def test_doctor_lists_bundled_plugin(run):
     result = run("doctor")
 
-    assert re.search(r"^skillway\s+\S+\s+bundled\s+5\s+\d+\s+3\s", result.stdout, re.MULTILINE), result.stdout
+    assert re.search(r"^skillway\s+\S+\s+bundled\s+5\s+\d+\s+4\s", result.stdout, re.MULTILINE), result.stdout
 
 
 # --- isolation of broken plugins -------------------------------------------------------------

@@ -24,12 +24,13 @@ from skillway.hooks.engine import StopGuard
 from skillway.model.errors import Kind, ModelError
 from skillway.model.prices import estimate_cost
 from skillway.plugins.catalog import UnknownName
-from skillway.plugins.model import HookEvent
+from skillway.plugins.model import HookEvent, Skill
 
 READ_ONLY_TOOLS = ["Skill", "Read", "Glob", "Grep"]
 EDIT_TOOLS = ["Edit", "Write"]
 ALL_TOOLS = [*READ_ONLY_TOOLS, "Agent", *EDIT_TOOLS, "Bash"]
 MAX_PARALLEL_AGENTS = 20
+FORK_DEFAULT_AGENT = "general-purpose"  # what a skill with `context: fork` runs as when it names no agent
 MAX_DEPTH = 3
 
 
@@ -175,8 +176,11 @@ class AgentLoop:
             return {"type": "tool_result", "tool_use_id": tool_id, "content": denied, "is_error": True}
         started = time.monotonic()
         try:
+            forked = self._forked_skill(tool_input) if name == "Skill" else None
             if name == "Agent":
                 output, is_error = await self.agent_runner(tool_input, result), False
+            elif forked is not None:
+                output, is_error = await self._run_forked_skill(forked, tool_input, result), False
             else:
                 output, is_error = await agent_tools.run_tool(self.context, name, tool_input), False
         except agent_tools.ToolError as exc:
@@ -215,6 +219,39 @@ class AgentLoop:
         add_usage(parent, result)
         return result.text or "(the sub-agent returned no text)"
 
+    async def run_forked(self, agent_name: str, prompt: str, allowed_tools: tuple[str, ...] = ()) -> AgentResult:
+        """A skill with `context: fork`: `prompt` runs as the agent it names, in a sub-agent of its own.
+        An agent that is not there gives way to the general-purpose one, as in Claude Code, with a notice."""
+        catalog, notices = self.context.catalog, []
+        try:
+            entry = catalog.resolve_agent(agent_name)
+        except UnknownName as exc:
+            try:
+                entry = catalog.resolve_agent(FORK_DEFAULT_AGENT)
+            except UnknownName:
+                raise agent_tools.ToolError(str(exc)) from None
+            notices.append(f"{exc}; the skill runs as {entry.qualified}")
+        result = await self.run_subagent(entry, prompt, allowed_tools=allowed_tools, ask=self.ask)
+        result.notices[:0] = notices
+        return result
+
+    def _forked_skill(self, tool_input: dict):
+        """The skill a Skill call names, when it runs forked (`context: fork`); else None."""
+        try:
+            entry = self.context.catalog.resolve_command(str(tool_input.get("skill", "")))
+        except UnknownName:
+            return None  # the tool itself says so
+        item = entry.item
+        return entry if isinstance(item, Skill) and item.context == "fork" and not item.disable_model_invocation else None
+
+    async def _run_forked_skill(self, entry, tool_input: dict, parent: AgentResult) -> str:
+        skill = entry.item
+        body = agent_tools.skill_text(skill, tool_input.get("args"))
+        result = await self.run_forked(skill.agent or FORK_DEFAULT_AGENT, fork_prompt(skill, body), skill.allowed_tools)
+        add_usage(parent, result)
+        parent.notices += result.notices
+        return f'Skill "{entry.qualified}" completed (forked execution).\n\nResult:\n{result.text}'
+
     def persona(self, tool_input: dict):
         """The agent an Agent call names (`subagent_type`); a ToolError when there is none."""
         try:
@@ -222,8 +259,9 @@ class AgentLoop:
         except UnknownName as exc:
             raise agent_tools.ToolError(str(exc)) from None
 
-    async def run_subagent(self, entry, prompt: str) -> AgentResult:
-        """A sub-agent: the persona's body as its system prompt, its own tools, transcript and hooks."""
+    async def run_subagent(self, entry, prompt: str, *, allowed_tools: tuple[str, ...] = (), ask=None) -> AgentResult:
+        """A sub-agent: the persona's body as its system prompt, its own tools, transcript and hooks;
+        `allowed_tools` and `ask` as for any loop (a forked skill's rules, the person who ran it)."""
         persona = entry.item
         agent_id = uuid.uuid4().hex[:16]
         tools = list(persona.tools) if persona.tools is not None else ALL_TOOLS
@@ -237,7 +275,7 @@ class AgentLoop:
                              model=None if persona.model == "inherit" else persona.model, depth=self.depth + 1,
                              transcript=self.transcript.subagent(agent_id), agent=(agent_id, entry.qualified),
                              agent_slots=self.agent_slots, subagent_tools=self.subagent_tools,
-                             denied_tools=self.denied_tools)
+                             denied_tools=self.denied_tools, allowed_tools=allowed_tools, ask=ask)
             return await loop.run(prompt)
 
     async def _refusal(self, name: str, tool_input: dict, tool_id: str) -> str | None:
@@ -327,6 +365,11 @@ def permission_suggestions(name: str, subject: str | None) -> list[dict]:
     content = f"{subject.split()[0]}:*" if name == "Bash" and subject and subject.split() else None
     rule = {"toolName": name} | ({"ruleContent": content} if content else {})
     return [{"type": "addRules", "rules": [rule], "behavior": "allow", "destination": "localSettings"}]
+
+
+def fork_prompt(skill: Skill, body: str) -> str:
+    """What a forked skill's sub-agent is given: where the skill's files are, then its instructions."""
+    return f"Base directory for this skill: {skill.directory}\n\n{body.strip()}"
 
 
 # StopFailure's `error`, by the kind of API error, in Claude Code's words.

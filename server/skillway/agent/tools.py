@@ -65,8 +65,10 @@ def _write(path: Path, text: str) -> None:
 
 
 DEFINITIONS = {
-    "Skill": {"description": "Load the full instructions of a skill by name, when its description says it fits the task.",
-              "input_schema": {"type": "object", "properties": {"skill": {"type": "string"}}, "required": ["skill"]}},
+    "Skill": {"description": "Load the full instructions of a skill by name, when its description says it fits the task "
+                             "(a skill that runs on its own returns its report instead).",
+              "input_schema": {"type": "object", "properties": {"skill": {"type": "string"}, "args": {"type": "string"}},
+                               "required": ["skill"]}},
     "Read": {"description": "Read a text file of the workspace (lines numbered from 1).",
              "input_schema": {"type": "object", "properties": {
                  "file_path": {"type": "string"}, "offset": {"type": "integer"}, "limit": {"type": "integer"}},
@@ -93,6 +95,15 @@ DEFINITIONS = {
                  "pattern": {"type": "string"}, "path": {"type": "string"}, "glob": {"type": "string"}},
                  "required": ["pattern"]}},
 }
+
+
+def skill_text(skill: Skill, args: object) -> str:
+    """A skill's instructions for a Skill call: its `args` in place of $ARGUMENTS, or after the body
+    when it has no such place (as a slash command's arguments are)."""
+    body = skill.read_body().strip()
+    if not isinstance(args, str) or not args.strip():
+        return body
+    return body.replace("$ARGUMENTS", args) if "$ARGUMENTS" in body else f"{body}\n\nARGUMENTS: {args}"
 
 
 def definitions(names: list[str]) -> list[dict]:
@@ -122,7 +133,7 @@ async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
         skill = entry.item
         if not isinstance(skill, Skill) or skill.disable_model_invocation:
             raise ToolError(f"{entry.qualified} is not a skill the model may invoke")
-        return f"Skill {entry.qualified} (base folder {skill.directory}):\n\n{skill.read_body()}"
+        return f"Skill {entry.qualified} (base folder {skill.directory}):\n\n{skill_text(skill, tool_input.get('args'))}"
     if name == "Read":
         path = inside(context.workspace, str(tool_input.get("file_path", "")))
         if not path.is_file():

@@ -15,7 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from skillway.agent.context import RunContext
 from skillway.agent.loop import AgentLoop, AgentResult, RunInterrupted
-from skillway.agent.tools import Editor
+from skillway.agent.tools import Editor, ToolError
 from skillway.model.client import Done, Restart, TextDelta
 from skillway.model.errors import ModelError
 from skillway.settings import Purpose
@@ -138,9 +138,18 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                              max_turns=options.max_turns, model=options.model or prepared.model,
                              max_cost_usd=options.max_cost_usd, on_message=ui.message,
                              ask=ui.ask_permission, editor=ui.editor, denied_tools=options.disallowed_tools)
-            result = await ui.working(f"skillway: {typed.split()[0]}", loop.run(prepared.text))
+            if prepared.fork_agent:
+                result = await ui.working(f"skillway: {typed.split()[0]}", loop.run_forked(
+                    prepared.fork_agent, prepared.text, prepared.allowed_tools + options.allowed_tools))
+                # The conversation keeps what was run and what it reported, as if answered in it.
+                session.transcript.append({"role": "user", "content": typed})
+                session.transcript.append({"role": "assistant", "content": [{"type": "text", "text": result.text}]})
+            else:
+                result = await ui.working(f"skillway: {typed.split()[0]}", loop.run(prepared.text))
     except (ShipError, PromptRefused) as refused:
         return RunOutcome(Status.REFUSED, str(refused), blocked=getattr(refused, "blocked", False))
+    except ToolError as refused:  # a forked skill whose agent cannot be found
+        return RunOutcome(Status.REFUSED, str(refused))
     except RunInterrupted as interrupted:
         return RunOutcome(Status.REFUSED, f"stopped by a PermissionRequest hook: {interrupted}")
     except ModelError as error:

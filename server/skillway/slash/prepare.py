@@ -3,12 +3,13 @@ command), UserPromptSubmit hooks may block it or add context, and a command's bo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from skillway.agent.loop import FORK_DEFAULT_AGENT, fork_prompt
 from skillway.core.placeholders import plugin_data_id
 from skillway.plugins import files, frontmatter
 from skillway.plugins.catalog import UnknownName
-from skillway.plugins.model import HookEvent
+from skillway.plugins.model import HookEvent, Skill
 from skillway.slash.render import RenderContext, RenderError, render
 
 
@@ -26,6 +27,9 @@ class PreparedPrompt:
     allowed_tools: tuple[str, ...] = ()
     model: str | None = None
     command: str | None = None  # the qualified name, when it was a slash command
+    # A skill with `context: fork` runs as a sub-agent instead (its `agent`, or "general-purpose"),
+    # on `text`; the main conversation gets its final report.
+    fork_agent: str | None = None
 
 
 async def prepare(session, typed: str, *, argument_base: int | None = None) -> PreparedPrompt:
@@ -37,8 +41,7 @@ async def prepare(session, typed: str, *, argument_base: int | None = None) -> P
     prepared = await _expand(session, typed, base) if typed.startswith("/") else PreparedPrompt(typed)
     if outcome.additional_context:
         context = "\n".join(outcome.additional_context)
-        prepared = PreparedPrompt(f"{prepared.text}\n\n<system-reminder>\n{context}\n</system-reminder>",
-                                  prepared.allowed_tools, prepared.model, prepared.command)
+        prepared = replace(prepared, text=f"{prepared.text}\n\n<system-reminder>\n{context}\n</system-reminder>")
     return prepared
 
 
@@ -69,4 +72,7 @@ async def _expand(session, typed: str, argument_base: int) -> PreparedPrompt:
         text = await render(body, context)
     except RenderError as exc:
         raise PromptRefused(f"/{entry.qualified}: {exc}") from None
+    if isinstance(item, Skill) and item.context == "fork":
+        return PreparedPrompt(fork_prompt(item, text), item.allowed_tools, item.model, entry.qualified,
+                              fork_agent=item.agent or FORK_DEFAULT_AGENT)
     return PreparedPrompt(text.strip(), item.allowed_tools, item.model, entry.qualified)
