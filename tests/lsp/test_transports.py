@@ -65,3 +65,35 @@ def test_ws_without_websockets_says_what_to_install(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stderr.strip()) == (
         1, "skillway serve --ws needs the websockets package: pip install 'skillway[ws]'")
+
+
+def test_an_editor_that_goes_away_without_shutdown_still_ends_the_session(tmp_path):
+    started, ended = tmp_path / "started", tmp_path / "ended"
+    plugin = tmp_path / "plug"
+    (plugin / "hooks").mkdir(parents=True)
+    (plugin / "hooks" / "hooks.json").write_text(json.dumps({"hooks": {
+        "SessionStart": [{"hooks": [{"type": "command", "command": f"touch {started}"}]}],
+        "SessionEnd": [{"hooks": [{"type": "command", "command": f"echo $(cat) > {ended}"}]}]}}))
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    env = dict(os.environ, SKILLWAY_CONFIG_DIR=str(tmp_path / "c"), SKILLWAY_DATA_DIR=str(tmp_path / "d"),
+               SKILLWAY_PLUGIN_DIRS=str(plugin))
+    server = subprocess.Popen([sys.executable, "-m", "skillway", "serve"], env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        server.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "processId": None, "rootUri": workspace.as_uri(), "capabilities": {}}}))
+        server.stdin.flush()
+        assert read_message(server.stdout)["id"] == 1
+        server.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        server.stdin.flush()
+        deadline = time.monotonic() + 30
+        while not started.exists():
+            assert time.monotonic() < deadline, "the session never started"
+            time.sleep(0.05)
+        server.stdin.close()  # no shutdown, no exit: the editor crashed
+        assert server.wait(timeout=30) == 0
+    finally:
+        server.kill()
+        server.wait()
+    assert json.loads(ended.read_text())["reason"] == "other"

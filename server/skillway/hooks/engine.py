@@ -118,9 +118,10 @@ class HookEngine:
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for background (async) hooks, then stop those still running."""
-        if not self.background:
+        running = {task for task in self.background if not task.done()}
+        if not running:
             return
-        _, pending = await asyncio.wait(set(self.background), timeout=timeout)
+        _, pending = await asyncio.wait(running, timeout=timeout)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)

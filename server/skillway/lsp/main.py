@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,3 +39,7 @@ def run(transport: str = "stdio", host: str = "127.0.0.1", port: int = 2087, plu
         server.start_ws(host, port)
     else:
         server.start_io()
+    if server.sessions is not None and server.sessions.by_folder:
+        # The editor went away without `shutdown` (its end of stdin closed, or `exit` came first):
+        # the sessions still end, and their SessionEnd hooks run, in a loop of their own.
+        asyncio.run(server.sessions.end_all("other"))

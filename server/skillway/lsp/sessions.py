@@ -70,9 +70,14 @@ class Sessions:
         return self.by_folder[folder], self.engines[folder]
 
     async def end_all(self, reason: str = "other") -> None:
+        """End every session (SessionEnd hooks); a second call finds none left."""
         for task in self.started.values():
             task.cancel()
-        await asyncio.gather(*(s.end(reason) for s in self.by_folder.values()), return_exceptions=True)
+        ending = list(self.by_folder.values())
+        self.by_folder.clear()
+        self.engines.clear()
+        self.started.clear()
+        await asyncio.gather(*(s.end(reason) for s in ending), return_exceptions=True)
 
 
 def session_for(ls, uri: str | None) -> Session | None:
