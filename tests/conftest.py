@@ -1,4 +1,5 @@
-"""Every test runs with its own settings and data folders: nothing reads or writes the real user's."""
+"""Every test runs with its own settings and data folders and its own home folder (so its own
+`~/.claude/`): nothing reads or writes the real user's."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SKILLWAY_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("SKILLWAY_DATA_DIR", str(home / "data"))
     monkeypatch.delenv("SKILLWAY_PLUGIN_DIRS", raising=False)
+    # The user's ~/.claude/ (CLAUDE.md, commands, skills, agents, settings.json) is the test's own.
+    (home / "home").mkdir()
+    monkeypatch.setenv("HOME", str(home / "home"))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
     for name in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
         monkeypatch.delenv(name, raising=False)  # no test may reach a real API or use a real key
     return home
