@@ -7,6 +7,7 @@ use it, `await session.end()`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import uuid
 from collections.abc import Sequence
@@ -27,9 +28,15 @@ from skillway.plugins.discovery import PluginSet, discover
 from skillway.plugins.fingerprint import hook_fingerprint
 from skillway.plugins.model import HookEvent
 from skillway.settings import Purpose, Settings, data_dir, load_settings
+from skillway.settings.memory import Memory, load_memory
 from skillway.settings.trust import TrustStore
 
+log = logging.getLogger(__name__)
+
 CONTEXT_HEADER = "SessionStart hook additional context: "
+# The purposes whose requests carry the memory (CLAUDE.md): a chat answer or a code action works on
+# the project as the agent does; a completion continues code under a tight time and token budget.
+MEMORY_PURPOSES = (Purpose.AGENT, Purpose.CHAT)
 SKILLS_LISTING_BUDGET = 8_000  # characters: about 2,000 tokens of skill names and descriptions
 
 
@@ -39,7 +46,7 @@ def project_slug(workspace: Path) -> str:
 
 class Session:
     def __init__(self, workspace: Path, plugins: PluginSet, settings: Settings, *, session_id: str | None = None,
-                 trust_fingerprint: str | None = None, permission_mode: str = "default") -> None:
+                 trust_fingerprint: str | None = None, permission_mode: str = "default", read_memory: bool = True) -> None:
         self.workspace = workspace.resolve()
         self.plugins = plugins
         self.settings = settings
@@ -71,11 +78,13 @@ class Session:
         # Made once per session: its plugins and workspace do not change while it lives.
         self._listings: dict[int, str] = {}
         self._base_prompts: dict[Purpose, str] = {}
+        self.read_memory = read_memory  # False (--bare): no CLAUDE.md, as Claude Code's --bare reads none
+        self._memory: Memory | None = None
 
     @classmethod
     def open(cls, workspace: Path, plugin_dirs: Sequence[Path] = (), *, lsp_options: dict[str, Any] | None = None,
              bare: bool = False, as_trusted: bool = False, permission_mode: str = "default") -> Session:
-        """Load settings and plugins for `workspace`. `bare`: no plugins, so no hooks either.
+        """Load settings and plugins for `workspace`. `bare`: no plugins, so no hooks either, and no memory.
 
         What the workspace asks for is read first (reading runs nothing) to know what trusting it
         covers; unless it is trusted (or `as_trusted`, for `skillway trust`), its settings that wait
@@ -85,7 +94,7 @@ class Session:
         settings = load_settings(workspace, lsp_options=lsp_options, workspace_trusted=True)
         if not settings.workspace_requests:  # nothing waits for trust but hooks, which are held back where they run
             return cls(workspace, PluginSet() if bare else discover(workspace, settings, plugin_dirs), settings,
-                       permission_mode=permission_mode)
+                       permission_mode=permission_mode, read_memory=not bare)
         # The fingerprint covers every hook trusting would let run, so it is taken from all plugins (bare too).
         plugins = discover(workspace, settings, plugin_dirs)
         fingerprint = hook_fingerprint(plugins.plugins, dict(settings.workspace_requests))
@@ -93,7 +102,7 @@ class Session:
             settings = load_settings(workspace, lsp_options=lsp_options)
             plugins = discover(workspace, settings, plugin_dirs)
         return cls(workspace, PluginSet() if bare else plugins, settings, trust_fingerprint=fingerprint,
-                   permission_mode=permission_mode)
+                   permission_mode=permission_mode, read_memory=not bare)
 
     # --- trust ---------------------------------------------------------------------------------
 
@@ -103,11 +112,18 @@ class Session:
 
     def trust_workspace(self) -> None:
         self.trust_store.trust(self.workspace, self.hook_fingerprint)
+        self._memory = None  # read again: its imports from outside the workspace may be read now
+        self._base_prompts.clear()
 
     def waits_for_trust(self) -> bool:
-        """Whether trusting the workspace would change anything: hooks that may not run yet, or
-        settings of its own file held back."""
-        return bool(self.untrusted_hooks() or self.settings.held_back)
+        """Whether trusting the workspace would change anything: hooks that may not run yet,
+        settings of its own file or memory imports held back."""
+        return bool(self.untrusted_hooks() or self.held_back())
+
+    def held_back(self) -> tuple[str, ...]:
+        """What the workspace asks for that waits for trust, besides its hooks, by name."""
+        names = self.settings.held_back
+        return names + (("CLAUDE.md imports from outside it",) if self.memory().held_back else ())
 
     def untrusted_hooks(self) -> list[RegisteredHook]:
         return [] if self.workspace_trusted else [h for h in self.registry.hooks if not h.plugin.source.trusted_by_default]
@@ -133,10 +149,23 @@ class Session:
         return ModelClient(self.settings, project=project_name(self.settings, self.workspace),
                            ledger=UsageLedger.default(), notify=self.notices.append)
 
+    def memory(self) -> Memory:
+        """The session's memory (CLAUDE.md files and what they import), read on first use; its
+        problems are logged as warnings then."""
+        if self._memory is None:
+            if not self.read_memory:
+                self._memory = Memory()
+            else:
+                self._memory = load_memory(self.workspace, trusted=self.workspace_trusted)
+                for problem in self._memory.problems:
+                    log.warning("%s", problem.format())
+        return self._memory
+
     def model_request(self, purpose: Purpose | str, messages: list[dict[str, Any]], *, instructions: str | None = None,
                       **options: Any) -> ModelRequest:
-        """A request carrying what every request of this session carries: the base system prompt and
-        the injected SessionStart context (both cached), then `instructions` (a command's or agent's body)."""
+        """A request carrying what every request of this session carries: the base system prompt with
+        the memory (agent and chat) and the injected SessionStart context (both cached), then
+        `instructions` (a command's or agent's body)."""
         purpose = Purpose(purpose)
         system = self._base_prompt(purpose)
         if purpose is Purpose.AGENT and self.skills_listing():
@@ -170,7 +199,11 @@ class Session:
 
     def _base_prompt(self, purpose: Purpose) -> str:
         if purpose not in self._base_prompts:
-            self._base_prompts[purpose] = render("system.md.j2", purpose=purpose, project_dir=self.workspace)
+            prompt = render("system.md.j2", purpose=purpose, project_dir=self.workspace)
+            memory = self.memory().files if purpose in MEMORY_PURPOSES else []
+            if memory:
+                prompt += "\n\n" + render("memory.md.j2", files=memory)
+            self._base_prompts[purpose] = prompt
         return self._base_prompts[purpose]
 
     # --- lifecycle -----------------------------------------------------------------------------

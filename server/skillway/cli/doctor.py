@@ -41,9 +41,11 @@ def doctor_report(workspace: Path, plugin_dirs: list[Path]) -> tuple[str, bool]:
         f"API credentials: {credentials}",
         f"API base URL:    {base_url or f'default ({DEFAULT_BASE_URL})'}",
         f"workspace trust: {_trust_line(session)}",
+        f"memory:          {_memory_line(session)}",
         "",
         listing_text(plugins),
     ]
+    lines += [problem.format() for problem in session.memory().problems]
     return "\n".join(lines), not has_sdk or any(p.is_error for p in plugins.all_problems())
 
 
@@ -51,8 +53,17 @@ def _trust_line(session) -> str:
     if session.workspace_trusted:
         return "trusted"
     waiting = [f"{len(session.untrusted_hooks())} hook(s)"] if session.untrusted_hooks() else []
-    waiting += [f"settings {', '.join(session.settings.held_back)}"] if session.settings.held_back else []
+    waiting += [f"settings {', '.join(session.held_back())}"] if session.held_back() else []
     return f"not trusted; waiting: {', '.join(waiting)} (`skillway trust`)" if waiting else "not trusted (nothing waits for it)"
+
+
+def _memory_line(session) -> str:
+    """The CLAUDE.md files (and what they import) that every agent and chat request carries."""
+    files = session.memory().files
+    if not files:
+        return "no CLAUDE.md files"
+    chars = sum(len(file.text) for file in files)
+    return f"{len(files)} file(s), {chars:,} characters: " + ", ".join(str(file.path) for file in files)
 
 
 def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:

@@ -111,7 +111,7 @@ async def pull_configuration(ls: SkillwayServer) -> dict | None:
 async def start_session(ls: SkillwayServer, session) -> None:
     """Ask about trust when the workspace brings hooks or settings that wait for it, then fire SessionStart."""
     if session.waits_for_trust() and await ask_trust(ls, session.workspace, len(session.untrusted_hooks()),
-                                                    session.settings.held_back):
+                                                    session.held_back()):
         session.trust_workspace()
         if session.settings.held_back:  # its own settings and plugin folders apply from now on
             assert ls.sessions is not None  # made on `initialized`, before any session starts
