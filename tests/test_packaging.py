@@ -144,7 +144,7 @@ def test_wheel_install_loads_every_bundled_component(wheel_env, workdir):
 
     bundled = next(p for p in json.loads(result.stdout)["plugins"] if p["name"] == "skillway")
     assert {k: bundled[k] for k in ("loaded", "commands", "agents", "errors")} == {
-        "loaded": True, "commands": 5, "agents": 3, "errors": 0}
+        "loaded": True, "commands": 5, "agents": 4, "errors": 0}
     assert bundled["skills"] >= 6
 
 

@@ -25,6 +25,7 @@ from skillway.model.errors import Kind, ModelError
 from skillway.model.prices import estimate_cost
 from skillway.plugins.catalog import UnknownName
 from skillway.plugins.model import HookEvent, Skill
+from skillway.plugins.render import Invocation
 
 READ_ONLY_TOOLS = ["Skill", "Read", "Glob", "Grep"]
 EDIT_TOOLS = ["Edit", "Write"]
@@ -87,7 +88,9 @@ class AgentLoop:
         self.max_turns = max_turns
         self.model = model
         self.on_message = on_message or (lambda message: None)  # stream-json prints each one
-        self.context = agent_tools.ToolContext(session.workspace, session.catalog, editor=editor)
+        invocation = Invocation(session.workspace, session.session_id, session.data_dir, session.workspace_trusted,
+                                settings.argument_base)
+        self.context = agent_tools.ToolContext(session.workspace, session.catalog, invocation, editor=editor)
 
     async def run(self, prompt: str) -> AgentResult:
         result = AgentResult()
@@ -238,15 +241,14 @@ class AgentLoop:
     def _forked_skill(self, tool_input: dict):
         """The skill a Skill call names, when it runs forked (`context: fork`); else None."""
         try:
-            entry = self.context.catalog.resolve_command(str(tool_input.get("skill", "")))
+            entry = self.context.catalog.resolve_for_model(str(tool_input.get("skill", "")))
         except UnknownName:
             return None  # the tool itself says so
-        item = entry.item
-        return entry if isinstance(item, Skill) and item.context == "fork" and not item.disable_model_invocation else None
+        return entry if isinstance(entry.item, Skill) and entry.item.context == "fork" else None
 
     async def _run_forked_skill(self, entry, tool_input: dict, parent: AgentResult) -> str:
         skill = entry.item
-        body = agent_tools.skill_text(skill, tool_input.get("args"))
+        body = await agent_tools.invoked_text(self.context, entry, tool_input)
         result = await self.run_forked(skill.agent or FORK_DEFAULT_AGENT, fork_prompt(skill, body), skill.allowed_tools)
         add_usage(parent, result)
         parent.notices += result.notices

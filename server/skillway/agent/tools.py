@@ -14,8 +14,9 @@ from typing import Protocol
 
 from skillway.core import processes
 from skillway.core.secrets import child_environment, is_secret_file
-from skillway.plugins.catalog import Catalog, UnknownName
+from skillway.plugins.catalog import Catalog, Entry, UnknownName
 from skillway.plugins.model import Skill
+from skillway.plugins.render import Invocation, RenderError, render_item
 
 MAX_READ_LINES = 2000
 MAX_RESULTS = 200
@@ -37,6 +38,7 @@ class Editor(Protocol):
 class ToolContext:
     workspace: Path
     catalog: Catalog
+    invocation: Invocation  # what a skill's or command's body is rendered with
     bash_timeout: float = 120.0
     editor: Editor | None = None  # in the editor, files change through it; None: the disk
 
@@ -97,13 +99,14 @@ DEFINITIONS = {
 }
 
 
-def skill_text(skill: Skill, args: object) -> str:
-    """A skill's instructions for a Skill call: its `args` in place of $ARGUMENTS, or after the body
-    when it has no such place (as a slash command's arguments are)."""
-    body = skill.read_body().strip()
-    if not isinstance(args, str) or not args.strip():
-        return body
-    return body.replace("$ARGUMENTS", args) if "$ARGUMENTS" in body else f"{body}\n\nARGUMENTS: {args}"
+async def invoked_text(context: ToolContext, entry: Entry, tool_input: dict) -> str:
+    """The body of the skill or command a Skill call names, rendered with its `args` as a typed
+    `/name args` would be."""
+    args = tool_input.get("args")
+    try:
+        return await render_item(entry.plugin, entry.item, args if isinstance(args, str) else "", context.invocation)
+    except RenderError as exc:
+        raise ToolError(f"{entry.qualified}: {exc}") from None
 
 
 def definitions(names: list[str]) -> list[dict]:
@@ -127,13 +130,13 @@ def inside(workspace: Path, relative: str) -> Path:
 async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
     if name == "Skill":
         try:
-            entry = context.catalog.resolve_command(str(tool_input.get("skill", "")))
+            entry = context.catalog.resolve_for_model(str(tool_input.get("skill", "")))
         except UnknownName as exc:
             raise ToolError(str(exc)) from None
-        skill = entry.item
-        if not isinstance(skill, Skill) or skill.disable_model_invocation:
-            raise ToolError(f"{entry.qualified} is not a skill the model may invoke")
-        return f"Skill {entry.qualified} (base folder {skill.directory}):\n\n{skill_text(skill, tool_input.get('args'))}"
+        text = await invoked_text(context, entry, tool_input)
+        if isinstance(entry.item, Skill):
+            return f"Skill {entry.qualified} (base folder {entry.item.directory}):\n\n{text}"
+        return f"Command {entry.qualified}:\n\n{text}"
     if name == "Read":
         path = inside(context.workspace, str(tool_input.get("file_path", "")))
         if not path.is_file():

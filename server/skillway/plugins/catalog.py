@@ -48,8 +48,19 @@ class Catalog:
                     self.commands.append(Entry(plugin.qualified(command.name), plugin, command))
             self.agents += [Entry(plugin.qualified(agent.name), plugin, agent) for agent in plugin.agents]
 
+        # What the model may run with the Skill tool: commands and skills (user-invocable or not)
+        # without disable-model-invocation, as Claude Code lists them to the model.
+        self.model_invocable: list[Entry[Command | Skill]] = [
+            *(e for e in self.commands if not e.item.disable_model_invocation),
+            *(Entry(p.qualified(s.name), p, s) for p in plugins if p.loaded for s in p.skills
+              if not s.user_invocable and not s.disable_model_invocation)]
+
     def resolve_command(self, name: str) -> Entry[Command | Skill]:
         return _resolve(self.commands, name.removeprefix("/"), "command")
+
+    def resolve_for_model(self, name: str) -> Entry[Command | Skill]:
+        """What a Skill call names: a skill or command the model may invoke."""
+        return _resolve(self.model_invocable, name.removeprefix("/"), "skill")
 
     def resolve_agent(self, name: str) -> Entry[Agent]:
         return _resolve(self.agents, name, "agent")

@@ -6,11 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from skillway.agent.loop import FORK_DEFAULT_AGENT, fork_prompt
-from skillway.core.placeholders import plugin_data_id
-from skillway.plugins import files, frontmatter
 from skillway.plugins.catalog import UnknownName
 from skillway.plugins.model import HookEvent, Skill
-from skillway.slash.render import RenderContext, RenderError, render
+from skillway.plugins.render import Invocation, RenderError, render_item
 
 
 class PromptRefused(Exception):
@@ -51,28 +49,13 @@ async def _expand(session, typed: str, argument_base: int) -> PreparedPrompt:
         entry = session.catalog.resolve_command(name)
     except UnknownName as exc:
         raise PromptRefused(str(exc)) from None
-    plugin, item = entry.plugin, entry.item
-    placeholders = {"CLAUDE_PROJECT_DIR": str(session.workspace), "CLAUDE_SESSION_ID": session.session_id}
-    if plugin.namespaced:
-        plugin_id = f"{plugin.name}@{plugin.marketplace}" if plugin.marketplace else plugin.name
-        placeholders |= {"CLAUDE_PLUGIN_ROOT": str(plugin.root),
-                         "CLAUDE_PLUGIN_DATA": str(session.data_dir / "plugins" / plugin_data_id(plugin_id))}
-    if entry.kind == "skill":
-        placeholders["CLAUDE_SKILL_DIR"] = str(item.directory)
-        body = item.read_body()
-    else:
-        text, problems = files.read_text(item.path)
-        if text is None:
-            raise PromptRefused(f"cannot read {item.path}: {problems[0].message}")
-        body = frontmatter.parse(item.path, text)[0].body
-    context = RenderContext(session.workspace, arguments.strip(), item.allowed_tools,
-                            trusted=plugin.source.trusted_by_default or session.workspace_trusted,
-                            placeholders=placeholders, argument_base=argument_base)
+    item = entry.item
+    where = Invocation(session.workspace, session.session_id, session.data_dir, session.workspace_trusted, argument_base)
     try:
-        text = await render(body, context)
+        text = await render_item(entry.plugin, item, arguments, where)
     except RenderError as exc:
         raise PromptRefused(f"/{entry.qualified}: {exc}") from None
     if isinstance(item, Skill) and item.context == "fork":
         return PreparedPrompt(fork_prompt(item, text), item.allowed_tools, item.model, entry.qualified,
                               fork_agent=item.agent or FORK_DEFAULT_AGENT)
-    return PreparedPrompt(text.strip(), item.allowed_tools, item.model, entry.qualified)
+    return PreparedPrompt(text, item.allowed_tools, item.model, entry.qualified)

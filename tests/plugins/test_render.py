@@ -2,7 +2,7 @@
 
 import pytest
 
-from skillway.slash.render import RenderContext, RenderError, render, split_arguments, substitute_arguments
+from skillway.plugins.render import RenderContext, RenderError, render, split_arguments, substitute_arguments
 from tests.conftest import write_tree
 
 

@@ -1,5 +1,6 @@
-"""Rendering a command's body before it is sent: arguments, `${CLAUDE_*}`, `!` shell commands and
-`@file` references, in Claude Code's way.
+"""Rendering a command's or skill's body before it is sent: arguments, `${CLAUDE_*}`, `!` shell
+commands and `@file` references, in Claude Code's way, whether a person typed it or the model
+invoked it (the Skill tool).
 
 Arguments are 0-based (`$0` is the first) unless the legacy 1-based setting is on; an unmatched
 `$N` stays as written and `\\$1` is a literal `$1`. Shell commands run once, before the prompt is
@@ -17,8 +18,10 @@ from pathlib import Path
 
 from skillway.core import processes
 from skillway.core.permission_rules import allowed, parse_rules
-from skillway.core.placeholders import substitute
+from skillway.core.placeholders import plugin_data_id, substitute
 from skillway.core.secrets import child_environment, is_secret_file
+from skillway.plugins import files, frontmatter
+from skillway.plugins.model import Command, Plugin, Skill
 
 SHELL_TIMEOUT = 120.0
 _ARGUMENT = re.compile(r"(\\?)\$(?:ARGUMENTS\[(\d+)\]|(\d+)|(ARGUMENTS)\b)")
@@ -127,3 +130,38 @@ def _inline_files(text: str, workspace: Path) -> str:
         return f"\n<file path=\"{reference}\">\n{content}\n</file>\n{trailing}"
 
     return _FILE_REFERENCE.sub(replace, text)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Where an item is run: what its `${CLAUDE_*}` placeholders and shell commands need."""
+
+    workspace: Path
+    session_id: str
+    data_dir: Path  # the user's data folder, holding each plugin's ${CLAUDE_PLUGIN_DATA}
+    workspace_trusted: bool
+    argument_base: int = 0
+
+
+async def render_item(plugin: Plugin, item: Command | Skill, arguments: str, where: Invocation) -> str:
+    """`item`'s body with `arguments`, ready to send; RenderError when it cannot be."""
+    placeholders = {"CLAUDE_PROJECT_DIR": str(where.workspace), "CLAUDE_SESSION_ID": where.session_id}
+    if plugin.namespaced:
+        plugin_id = f"{plugin.name}@{plugin.marketplace}" if plugin.marketplace else plugin.name
+        placeholders |= {"CLAUDE_PLUGIN_ROOT": str(plugin.root),
+                         "CLAUDE_PLUGIN_DATA": str(where.data_dir / "plugins" / plugin_data_id(plugin_id))}
+    if isinstance(item, Skill):
+        placeholders["CLAUDE_SKILL_DIR"] = str(item.directory)
+        try:
+            body = item.read_body()
+        except OSError as exc:
+            raise RenderError(f"cannot read {item.path}: {exc}") from None
+    else:
+        text, problems = files.read_text(item.path)
+        if text is None:
+            raise RenderError(f"cannot read {item.path}: {problems[0].message}")
+        body = frontmatter.parse(item.path, text)[0].body
+    context = RenderContext(where.workspace, arguments.strip(), item.allowed_tools,
+                            trusted=plugin.source.trusted_by_default or where.workspace_trusted,
+                            placeholders=placeholders, argument_base=where.argument_base)
+    return (await render(body, context)).strip()
