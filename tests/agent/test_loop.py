@@ -224,3 +224,13 @@ async def test_workspace_rules_apply_only_once_the_workspace_is_trusted(tmp_path
     assert AgentLoop(session).rules == []
     session.trust_workspace()
     assert [rule.tool for rule in AgentLoop(session).rules] == ["Bash"]
+
+
+async def test_the_agent_tool_lists_the_agent_types_the_model_may_start(tmp_path, fake):
+    fake.enqueue(Reply(content=[Text("ok")]))
+    await AgentLoop(session_for(tmp_path, fake)).run("hi")
+    (agent_tool,) = [tool for tool in fake.requests[0].body["tools"] if tool["name"] == "Agent"]
+    listed = agent_tool["description"].split("Available agent types:\n")[1].splitlines()
+    assert [line.split(":")[0] + ":" + line.split(":")[1] for line in listed] == [
+        "- skillway:code-reviewer", "- skillway:general-purpose", "- skillway:security-auditor", "- skillway:test-engineer"]
+    assert listed[0].endswith("(Tools: Read, Grep, Glob)")

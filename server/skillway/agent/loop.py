@@ -102,8 +102,9 @@ class AgentLoop:
                 result.stop_reason = "max_turns"
                 return result
             result.turns += 1
-            request = self.session.model_request("agent", messages, instructions=self.instructions,
-                                                 tools=agent_tools.definitions(self.tool_names), model=self.model)
+            tools = agent_tools.definitions(self.tool_names, self.context.catalog)
+            request = self.session.model_request("agent", messages, instructions=self.instructions, tools=tools,
+                                                 model=self.model)
             try:
                 response = await self.session.model.create(request)
             except ModelError as exc:

@@ -109,8 +109,17 @@ async def invoked_text(context: ToolContext, entry: Entry, tool_input: dict) -> 
         raise ToolError(f"{entry.qualified}: {exc}") from None
 
 
-def definitions(names: list[str]) -> list[dict]:
-    return [{"name": name, **DEFINITIONS[name]} for name in names if name in DEFINITIONS]
+def definitions(names: list[str], catalog: Catalog | None = None) -> list[dict]:
+    """The tools called `names`, for the model; the Agent tool lists the catalog's agents, as Claude
+    Code's does, so that the model knows which `subagent_type` to ask for."""
+    found = [{"name": name, **DEFINITIONS[name]} for name in names if name in DEFINITIONS]
+    for tool in found:
+        if tool["name"] == "Agent" and catalog is not None and catalog.agents:
+            tool["description"] += "\n\nAvailable agent types:\n" + "\n".join(
+                f"- {entry.qualified}: {entry.item.description}"
+                + (f" (Tools: {', '.join(entry.item.tools)})" if entry.item.tools is not None else "")
+                for entry in catalog.agents)
+    return found
 
 
 def canonical(name: str) -> str:
