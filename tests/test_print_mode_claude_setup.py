@@ -1,5 +1,5 @@
 """`skillway -p` against the fake API with a Claude Code project set-up: the memory (CLAUDE.md with an
-import) reaches the system prompt the API sees."""
+import) reaches the system prompt the API sees, and the user's ~/.claude/ commands run as /name."""
 
 import os
 
@@ -31,3 +31,9 @@ def test_a_claude_md_and_its_import_reach_the_system_prompt(fake, workspace):
         f"From {workspace}/CLAUDE.md (the project's, checked in):", "Follow @docs/conventions.md",
         f"From {workspace}/docs/conventions.md (the project's, checked in):", "Indent with tabs."]
 
+
+def test_a_command_in_the_users_claude_folder_runs_as_slash_name(fake, workspace, isolated_user_dirs):
+    write_tree(isolated_user_dirs / "home/.claude", {"commands/x.md": "---\ndescription: Greets\n---\nSay hi to $ARGUMENTS.\n"})
+    fake.enqueue(Reply(content=[Text("Hi!")]))
+    result = run(fake, workspace, "-p", "/x the team")
+    assert (result.returncode, fake.requests[0].body["messages"][0]["content"]) == (0, "Say hi to the team.")

@@ -183,12 +183,17 @@ class Session:
 
     def _skills_listing(self, budget: int) -> str:
         lines: list[str] = []
+        listed: set[str] = set()
         used = 0
         for plugin in self.plugins.plugins:
             for skill in plugin.skills if plugin.loaded else ():
+                name = plugin.qualified(skill.name)
+                if name in listed:
+                    continue  # the workspace's twin of a skill in the user's ~/.claude/: the user's wins
+                listed.add(name)
                 if skill.disable_model_invocation:
                     continue  # the user may run it; the model is not told about it
-                line = f"- {plugin.qualified(skill.name)}: {skill.description}" + (
+                line = f"- {name}: {skill.description}" + (
                     f" {skill.when_to_use}" if skill.when_to_use else "")
                 if used + len(line) > budget:
                     lines.append("- (more skills are installed than fit here)")

@@ -2,8 +2,10 @@
 
 Everything is reachable by its qualified name (`plugin:name`, `plugin:frontend:component`) and by
 any shorter colon-separated suffix of it (`component`) when that suffix is unique. Where a skill and
-a command answer to the same name, the skill wins. The workspace's own `.claude/` items have bare
-qualified names, so they own their bare name.
+a command answer to the same name, the skill wins. The items of the user's `~/.claude/` and of the
+workspace's `.claude/` have bare qualified names, so they own their bare name; where both have an
+item of one kind and name, the user's command or skill wins and the workspace's agent, as in Claude
+Code 2.1.328 (the other one is not reachable).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from skillway.plugins.model import Agent, Command, Plugin, Skill
+from skillway.plugins.model import Agent, Command, Plugin, Skill, Source
 
 Item = TypeVar("Item", Command | Skill, Agent, Command | Skill | Agent)
 
@@ -35,18 +37,28 @@ class Catalog:
     def __init__(self, plugins: list[Plugin]) -> None:
         self.commands: list[Entry[Command | Skill]] = []  # what a user can run as /name: user-invocable skills, then commands
         self.agents: list[Entry[Agent]] = []
+        bare: set[tuple[str, type]] = set()  # (name, kind) of the bare commands and skills so far
         for plugin in plugins:
             if not plugin.loaded:
                 continue
             skill_names = set()
             for skill in plugin.skills:
-                if skill.user_invocable:
+                if skill.user_invocable and (plugin.namespaced or (skill.name, Skill) not in bare):
                     self.commands.append(Entry(plugin.qualified(skill.name), plugin, skill))
                 skill_names.add(skill.name)
             for command in plugin.commands:
-                if command.name not in skill_names:
+                if command.name not in skill_names and (plugin.namespaced or (command.name, Command) not in bare):
                     self.commands.append(Entry(plugin.qualified(command.name), plugin, command))
-            self.agents += [Entry(plugin.qualified(agent.name), plugin, agent) for agent in plugin.agents]
+            if not plugin.namespaced:
+                bare |= {(skill.name, Skill) for skill in plugin.skills} | {(c.name, Command) for c in plugin.commands}
+            for agent in plugin.agents:
+                entry = Entry(plugin.qualified(agent.name), plugin, agent)
+                twin = next((e for e in self.agents if not plugin.namespaced and not e.plugin.namespaced
+                             and e.qualified == entry.qualified), None)
+                if twin is None:
+                    self.agents.append(entry)
+                elif plugin.source is Source.WORKSPACE:  # the workspace's agent wins over the user's
+                    self.agents[self.agents.index(twin)] = entry
 
         # What the model may run with the Skill tool: commands and skills (user-invocable or not)
         # without disable-model-invocation, as Claude Code lists them to the model.

@@ -1,9 +1,13 @@
 """Finds every plugin a session uses: the bundled one, the user's (their plugin folders and what they
-installed from marketplaces), `--plugin-dir`s and the workspace's.
+installed from marketplaces), `--plugin-dir`s, the user's own `~/.claude/` folder and the workspace's.
 
 A folder given as a plugin source is a marketplace (it has `.claude-plugin/marketplace.json`), a
 plugin (a manifest, a component folder or a root SKILL.md) or, failing both, a folder of plugins.
 The same folder reached twice loads once, under the first (most trusted) source.
+
+The user's `~/.claude/` items and the workspace's `.claude/` ones both have bare names; the user's
+come first, and the catalog lets them win for commands and skills and the workspace's for agents,
+as Claude Code 2.1.328 does.
 """
 
 from __future__ import annotations
@@ -15,13 +19,14 @@ from pathlib import Path
 from skillway.core.paths import Walk, is_dir
 from skillway.core.problems import Problem, error, warning
 from skillway.plugins.bundled import bundled_plugin_root
-from skillway.plugins.loader import load_plugin, load_project
+from skillway.plugins.loader import load_plugin, load_project, load_user_scope
 from skillway.plugins.manifest import find_manifest
 from skillway.plugins.marketplace import MARKETPLACE_FILE, Marketplace, load_marketplace
 from skillway.plugins.model import Plugin, Source
 from skillway.plugins.registry import PluginsHome
 from skillway.plugins.skills import SKILL_FILE
 from skillway.settings import Settings
+from skillway.settings.dirs import claude_user_dir, home_dir
 
 _COMPONENT_FOLDERS = ("commands", "skills", "agents", "hooks")
 
@@ -128,7 +133,11 @@ def discover(
     *,
     include_bundled: bool = True,
     full_check: bool = False,
+    include_user_scope: bool = True,
 ) -> PluginSet:
+    """Every plugin of a session in `workspace`. `include_user_scope`: load `~/.claude/` (its
+    commands, skills, agents and the hooks of its settings.json)."""
+    user_dir = claude_user_dir()
     discovery = _Discovery(full_check)
     if include_bundled:
         discovery.add_plugin(bundled_plugin_root(), Source.BUNDLED)
@@ -137,6 +146,11 @@ def discover(
     discovery.add_installed(PluginsHome())
     for folder in plugin_dirs:
         discovery.add_folder(folder, Source.PLUGIN_DIR)
+    if include_user_scope and user_dir is not None and is_dir(user_dir) and user_dir.resolve() not in discovery.seen:
+        discovery.seen.add(user_dir.resolve())
+        user = load_user_scope(user_dir, home_dir(), full_check=full_check)
+        if user.commands or user.skills or user.agents or user.hooks or user.problems:  # ~/.claude holds more than this
+            discovery.result.plugins.append(user)
     if workspace is not None:
         # Only `.claude-plugin/` makes the workspace itself a plugin or a marketplace: an ordinary
         # project may well have a `hooks/` or `commands/` folder of its own.

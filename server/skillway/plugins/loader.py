@@ -78,6 +78,7 @@ def load_plugin(
 
 
 PROJECT_SETTINGS = ("settings.json", "settings.local.json")
+USER_SETTINGS = ("settings.json",)  # Claude Code reads no settings.local.json in the user's folder
 
 
 def load_project(claude_dir: Path, *, full_check: bool = False) -> Plugin:
@@ -86,12 +87,31 @@ def load_project(claude_dir: Path, *, full_check: bool = False) -> Plugin:
     root = real_path(claude_dir) or claude_dir
     plugin = Plugin(name="project", root=root, source=Source.WORKSPACE, namespaced=False)
     _Components(plugin, None, full_check, boundary=".claude folder").load()
-    for name in PROJECT_SETTINGS:
+    _settings_hooks(plugin, PROJECT_SETTINGS)
+    return plugin
+
+
+def load_user_scope(claude_dir: Path, home: Path | None, *, full_check: bool = False) -> Plugin:
+    """The user's own `~/.claude/` folder, as Claude Code loads it: commands, skills and agents with
+    bare names, and the hooks of its `settings.json`; the user's, so trusted. Its folders may be
+    links (to a dotfiles repository, say) anywhere in the home folder."""
+    root = real_path(claude_dir) or claude_dir
+    plugin = Plugin(name="user", root=root, source=Source.USER, namespaced=False)
+    home = real_path(home) if home is not None else None
+    inside_home = home is not None and root.is_relative_to(home)
+    _Components(plugin, None, full_check, boundary="home folder" if inside_home else "Claude Code user folder",
+                limit=home if inside_home else None).load()
+    _settings_hooks(plugin, USER_SETTINGS)
+    return plugin
+
+
+def _settings_hooks(plugin: Plugin, names: tuple[str, ...]) -> None:
+    root = plugin.root
+    for name in names:
         if is_file(root / name):
             groups, problems = hooks_config.load_settings_hooks(root / name)
             plugin.problems += problems
             plugin.hooks += groups
-    return plugin
 
 
 Locate = Callable[[tuple], tuple[int, int]]
@@ -146,10 +166,11 @@ def manifest_hooks(root: Path, manifest: dict, where: Path, locate: Locate) -> t
 
 class _Components:
     def __init__(self, plugin: Plugin, located: LocatedJson | None, full_check: bool,
-                 boundary: str = "plugin root") -> None:
+                 boundary: str = "plugin root", limit: Path | None = None) -> None:
         self.plugin = plugin
         self.root = plugin.root
-        self.boundary = boundary  # what the root is called in problems
+        self.limit = limit or plugin.root  # no component file is read from outside it
+        self.boundary = boundary  # what the limit is called in problems
         self.located = located
         self.full_check = full_check
         self.where = plugin.manifest_path or plugin.root
@@ -175,16 +196,16 @@ class _Components:
             if resolved is None:
                 self.report([warning(target, "cannot follow this path; it is skipped")])
                 continue
-            if not resolved.is_relative_to(self.root):
+            if not resolved.is_relative_to(self.limit):
                 self.report([error(target, f"folder leaves the {self.boundary} through a symlink "
                                            f"(to {resolved}); it is not followed")])
                 continue
-            walk = Walk(self.root, self.boundary)
+            walk = Walk(self.limit, self.boundary)
             items = list_files(resolved, walk)  # resolved paths below are real unless linked
             self.report(walk.problems)
             for item in items:
                 real = real_path(item.path) if item.linked else item.path
-                if real is None or not real.is_relative_to(self.root):
+                if real is None or not real.is_relative_to(self.limit):
                     self.report([error(item.path, f"file leaves the {self.boundary} through a symlink; it is ignored")])
                 elif real not in self.seen:
                     self.seen.add(real)
