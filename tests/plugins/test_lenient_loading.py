@@ -1,7 +1,7 @@
 """What Claude Code loads, skillway loads: rules for publishing are warnings when loading, and
 errors only under `plugins validate --strict`. Checked against Claude Code 2.1.328: it loads and
 lists every item of each plugin in tests/fixtures/lenient/ (its own `plugin validate` fails only the
-reserved plugin name, and a manifest-less folder without skills)."""
+reserved plugin name, and a manifest-less folder without skills; it passes hook-fields)."""
 
 from pathlib import Path
 
@@ -61,3 +61,17 @@ def test_a_plugin_name_reserved_for_anthropic_loads_and_only_strict_validation_f
     assert [(p.severity.value, p.publishing) for p in plugin.problems] == [("warning", True)]
     assert plugin.problems[0].message.startswith('"name" is reserved for Anthropic\'s own plugins in a marketplace')
     assert validate([FIXTURE.parent / "reserved-name"]).strict().summary() == "1 plugin, 1 error, 0 warnings"
+
+
+def test_hooks_using_every_handler_field_and_type_load_as_written():
+    plugin = lenient("hook-fields")
+    handlers = {(group.event, handler.type): handler for group in plugin.hooks for handler in group.handlers}
+    assert plugin.problems == []
+    guard = handlers[("PreToolUse", "command")]
+    assert (guard.condition.tool, guard.condition.spec, guard.status_message) == ("Bash", "git commit:*", "Checking the commit")
+    http = handlers[("PreToolUse", "http")]
+    assert (http.url, http.headers, http.allowed_env_vars, http.timeout) == (
+        "http://127.0.0.1:9/hooks/pre", (("Authorization", "Bearer $HOOK_TOKEN"),), ("HOOK_TOKEN",), 5)
+    assert (handlers[("PreToolUse", "prompt")].model, handlers[("PostToolUse", "agent")].timeout) == ("claude-haiku-4-5", 60)
+    rewake = handlers[("PostToolUse", "command")]
+    assert (rewake.run_async, rewake.async_rewake) == (True, True)
