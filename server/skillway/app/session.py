@@ -25,9 +25,11 @@ from skillway.model.ledger import UsageLedger
 from skillway.model.templates import render
 from skillway.plugins.catalog import Catalog
 from skillway.plugins.discovery import PluginSet, discover
+from skillway.plugins.enabled import EnabledPlugins
 from skillway.plugins.fingerprint import hook_fingerprint
 from skillway.plugins.model import HookEvent
 from skillway.settings import Purpose, Settings, data_dir, load_settings
+from skillway.settings.dirs import claude_user_dir
 from skillway.settings.memory import Memory, load_memory
 from skillway.settings.trust import TrustStore
 
@@ -88,16 +90,21 @@ class Session:
 
         What the workspace asks for is read first (reading runs nothing) to know what trusting it
         covers; unless it is trusted (or `as_trusted`, for `skillway trust`), its settings that wait
-        for trust are then held back, and so are the plugins its own pluginDirs named.
+        for trust are then held back, and so are the plugins its own pluginDirs named and the
+        switches its enabledPlugins makes to the user's own plugins.
         """
         workspace = workspace.resolve()
         settings = load_settings(workspace, lsp_options=lsp_options, workspace_trusted=True)
-        if not settings.workspace_requests:  # nothing waits for trust but hooks, which are held back where they run
+        requests = dict(settings.workspace_requests)
+        switches = EnabledPlugins.read(claude_user_dir(), workspace).requests()
+        if switches:
+            requests["enabledPlugins"] = switches
+        if not requests:  # nothing waits for trust but hooks, which are held back where they run
             return cls(workspace, PluginSet() if bare else discover(workspace, settings, plugin_dirs), settings,
                        permission_mode=permission_mode, read_memory=not bare)
         # The fingerprint covers every hook trusting would let run, so it is taken from all plugins (bare too).
-        plugins = discover(workspace, settings, plugin_dirs)
-        fingerprint = hook_fingerprint(plugins.plugins, dict(settings.workspace_requests))
+        plugins = discover(workspace, settings, plugin_dirs, workspace_trusted=True)
+        fingerprint = hook_fingerprint(plugins.plugins, requests)
         if not as_trusted and not TrustStore(data_dir()).is_trusted(workspace, fingerprint):
             settings = load_settings(workspace, lsp_options=lsp_options)
             plugins = discover(workspace, settings, plugin_dirs)
@@ -117,12 +124,12 @@ class Session:
 
     def waits_for_trust(self) -> bool:
         """Whether trusting the workspace would change anything: hooks that may not run yet,
-        settings of its own file or memory imports held back."""
+        settings of its own file, enabledPlugins switches or memory imports held back."""
         return bool(self.untrusted_hooks() or self.held_back())
 
     def held_back(self) -> tuple[str, ...]:
         """What the workspace asks for that waits for trust, besides its hooks, by name."""
-        names = self.settings.held_back
+        names = self.settings.held_back + (("enabledPlugins",) if self.plugins.held_back else ())
         return names + (("CLAUDE.md imports from outside it",) if self.memory().held_back else ())
 
     def untrusted_hooks(self) -> list[RegisteredHook]:

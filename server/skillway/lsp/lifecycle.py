@@ -113,7 +113,7 @@ async def start_session(ls: SkillwayServer, session) -> None:
     if session.waits_for_trust() and await ask_trust(ls, session.workspace, len(session.untrusted_hooks()),
                                                     session.held_back()):
         session.trust_workspace()
-        if session.settings.held_back:  # its own settings and plugin folders apply from now on
+        if session.settings.held_back or session.plugins.held_back:  # its settings and plugin choices apply from now on
             assert ls.sessions is not None  # made on `initialized`, before any session starts
             session = ls.sessions.open(session.workspace)
     outcome = await session.start("startup")

@@ -3,7 +3,8 @@ installed from marketplaces), `--plugin-dir`s, the user's own `~/.claude/` folde
 
 A folder given as a plugin source is a marketplace (it has `.claude-plugin/marketplace.json`), a
 plugin (a manifest, a component folder or a root SKILL.md) or, failing both, a folder of plugins.
-The same folder reached twice loads once, under the first (most trusted) source.
+The same folder reached twice loads once, under the first (most trusted) source. A plugin that
+`enabledPlugins` switches off is left out (see `enabled`).
 
 The user's `~/.claude/` items and the workspace's `.claude/` ones both have bare names; the user's
 come first, and the catalog lets them win for commands and skills and the workspace's for agents,
@@ -19,6 +20,7 @@ from pathlib import Path
 from skillway.core.paths import Walk, is_dir
 from skillway.core.problems import Problem, error, warning
 from skillway.plugins.bundled import bundled_plugin_root
+from skillway.plugins.enabled import EnabledPlugins, held_back_warning, plugin_id
 from skillway.plugins.loader import load_plugin, load_project, load_user_scope
 from skillway.plugins.manifest import find_manifest
 from skillway.plugins.marketplace import MARKETPLACE_FILE, Marketplace, load_marketplace
@@ -36,6 +38,8 @@ class PluginSet:
     plugins: list[Plugin] = field(default_factory=list)
     marketplaces: list[Marketplace] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # not tied to one plugin (a missing folder)
+    disabled: list[Plugin] = field(default_factory=list)  # switched off by enabledPlugins: not used
+    held_back: list[str] = field(default_factory=list)  # plugins the workspace's enabledPlugins would switch, once trusted
 
     def all_problems(self) -> list[Problem]:
         found = list(self.problems)
@@ -62,18 +66,27 @@ def is_marketplace(folder: Path) -> bool:
 
 
 class _Discovery:
-    def __init__(self, full_check: bool) -> None:
+    def __init__(self, full_check: bool, enabled: EnabledPlugins | None = None, trusted: bool = False) -> None:
         self.result = PluginSet()
         self.seen: set[Path] = set()
         self.full_check = full_check
+        self.enabled = enabled or EnabledPlugins()
+        self.trusted = trusted  # whether the workspace's enabledPlugins may switch the user's plugins too
 
-    def add_plugin(self, root: Path, source: Source, **options) -> Plugin | None:
+    def add_plugin(self, root: Path, source: Source, *, install_id: str | None = None, **options) -> Plugin | None:
+        """Load the plugin at `root` (None when that folder was loaded already). It joins the set
+        unless enabledPlugins switches it off by `install_id` (default: its name@marketplace)."""
         key = root.resolve()
         if key in self.seen:
             return None
         self.seen.add(key)
         plugin = load_plugin(root, source, full_check=self.full_check, **options)
-        self.result.plugins.append(plugin)
+        name = install_id or plugin_id(plugin)
+        enabled, held = self.enabled.decide(name, source, self.trusted) if name else (True, None)
+        if name and held is not None:
+            self.result.held_back.append(name)
+            self.result.problems.append(held_back_warning(name, held))
+        (self.result.plugins if enabled else self.result.disabled).append(plugin)
         return plugin
 
     def add_installed(self, home: PluginsHome) -> None:
@@ -85,15 +98,16 @@ class _Discovery:
                 self.result.problems.append(error(record.path, f"installed plugin {record.install_id} has lost its folder; "
                                                                f"uninstall it and install it again"))
                 continue
-            plugin = self.add_plugin(record.path, Source.USER, definition=record.definition, marketplace=record.marketplace)
+            plugin = self.add_plugin(record.path, Source.USER, definition=record.definition, marketplace=record.marketplace,
+                                     install_id=f"{record.plugin}@{record.marketplace}")
             if plugin is not None:
                 plugin.name, plugin.commit = record.plugin, record.commit
 
     def add_marketplace(self, folder: Path, source: Source) -> None:
         market = load_marketplace(folder / MARKETPLACE_FILE)
         self.result.marketplaces.append(market)
-        for root, definition in market.local.values():
-            self.add_plugin(root, source, definition=definition, marketplace=market.name)
+        for install_id, (root, definition) in market.local.items():
+            self.add_plugin(root, source, definition=definition, marketplace=market.name, install_id=install_id)
 
     def add_folder(self, folder: Path, source: Source, *, nested: bool = True) -> None:
         # A plugin folder is the user's (or a trusted workspace's) choice, so its links to plugins
@@ -133,12 +147,16 @@ def discover(
     *,
     include_bundled: bool = True,
     full_check: bool = False,
+    workspace_trusted: bool = False,
     include_user_scope: bool = True,
 ) -> PluginSet:
-    """Every plugin of a session in `workspace`. `include_user_scope`: load `~/.claude/` (its
-    commands, skills, agents and the hooks of its settings.json)."""
+    """Every plugin of a session in `workspace`. `workspace_trusted`: the workspace's enabledPlugins
+    may switch the user's own plugins too. `include_user_scope`: load `~/.claude/` (its commands,
+    skills, agents and the hooks of its settings.json)."""
     user_dir = claude_user_dir()
-    discovery = _Discovery(full_check)
+    enabled = EnabledPlugins.read(user_dir, workspace)
+    discovery = _Discovery(full_check, enabled, workspace_trusted)
+    discovery.result.problems += enabled.problems
     if include_bundled:
         discovery.add_plugin(bundled_plugin_root(), Source.BUNDLED)
     for folder in settings.plugin_dirs:
