@@ -138,7 +138,7 @@ def test_legacy_plugins_can_count_arguments_from_one(fake, workspace, tmp_path):
     (user / "config" / "settings.json").write_text('{"argumentBase": 1}')
     fake.enqueue(Reply(content=[Text("ok")]))
     run(fake, workspace, "-p", "/pair alpha beta", "--plugin-dir", legacy, user_dirs=user)
-    assert fake.requests[0].body["messages"][0]["content"] == "First alpha, second beta.\n\nARGUMENTS: alpha beta"
+    assert fake.requests[0].body["messages"][0]["content"] == "First alpha, second beta."  # placed: nothing appended
 
 
 def permission_plugin(tmp_path, decision: dict):
@@ -174,3 +174,10 @@ def test_disallowed_tools_refuse_what_allowed_tools_allow(fake, workspace):
     run(fake, workspace, "-p", "clean", "--bare", "--allowedTools", "Bash", "--disallowedTools", "Bash(rm:*)")
     assert tool_result(fake.requests[1]) == (True, "Permission to use Bash was denied by the rule Bash(rm:*) in your settings")
     assert (workspace / "src" / "app.py").exists()
+
+
+def test_a_command_s_named_arguments_are_filled_from_what_was_typed(fake, workspace, tmp_path):
+    plugin = write_tree(tmp_path / "named", {"commands/fix.md": "---\narguments: issue branch\n---\nFix $issue on $branch.\n"})
+    fake.enqueue(Reply(content=[Text("ok")]))
+    run(fake, workspace, "-p", "/named:fix 42 main", "--plugin-dir", plugin)
+    assert fake.requests[0].body["messages"][0]["content"] == "Fix 42 on main."

@@ -91,3 +91,18 @@ def test_skills_listing_stays_within_its_budget(tmp_path):
 def test_the_hook_outputs_setting_reaches_the_hook_engine(tmp_path):
     session = Session(tmp_path, PluginSet(), Settings(hook_outputs={"keepSessions": 3, "maxMegabytes": 0.5}))
     assert (session.hooks.context.keep_output_sessions, session.hooks.context.max_output_bytes) == (3, 2**19)
+
+
+def test_skills_listing_names_commands_too_and_what_has_no_description_is_left_out(tmp_path):
+    # As Claude Code 2.1.328 lists them: "- tp:plain (tp:fancy): ..."; items without a description of their own are not listed.
+    plugin = write_tree(tmp_path / "tp", {
+        ".claude-plugin/plugin.json": '{"name": "tp"}',
+        "skills/plain/SKILL.md": "---\nname: fancy\ndescription: Plain folder, fancy name\n---\nBody\n",
+        "skills/nodesc/SKILL.md": "Body only.\n",
+        "commands/greet.md": "---\ndescription: Greet someone\n---\nHello $ARGUMENTS.\n",
+        "commands/bare.md": "Just a body.\n",
+    })
+    workspace = write_tree(tmp_path / "ws", {"a.py": ""})
+    session = Session(workspace, discover(workspace, Settings(), [plugin], include_bundled=False), Settings())
+    assert session.skills_listing().splitlines()[1:] == ["- tp:plain (tp:fancy): Plain folder, fancy name",
+                                                          "- tp:greet: Greet someone"]

@@ -78,8 +78,9 @@ def test_an_editor_that_goes_away_without_shutdown_still_ends_the_session(tmp_pa
     workspace.mkdir()
     env = dict(os.environ, SKILLWAY_CONFIG_DIR=str(tmp_path / "c"), SKILLWAY_DATA_DIR=str(tmp_path / "d"),
                SKILLWAY_PLUGIN_DIRS=str(plugin))
+    log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "skillway", "serve"], env=env, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.PIPE, stderr=log)
     try:
         server.stdin.write(frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "processId": None, "rootUri": workspace.as_uri(), "capabilities": {}}}))
@@ -92,7 +93,11 @@ def test_an_editor_that_goes_away_without_shutdown_still_ends_the_session(tmp_pa
             assert time.monotonic() < deadline, "the session never started"
             time.sleep(0.05)
         server.stdin.close()  # no shutdown, no exit: the editor crashed
-        assert server.wait(timeout=30) == 0
+        try:
+            code = server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the server did not exit after stdin closed:\n" + (tmp_path / "server.log").read_text()[-3000:])
+        assert code == 0
     finally:
         server.kill()
         server.wait()

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from skillway.plugins.catalog import Catalog
 from skillway.plugins.loader import load_plugin
 from skillway.plugins.model import Source
 
@@ -189,11 +190,21 @@ def test_skill_body_reads_the_instructions(tree):
 )
 def test_a_skill_name_breaking_a_publishing_rule_loads_with_a_warning_at_its_line(tree, name, message):
     # Claude Code loads these: the rules are the Agent Skills spec's and the marketplace's, for publishing.
-    root = tree({"skills/s/SKILL.md": f"---\ndescription: D\nname: {name}\n---\nBody\n"})
+    root = tree({f"skills/{name}/SKILL.md": f"---\ndescription: D\nname: {name}\n---\nBody\n"})
     plugin = load(root)
     assert [skill.name for skill in plugin.skills] == [name]
     assert problems_of(plugin) == [("SKILL.md", 3, "warning", message)]
     assert [p.publishing for p in plugin.problems] == [True]
+
+
+def test_a_skill_is_named_after_its_folder_and_answers_to_its_frontmatter_name_too(tree):
+    # As in Claude Code 2.1.328: listed as "tp:plain (tp:fancy)", and /tp:fancy and /fancy run it.
+    root = tree({".claude-plugin/plugin.json": '{"name": "tp"}',
+                 "skills/plain/SKILL.md": "---\ndescription: D\nname: fancy\n---\nBody\n"})
+    plugin = load(root)
+    assert [(skill.name, skill.alias) for skill in plugin.skills] == [("plain", "fancy")]
+    catalog = Catalog([plugin])
+    assert [catalog.resolve_command(name).qualified for name in ("tp:plain", "tp:fancy", "fancy")] == ["tp:plain"] * 3
 
 
 def test_a_skill_name_that_is_a_label_names_the_skill_after_its_folder(tree):

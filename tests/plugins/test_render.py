@@ -90,4 +90,22 @@ async def test_file_references_inline_workspace_files_only(tmp_path):
 
 async def test_arguments_are_substituted_before_shell_commands_run(tmp_path):
     context = RenderContext(tmp_path, "hello", allowed_tools=("Bash(echo:*)",), trusted=True)
-    assert await render("!`echo $0`", context) == "hello\n\nARGUMENTS: hello"  # no $ARGUMENTS: appended
+    assert await render("!`echo $0`", context) == "hello"  # an argument was placed: nothing appended
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [
+    ("42 main", "Fix 42 on main. All: 42 main"),
+    ("42", "Fix 42 on . All: 42"),  # a named argument that was not given is empty
+    ('"a b" c', 'Fix a b on c. All: "a b" c'),
+])
+def test_named_arguments_are_filled_in_order(arguments, expected):
+    assert substitute_arguments("Fix $issue on $branch. All: $ARGUMENTS", arguments, names=("issue", "branch")) == expected
+
+
+def test_a_named_argument_is_a_whole_word_and_nothing_is_appended_once_one_is_placed():
+    assert substitute_arguments("$issue-x and $issues", "42", names=("issue",)) == "42-x and $issues"
+
+
+def test_a_body_with_no_placeholder_gets_the_arguments_appended():
+    assert substitute_arguments("No placeholders here.\n", "42 main", names=("issue",)) == (
+        "No placeholders here.\n\nARGUMENTS: 42 main")

@@ -10,7 +10,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from skillway.core import processes
 from skillway.core.secrets import child_environment, is_secret_file
@@ -112,7 +112,7 @@ async def invoked_text(context: ToolContext, entry: Entry, tool_input: dict) -> 
 def definitions(names: list[str], catalog: Catalog | None = None) -> list[dict]:
     """The tools called `names`, for the model; the Agent tool lists the catalog's agents, as Claude
     Code's does, so that the model knows which `subagent_type` to ask for."""
-    found = [{"name": name, **DEFINITIONS[name]} for name in names if name in DEFINITIONS]
+    found: list[dict[str, Any]] = [{"name": name, **DEFINITIONS[name]} for name in names if name in DEFINITIONS]
     for tool in found:
         if tool["name"] == "Agent" and catalog is not None and catalog.agents:
             tool["description"] += "\n\nAvailable agent types:\n" + "\n".join(

@@ -27,7 +27,7 @@ from skillway.plugins.catalog import Catalog
 from skillway.plugins.discovery import PluginSet, discover
 from skillway.plugins.enabled import EnabledPlugins
 from skillway.plugins.fingerprint import hook_fingerprint
-from skillway.plugins.model import HookEvent
+from skillway.plugins.model import HookEvent, Skill
 from skillway.settings import Purpose, Settings, data_dir, load_settings
 from skillway.settings.dirs import claude_user_dir
 from skillway.settings.memory import Memory, load_memory
@@ -189,24 +189,22 @@ class Session:
         return self._listings[budget]
 
     def _skills_listing(self, budget: int) -> str:
+        """What the model may run with the Skill tool, as Claude Code lists it: skills and commands
+        that have a description of their own (`- plugin:name (plugin:alias): description`)."""
         lines: list[str] = []
-        listed: set[str] = set()
         used = 0
-        for plugin in self.plugins.plugins:
-            for skill in plugin.skills if plugin.loaded else ():
-                name = plugin.qualified(skill.name)
-                if name in listed:
-                    continue  # the workspace's twin of a skill in the user's ~/.claude/: the user's wins
-                listed.add(name)
-                if skill.disable_model_invocation:
-                    continue  # the user may run it; the model is not told about it
-                line = f"- {name}: {skill.description}" + (
-                    f" {skill.when_to_use}" if skill.when_to_use else "")
-                if used + len(line) > budget:
-                    lines.append("- (more skills are installed than fit here)")
-                    return _listing(lines)
-                lines.append(line)
-                used += len(line) + 1
+        for entry in self.catalog.model_invocable:
+            item = entry.item
+            if not item.described:
+                continue  # still runnable by name; without a description the model cannot tell when
+            alias = f" ({entry.plugin.qualified(item.alias)})" if item.alias else ""
+            when = f" {item.when_to_use}" if isinstance(item, Skill) and item.when_to_use else ""
+            line = f"- {entry.qualified}{alias}: {item.description}{when}"
+            if used + len(line) > budget:
+                lines.append("- (more skills are installed than fit here)")
+                return _listing(lines)
+            lines.append(line)
+            used += len(line) + 1
         return _listing(lines)
 
     def _base_prompt(self, purpose: Purpose) -> str:

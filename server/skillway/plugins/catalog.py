@@ -62,10 +62,16 @@ class Catalog:
 
         # What the model may run with the Skill tool: commands and skills (user-invocable or not)
         # without disable-model-invocation, as Claude Code lists them to the model.
-        self.model_invocable: list[Entry[Command | Skill]] = [
-            *(e for e in self.commands if not e.item.disable_model_invocation),
-            *(Entry(p.qualified(s.name), p, s) for p in plugins if p.loaded for s in p.skills
-              if not s.user_invocable and not s.disable_model_invocation)]
+        runnable = {id(found.item): found for found in self.commands}
+        self.model_invocable: list[Entry[Command | Skill]] = []
+        for plugin in plugins:
+            items: list[Command | Skill] = [*plugin.skills, *plugin.commands] if plugin.loaded else []
+            for item in items:
+                invocable = runnable.get(id(item))
+                if invocable is None and isinstance(item, Skill) and not item.user_invocable:
+                    invocable = Entry(plugin.qualified(item.name), plugin, item)
+                if invocable is not None and not item.disable_model_invocation:
+                    self.model_invocable.append(invocable)
 
     def resolve_command(self, name: str) -> Entry[Command | Skill]:
         return _resolve(self.commands, name.removeprefix("/"), "command")
@@ -82,6 +88,10 @@ def _resolve(entries: list[Entry[Item]], name: str, what: str) -> Entry[Item]:
     exact = [e for e in entries if e.qualified == name]
     if exact:
         return _prefer_skill(exact)
+    # A frontmatter name that differs from the file's is another name: `plugin:alias`, or bare `alias`.
+    aliased = [e for e in entries if name in _aliases(e)]
+    if len(aliased) == 1:
+        return aliased[0]
     wanted = name.split(":")
     candidates = [e for e in entries if e.qualified.split(":")[-len(wanted):] == wanted]
     if not candidates:
@@ -96,3 +106,8 @@ def _resolve(entries: list[Entry[Item]], name: str, what: str) -> Entry[Item]:
 
 def _prefer_skill(entries: list[Entry[Item]]) -> Entry[Item]:
     return next((e for e in entries if isinstance(e.item, Skill)), entries[0])
+
+
+def _aliases(entry: Entry) -> tuple[str, ...]:
+    alias = getattr(entry.item, "alias", None)
+    return (alias, entry.plugin.qualified(alias)) if isinstance(alias, str) else ()

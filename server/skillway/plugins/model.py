@@ -62,6 +62,9 @@ class Command:
     disable_model_invocation: bool = False
     fan_out: tuple[str, ...] = ()
     body_line: int = 1
+    arguments: tuple[str, ...] = ()  # names for the arguments, in order: `$name` in the body
+    alias: str | None = None  # the frontmatter's `name`, when it differs: another name it answers to
+    described: bool = True  # False: no frontmatter description, so it is not listed to the model
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class Skill:
     user_invocable: bool = True
     context: str | None = None
     agent: str | None = None
+    arguments: tuple[str, ...] = ()
+    alias: str | None = None  # the frontmatter's `name`, when it differs from the folder's
+    described: bool = True
 
     @property
     def directory(self) -> Path:

@@ -43,6 +43,7 @@ class RenderContext:
     trusted: bool = False  # may shell commands from this command's plugin run?
     placeholders: Mapping[str, str] | None = None  # ${CLAUDE_*} values
     argument_base: int = 0  # 1 for legacy plugins that meant $1 as the first argument
+    argument_names: tuple[str, ...] = ()  # the frontmatter's `arguments`: `$name` is the Nth argument
 
 
 def split_arguments(text: str) -> list[str]:
@@ -52,32 +53,46 @@ def split_arguments(text: str) -> list[str]:
         return text.split()
 
 
-def substitute_arguments(body: str, arguments: str, base: int = 0) -> str:
+def substitute_arguments(body: str, arguments: str, base: int = 0, names: tuple[str, ...] = ()) -> str:
+    """`$ARGUMENTS`, `$ARGUMENTS[N]`, `$N` and the frontmatter's named `$name`s filled from `arguments`,
+    as Claude Code fills them: an unmatched `$N` stays as written, a named one with no value is
+    empty; a body with none of them gets the arguments appended."""
     words = split_arguments(arguments)
-    used_whole = False
+    placed = False
 
     def replace(match: re.Match) -> str:
-        nonlocal used_whole
+        nonlocal placed
         escaped, indexed, numbered, whole = match.groups()
         if escaped:
             return match.group(0)[1:]  # `\$1` is a literal `$1`
+        placed = True
         if whole:
-            used_whole = True
             return arguments
         position = int(indexed if indexed is not None else numbered) - base
         if 0 <= position < len(words):
             return words[position]
         return match.group(0)  # no such argument: left as written
 
+    def replace_name(match: re.Match) -> str:
+        nonlocal placed
+        if match.group(1):
+            return match.group(0)[1:]
+        placed = True
+        position = names.index(match.group(2))
+        return words[position] if position < len(words) else ""
+
     rendered = _ARGUMENT.sub(replace, body)
-    if not used_whole and arguments.strip() and "$ARGUMENTS" not in body:
+    if names:
+        pattern = r"(\\?)\$(" + "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)) + r")(?![\w])"
+        rendered = re.sub(pattern, replace_name, rendered)
+    if not placed and arguments.strip():
         rendered = rendered.rstrip("\n") + f"\n\nARGUMENTS: {arguments}"
     return rendered
 
 
 async def render(body: str, context: RenderContext) -> str:
     text = substitute(body, context.placeholders or {})
-    text = substitute_arguments(text, context.arguments, context.argument_base)
+    text = substitute_arguments(text, context.arguments, context.argument_base, context.argument_names)
     text = await _run_shell(text, context)
     return _inline_files(text, context.workspace)
 
@@ -163,5 +178,6 @@ async def render_item(plugin: Plugin, item: Command | Skill, arguments: str, whe
         body = frontmatter.parse(item.path, text)[0].body
     context = RenderContext(where.workspace, arguments.strip(), item.allowed_tools,
                             trusted=plugin.source.trusted_by_default or where.workspace_trusted,
-                            placeholders=placeholders, argument_base=where.argument_base)
+                            placeholders=placeholders, argument_base=where.argument_base,
+                            argument_names=item.arguments)
     return (await render(body, context)).strip()

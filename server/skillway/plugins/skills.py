@@ -27,6 +27,7 @@ def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -
     values = parsed.values
     folder = path.parent.name
     name = values.get("name")
+    alias = None
     if name is None:
         # The folder name stands in, and must follow the same rules.
         problems += [replace(p, message=p.message.replace('"name"', f'the folder name "{folder}"', 1))
@@ -38,8 +39,14 @@ def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -
             problems.append(warning(path, f'the skill is named after its folder, "{folder}": "name" is a label here',
                                     parsed.line_of("name")))
         name = folder
-    description = values.get("description")
-    if not isinstance(description, str) or not description.strip():
+    elif isinstance(name, str) and name != folder and not (path.parent / ".claude-plugin").is_dir():
+        # Claude Code names a skill after its folder; its frontmatter name is another name it answers to.
+        # (A plugin that is one SKILL.md at its root has no folder of the skill's own: the name stands.)
+        alias, name = name, folder
+    declared = values.get("description")
+    description = declared if isinstance(declared, str) else ""
+    described = bool(description.strip())
+    if not described:
         if "description" not in values:
             problems.append(warning(path, 'missing "description": the model cannot tell when to use this skill'))
         whole = frontmatter.load(path, SCHEMA)[0] if head_only else parsed  # the body is needed after all
@@ -58,6 +65,9 @@ def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -
         user_invocable=as_flag(values.get("user-invocable"), True),
         context=as_text(values.get("context")),
         agent=as_text(values.get("agent")),
+        arguments=as_list(values.get("arguments")),
+        alias=alias,
+        described=described,
     )
     return skill, problems
 
