@@ -172,7 +172,7 @@ def test_a_permission_request_interrupt_ends_print_mode_with_exit_1(fake, worksp
 def test_disallowed_tools_refuse_what_allowed_tools_allow(fake, workspace):
     fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "rm -f src/app.py"}, id="t1")]), Reply(content=[Text("ok")]))
     run(fake, workspace, "-p", "clean", "--bare", "--allowedTools", "Bash", "--disallowedTools", "Bash(rm:*)")
-    assert tool_result(fake.requests[1]) == (True, "Permission to use Bash was denied by the rule Bash(rm:*) in your settings")
+    assert tool_result(fake.requests[1]) == (True, "Permission to use Bash was denied by the rule Bash(rm:*)")
     assert (workspace / "src" / "app.py").exists()
 
 

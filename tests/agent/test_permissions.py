@@ -45,14 +45,14 @@ async def test_a_deny_rule_in_claude_settings_refuses_even_a_read_only_tool(tmp_
     workspace, plugin = workspace_with(tmp_path, {"permissions": {"deny": ["Read(./secrets/**)"]}})
     session = open_session(workspace, plugin, fake, monkeypatch, trusted=True)
     await run_one_call(session, fake, "Read", {"file_path": str(workspace / "secrets" / "token.txt")})
-    assert refusal_of(fake) == (True, "Permission to use Read was denied by the rule Read(./secrets/**) in your settings")
+    assert refusal_of(fake) == (True, "Permission to use Read was denied by the rule Read(./secrets/**)")
 
 
 async def test_deny_rules_apply_before_the_workspace_is_trusted(tmp_path, fake, monkeypatch):
     workspace, plugin = workspace_with(tmp_path, {"permissions": {"deny": ["Grep"]}})
     session = open_session(workspace, plugin, fake, monkeypatch, trusted=False)
     await run_one_call(session, fake, "Grep", {"pattern": "x"})
-    assert refusal_of(fake) == (True, "Permission to use Grep was denied by the rule Grep in your settings")
+    assert refusal_of(fake) == (True, "Permission to use Grep was denied by the rule Grep")
 
 
 async def test_an_edit_rule_covers_write(tmp_path, fake, monkeypatch):
@@ -60,7 +60,7 @@ async def test_an_edit_rule_covers_write(tmp_path, fake, monkeypatch):
     session = open_session(workspace, plugin, fake, monkeypatch, trusted=True)
     await run_one_call(session, fake, "Write", {"file_path": "src/new.py", "content": "y = 2\n"},
                        allowed_tools=("Write",))
-    assert refusal_of(fake) == (True, "Permission to use Write was denied by the rule Edit(src/**) in your settings")
+    assert refusal_of(fake) == (True, "Permission to use Write was denied by the rule Edit(src/**)")
     assert not (workspace / "src" / "new.py").exists()
 
 
@@ -85,7 +85,7 @@ async def test_a_hook_s_allow_does_not_pass_a_deny_rule(tmp_path, fake, monkeypa
         "PreToolUse": [{"hooks": [command(f"echo '{json.dumps(allow)}'")]}]})
     session = open_session(workspace, plugin, fake, monkeypatch, trusted=True)
     await run_one_call(session, fake, "Bash", {"command": "rm -rf src"})
-    assert refusal_of(fake) == (True, "Permission to use Bash was denied by the rule Bash(rm:*) in your settings")
+    assert refusal_of(fake) == (True, "Permission to use Bash was denied by the rule Bash(rm:*)")
     assert (workspace / "src" / "app.py").exists()
 
 

@@ -747,15 +747,14 @@ async def test_shell_field_runs_the_command_with_bash(tmp_path):
     assert outcome.warnings == [] and out.read_text() == "bash\n"
 
 
-async def test_once_handlers_run_once_per_session(tmp_path):
+async def test_once_in_a_hooks_file_is_ignored_as_claude_code_ignores_it(tmp_path):
+    # Claude Code 2.1.328 honours `once` only in a skill's or agent's frontmatter hooks.
     count = tmp_path / "count"
     plugin = make_plugin(tmp_path / "plug", "p", {PRE: [group(command(f"echo run >> {count}", once=True))]})
     session = open_session(tmp_path / "ws", plugin)
     for _ in range(3):
         await fire(session, PRE)
-    assert count.read_text().splitlines() == ["run"]
-    await fire(open_session(tmp_path / "ws", plugin), PRE)  # a new session runs it again
-    assert count.read_text().splitlines() == ["run", "run"]
+    assert count.read_text().splitlines() == ["run"] * 3
 
 
 @pytest.mark.parametrize("kind", [{"type": "mcp_tool", "server": "s", "tool": "t"}, {"type": "bogus"}])

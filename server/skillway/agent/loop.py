@@ -13,6 +13,7 @@ hooks, `append` records a message; `run_agent=` replaces what the Agent tool doe
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,6 +27,8 @@ from skillway.model.prices import estimate_cost
 from skillway.plugins.catalog import UnknownName
 from skillway.plugins.model import HookEvent, Skill
 from skillway.plugins.render import Invocation
+
+log = logging.getLogger(__name__)
 
 READ_ONLY_TOOLS = ["Skill", "Read", "Glob", "Grep"]
 EDIT_TOOLS = ["Edit", "Write"]
@@ -62,7 +65,8 @@ class AgentLoop:
                  agent_slots: asyncio.Semaphore | None = None, max_tokens: int | None = None,
                  max_cost_usd: float | None = None, ask=None, editor=None,
                  subagent_tools: list[str] | None = None, run_agent: AgentRunner | None = None,
-                 hook_fields: Mapping[str, str] | None = None, denied_tools: tuple[str, ...] = ()) -> None:
+                 hook_fields: Mapping[str, str] | None = None, denied_tools: tuple[str, ...] = (),
+                 permission_mode: str | None = None) -> None:
         self.session = session
         self.instructions = instructions
         names = tools if tools is not None else ALL_TOOLS
@@ -78,6 +82,7 @@ class AgentLoop:
         self.agent_runner: AgentRunner = run_agent or self.run_agent  # what the Agent tool does
         self.stopping: str | None = None  # set when a tool hook ends the turn (its stopReason, maybe "")
         self.denied_tools = denied_tools  # deny rules of this run (--disallowedTools), for its sub-agents too
+        self.permission_mode = permission_mode  # an agent's own; None: the session's
         self.hook_fields = dict(hook_fields or {})  # added to every hook's input (e.g. another transcript_path)
         settings = session.settings
         workspace_rules = settings.workspace_allowed_tools if session.workspace_trusted else ()
@@ -189,6 +194,8 @@ class AgentLoop:
                 output, is_error = await agent_tools.run_tool(self.context, name, tool_input), False
         except agent_tools.ToolError as exc:
             output, is_error = str(exc), True
+        if name == "Skill" and not is_error:
+            self._skill_invoked(tool_input)
         # As Claude Code does: a failed call fires PostToolUseFailure (with the error the model gets), not PostToolUse.
         fields = {"tool_name": name, "tool_input": tool_input, "tool_use_id": tool_id}
         fields |= {"error": output, "is_interrupt": False} if is_error else {"tool_response": output}
@@ -239,6 +246,14 @@ class AgentLoop:
         result.notices[:0] = notices
         return result
 
+    def _skill_invoked(self, tool_input: dict) -> None:
+        """The model invoked a skill: its hooks fire from now on, its disallowed tools are refused for
+        the rest of this turn, as when a person types it."""
+        entry = self.context.catalog.resolve_for_model(str(tool_input.get("skill", "")))
+        if isinstance(entry.item, Skill):
+            self.session.hooks.registry.activate_skill(entry.plugin, entry.item)
+            self.deny_rules += parse_rules(entry.item.disallowed_tools)
+
     def _forked_skill(self, tool_input: dict):
         """The skill a Skill call names, when it runs forked (`context: fork`); else None."""
         try:
@@ -271,6 +286,8 @@ class AgentLoop:
         tools = [t for t in map(agent_tools.canonical, tools) if t not in persona.disallowed_tools]
         if self.subagent_tools is not None:
             tools = [t for t in tools if t in self.subagent_tools]
+        # The loader keeps permissionMode and hooks for the user's and the workspace's own agents only.
+        mode = {"permission_mode": persona.permission_mode} if persona.permission_mode else {}
         async with self.agent_slots:  # at most MAX_PARALLEL_AGENTS at once
             await self.session.hooks.fire("SubagentStart", {"agent_id": agent_id, "agent_type": entry.qualified},
                                           match=entry.qualified)
@@ -278,8 +295,29 @@ class AgentLoop:
                              model=None if persona.model == "inherit" else persona.model, depth=self.depth + 1,
                              transcript=self.transcript.subagent(agent_id), agent=(agent_id, entry.qualified),
                              agent_slots=self.agent_slots, subagent_tools=self.subagent_tools,
-                             denied_tools=self.denied_tools, allowed_tools=allowed_tools, ask=ask)
-            return await loop.run(prompt)
+                             denied_tools=self.denied_tools, allowed_tools=allowed_tools, ask=ask,
+                             hook_fields=mode, permission_mode=persona.permission_mode)
+            registry = self.session.hooks.registry
+            own_hooks = registry.add_frontmatter(entry.plugin, persona.hooks, agent_id, stop_as=HookEvent.SUBAGENT_STOP)
+            try:
+                return await loop.run(prompt + await self._preloaded_skills(persona))
+            finally:
+                registry.remove(own_hooks)
+
+    async def _preloaded_skills(self, persona) -> str:
+        """The bodies of the skills an agent's frontmatter names, after its task, as Claude Code adds
+        them; a name that finds no skill is left out (logged)."""
+        texts = []
+        for name in persona.skills:
+            try:
+                entry = self.context.catalog.resolve_for_model(name)
+            except UnknownName:
+                log.warning("agent %s: no skill named %r to preload", persona.name, name)
+                continue
+            if isinstance(entry.item, Skill):
+                body = await agent_tools.invoked_text(self.context, entry, {})
+                texts.append(f"\n\nBase directory for this skill: {entry.item.directory}\n\n{body}")
+        return "".join(texts)
 
     async def _refusal(self, name: str, tool_input: dict, tool_id: str) -> str | None:
         """Why the call may not run (the model is told), or None when it may. As Claude Code decides:
@@ -298,7 +336,7 @@ class AgentLoop:
         subject = self._subject(name, tool_input)
         denying = matching_rule(self.deny_rules, name, subject)
         if denying is not None:
-            return f"Permission to use {name} was denied by the rule {denying} in your settings"
+            return f"Permission to use {name} was denied by the rule {denying}"
         asking = matching_rule(self.ask_rules, name, subject)
         if outcome.permission == "ask":
             reason = " ".join(outcome.ask_reasons)
@@ -313,7 +351,7 @@ class AgentLoop:
     def _runs_unasked(self, name: str, subject: str | None) -> bool:
         if name in READ_ONLY_TOOLS or name == "Agent":
             return True
-        mode = self.session.hooks.context.permission_mode
+        mode = self.permission_mode or self.session.hooks.context.permission_mode
         if mode == "bypassPermissions" or (name in EDIT_TOOLS and mode == "acceptEdits"):
             return True
         return allowed(self.rules, name, subject)

@@ -137,7 +137,8 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                              allowed_tools=prepared.allowed_tools + options.allowed_tools,
                              max_turns=options.max_turns, model=options.model or prepared.model,
                              max_cost_usd=options.max_cost_usd, on_message=ui.message,
-                             ask=ui.ask_permission, editor=ui.editor, denied_tools=options.disallowed_tools)
+                             ask=ui.ask_permission, editor=ui.editor,
+                             denied_tools=options.disallowed_tools + prepared.disallowed_tools)
             if prepared.fork_agent:
                 result = await ui.working(f"skillway: {typed.split()[0]}", loop.run_forked(
                     prepared.fork_agent, prepared.text, prepared.allowed_tools + options.allowed_tools))

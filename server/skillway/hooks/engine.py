@@ -65,7 +65,6 @@ class HookEngine:
     background: set[asyncio.Task] = field(default_factory=set)
     # What asyncRewake hooks that exited 2 say, waiting for the conversation to take it (take_rewakes).
     rewakes: list[str] = field(default_factory=list)
-    _ran_once: set[tuple] = field(default_factory=set)
     _saved_outputs: int = 0
 
     async def fire(self, event: HookEvent | str, fields: dict | None = None, *, match: str | None = None) -> HookOutcome:
@@ -73,8 +72,8 @@ class HookEngine:
         event = HookEvent.named(event)
         outcome = HookOutcome(event)
         fields = fields or {}
-        candidates = [h for h in self.registry.matching(event, match)
-                      if not (h.handler.once and h.identity in self._ran_once) and _condition_holds(h, fields)]
+        agent_id = fields.get("agent_id") if isinstance(fields.get("agent_id"), str) else None
+        candidates = [h for h in self.registry.matching(event, match, agent_id=agent_id) if _condition_holds(h, fields)]
         runnable = [h for h in candidates if self.context.is_trusted(h)]
         held_back = len(candidates) - len(runnable)
         if held_back:
@@ -84,8 +83,6 @@ class HookEngine:
         deadline = time.monotonic() + SESSION_END_BUDGET if event == HookEvent.SESSION_END else None
         waited = []
         for hook in runnable:
-            if hook.handler.once:
-                self._ran_once.add(hook.identity)
             if hook.handler.type in ("prompt", "agent") and self.context.ask_model is None:
                 outcome.warnings.append(f"{hook.label}: {hook.handler.type} hooks need the model, which this "
                                         "command does not use; skipped")
@@ -99,6 +96,10 @@ class HookEngine:
         results = await asyncio.gather(*(self._run(h, payload, event, deadline) for h in waited))
         for hook, (completed, timeout, failure) in zip(waited, results):
             self._fold(outcome, hook, completed, timeout, failure)
+            # `once` holds for a skill's or agent's hooks, as in Claude Code: gone after it first succeeds
+            # (it is ignored in hooks files and settings, where Claude Code ignores it too).
+            if hook.handler.once and hook.scope is not None and failure is None and completed.exit_code == 0:
+                self.registry.remove([hook])
         return outcome
 
     def take_rewakes(self) -> list[str]:

@@ -9,6 +9,7 @@ from skillway.core.paths import Found, Walk, is_file, markdown_tree
 from skillway.core.problems import Problem, Severity, has_error, warning
 from skillway.plugins import frontmatter
 from skillway.plugins.frontmatter import as_list, as_text
+from skillway.plugins.hooks_config import frontmatter_hooks
 from skillway.plugins.model import Agent
 
 SCHEMA = "agent-frontmatter.schema.json"
@@ -32,6 +33,10 @@ def load_agent(path: Path, text: str | None = None) -> tuple[Agent | None, list[
         values = parsed.values
     tools = values.get("tools")
     max_turns = values.get("maxTurns")
+    hooks, hook_problems = frontmatter_hooks(path, parsed) if parsed.present else ((), [])
+    problems += hook_problems
+    if has_error(problems):
+        return None, problems
     agent = Agent(
         name=str(values["name"]),
         path=path,
@@ -43,6 +48,8 @@ def load_agent(path: Path, text: str | None = None) -> tuple[Agent | None, list[
         skills=as_list(values.get("skills")),
         max_turns=max_turns if isinstance(max_turns, int) else None,
         color=as_text(values.get("color")),
+        permission_mode=as_text(values.get("permissionMode")),
+        hooks=hooks,
     )
     return agent, problems
 

@@ -15,6 +15,7 @@ from skillway.core.matchers import compile_matcher
 from skillway.core.permission_rules import Rule
 from skillway.core.problems import Problem, error, has_error, warning
 from skillway.plugins import files, schema
+from skillway.plugins.frontmatter import Frontmatter
 from skillway.plugins.model import HookEvent, HookGroup, HookHandler
 
 SCHEMA = "hooks.schema.json"
@@ -114,3 +115,12 @@ def _handler(raw: dict) -> HookHandler:
         headers=tuple((name, str(value)) for name, value in (raw.get("headers") or {}).items()),
         allowed_env_vars=tuple(raw.get("allowedEnvVars") or ()),
     )
+
+
+def frontmatter_hooks(path: Path, parsed: Frontmatter) -> tuple[tuple[HookGroup, ...], list[Problem]]:
+    """The `hooks` a skill's or agent's frontmatter declares (already checked against the schema)."""
+    declared = parsed.values.get("hooks")
+    if not isinstance(declared, dict):
+        return (), []
+    groups, problems = hook_groups(declared, path, lambda pointer: (parsed.line_of("hooks"), 1), ("hooks",))
+    return tuple(groups), problems

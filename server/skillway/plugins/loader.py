@@ -12,6 +12,7 @@ the root, loops and bounds are problems), and a folder that cannot be read is a 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from skillway.core.located_json import LocatedJson
@@ -237,6 +238,13 @@ class _Components:
         agents = self.declared("agents")
         for path, _, _ in self.files_below(self.defaults("agents") if agents is None else agents, agent_files):
             agent, problems = load_agent(path)
+            if agent is not None and plugin.namespaced and (agent.hooks or agent.permission_mode):
+                # As Claude Code does: only the user's and the workspace's own agents get that much control.
+                ignored = " and ".join(key for key, value in (("hooks", agent.hooks), ("permissionMode", agent.permission_mode))
+                                       if value)
+                problems.append(warning(path, f"a plugin's agent may not set {ignored}: ignored (an agent in "
+                                              ".claude/agents/ may)"))
+                agent = replace(agent, hooks=(), permission_mode=None)
             self.report(problems)
             if agent is not None:
                 self.add_unique(plugin.agents, agent)

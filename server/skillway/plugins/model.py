@@ -83,6 +83,9 @@ class Skill:
     arguments: tuple[str, ...] = ()
     alias: str | None = None  # the frontmatter's `name`, when it differs from the folder's
     described: bool = True
+    disallowed_tools: tuple[str, ...] = ()  # refused for the rest of the turn once invoked
+    effort: str | None = None  # read, not sent: the Messages API has no effort setting
+    hooks: tuple[HookGroup, ...] = ()  # registered for the rest of the session once invoked
 
     @property
     def directory(self) -> Path:
@@ -108,6 +111,8 @@ class Agent:
     skills: tuple[str, ...] = ()
     max_turns: int | None = None
     color: str | None = None
+    permission_mode: str | None = None  # project and user agents only, as in Claude Code
+    hooks: tuple[HookGroup, ...] = ()  # project and user agents only: active while it runs
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from skillway.core.paths import Found, Walk, files_in_subfolders, is_file
 from skillway.core.problems import Problem, has_error, warning
 from skillway.plugins import frontmatter, schema
 from skillway.plugins.frontmatter import as_flag, as_hint, as_list, as_text
+from skillway.plugins.hooks_config import frontmatter_hooks
 from skillway.plugins.model import Skill
 
 SCHEMA = "skill-frontmatter.schema.json"
@@ -51,6 +52,8 @@ def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -
             problems.append(warning(path, 'missing "description": the model cannot tell when to use this skill'))
         whole = frontmatter.load(path, SCHEMA)[0] if head_only else parsed  # the body is needed after all
         description = frontmatter.first_line(whole.body) if whole else ""
+    hooks, hook_problems = frontmatter_hooks(path, parsed)
+    problems += hook_problems
     if has_error(problems):
         return None, problems
     skill = Skill(
@@ -68,6 +71,9 @@ def load_skill(path: Path, *, head_only: bool = True, text: str | None = None) -
         arguments=as_list(values.get("arguments")),
         alias=alias,
         described=described,
+        disallowed_tools=as_list(values.get("disallowed-tools", values.get("disallowedTools"))),
+        effort=as_text(values.get("effort")),
+        hooks=hooks,
     )
     return skill, problems
 

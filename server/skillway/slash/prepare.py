@@ -28,6 +28,7 @@ class PreparedPrompt:
     # A skill with `context: fork` runs as a sub-agent instead (its `agent`, or "general-purpose"),
     # on `text`; the main conversation gets its final report.
     fork_agent: str | None = None
+    disallowed_tools: tuple[str, ...] = ()  # a skill's: refused for the rest of the turn
 
 
 async def prepare(session, typed: str, *, argument_base: int | None = None) -> PreparedPrompt:
@@ -55,7 +56,10 @@ async def _expand(session, typed: str, argument_base: int) -> PreparedPrompt:
         text = await render_item(entry.plugin, item, arguments, where)
     except RenderError as exc:
         raise PromptRefused(f"/{entry.qualified}: {exc}") from None
-    if isinstance(item, Skill) and item.context == "fork":
+    if not isinstance(item, Skill):
+        return PreparedPrompt(text, item.allowed_tools, item.model, entry.qualified)
+    session.hooks.registry.activate_skill(entry.plugin, item)
+    if item.context == "fork":
         return PreparedPrompt(fork_prompt(item, text), item.allowed_tools, item.model, entry.qualified,
-                              fork_agent=item.agent or FORK_DEFAULT_AGENT)
-    return PreparedPrompt(text, item.allowed_tools, item.model, entry.qualified)
+                              fork_agent=item.agent or FORK_DEFAULT_AGENT, disallowed_tools=item.disallowed_tools)
+    return PreparedPrompt(text, item.allowed_tools, item.model, entry.qualified, disallowed_tools=item.disallowed_tools)
