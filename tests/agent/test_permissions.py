@@ -209,3 +209,21 @@ async def test_the_person_is_asked_only_when_no_permission_request_hook_answers(
     sent = json.loads(notified.read_text())
     assert (sent["hook_event_name"], sent["notification_type"], sent["message"]) == (
         "Notification", "permission_prompt", "skillway needs your permission to use Bash")
+
+
+async def test_every_hook_of_one_prompt_carries_its_prompt_id_and_stop_its_empty_task_lists(tmp_path, fake, monkeypatch):
+    from skillway.app.run import QuietInterface, run_prompt
+
+    log = tmp_path / "inputs.jsonl"
+    dump = {"hooks": [command(f"cat >> {log}; echo >> {log}")]}
+    workspace, plugin = workspace_with(tmp_path, hooks={"UserPromptSubmit": [dump], "PreToolUse": [dump], "Stop": [dump]})
+    session = open_session(workspace, plugin, fake, monkeypatch, trusted=True)
+    fake.enqueue(Reply(content=[ToolUse("Read", {"file_path": "src/app.py"}, id="r")]), Reply(content=[Text("one")]),
+                 Reply(content=[Text("two")]))
+    await run_prompt(session, "first", QuietInterface())
+    await run_prompt(session, "second", QuietInterface())
+    seen = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert [s["hook_event_name"] for s in seen] == ["UserPromptSubmit", "PreToolUse", "Stop", "UserPromptSubmit", "Stop"]
+    first, second = {s["prompt_id"] for s in seen[:3]}, {s["prompt_id"] for s in seen[3:]}
+    assert len(first) == len(second) == 1 and first != second
+    assert (seen[2]["background_tasks"], seen[2]["session_crons"]) == ([], [])

@@ -487,8 +487,10 @@ async def test_stdin_carries_the_common_and_the_event_fields(tmp_path, event):
     seen = json.loads(out.read_text())
     stdin = seen["stdin"]
     workspace = str((tmp_path / "ws").resolve())
-    assert {k: stdin.get(k) for k in ("session_id", "cwd", "hook_event_name", "permission_mode")} == {
-        "session_id": session.session_id, "cwd": workspace, "hook_event_name": event, "permission_mode": "default"}
+    # As in Claude Code 2.1.328: no permission_mode where no tool or turn is in question.
+    mode = {} if event in ("SessionStart", "SessionEnd") else {"permission_mode": "default"}
+    assert {k: stdin[k] for k in ("session_id", "cwd", "hook_event_name", "permission_mode") if k in stdin} == {
+        "session_id": session.session_id, "cwd": workspace, "hook_event_name": event, **mode}
     assert Path(stdin["transcript_path"]).is_file() and stdin["transcript_path"].endswith(".jsonl")
     fields, _ = EVENT_FIELDS[event]
     assert {k: stdin.get(k) for k in fields} == fields

@@ -162,7 +162,9 @@ class AgentLoop:
 
     async def fire_stop(self, guard: StopGuard, last: str):
         """The Stop hooks (SubagentStop inside a sub-agent) on the turn ending with `last`."""
-        fields = self._caller() | {"stop_hook_active": guard.active, "last_assistant_message": last}
+        # skillway has no background shells or scheduled prompts: the lists Claude Code sends are empty.
+        fields = self._caller() | {"stop_hook_active": guard.active, "last_assistant_message": last,
+                                   "background_tasks": [], "session_crons": []}
         if self.agent is None:
             return await self.session.hooks.fire("Stop", fields)
         agent_id, agent_type = self.agent
@@ -288,6 +290,7 @@ class AgentLoop:
             tools = [t for t in tools if t in self.subagent_tools]
         # The loader keeps permissionMode and hooks for the user's and the workspace's own agents only.
         mode = {"permission_mode": persona.permission_mode} if persona.permission_mode else {}
+        inherited = {key: self.hook_fields[key] for key in ("prompt_id",) if key in self.hook_fields}
         async with self.agent_slots:  # at most MAX_PARALLEL_AGENTS at once
             await self.session.hooks.fire("SubagentStart", {"agent_id": agent_id, "agent_type": entry.qualified},
                                           match=entry.qualified)
@@ -296,7 +299,7 @@ class AgentLoop:
                              transcript=self.transcript.subagent(agent_id), agent=(agent_id, entry.qualified),
                              agent_slots=self.agent_slots, subagent_tools=self.subagent_tools,
                              denied_tools=self.denied_tools, allowed_tools=allowed_tools, ask=ask,
-                             hook_fields=mode, permission_mode=persona.permission_mode)
+                             hook_fields=inherited | mode, permission_mode=persona.permission_mode)
             registry = self.session.hooks.registry
             own_hooks = registry.add_frontmatter(entry.plugin, persona.hooks, agent_id, stop_as=HookEvent.SUBAGENT_STOP)
             try:

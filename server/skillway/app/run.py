@@ -9,6 +9,7 @@ how it ended is a `RunOutcome`, never an exception for anything a user can cause
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
@@ -129,7 +130,8 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
         if fan_out_command(session, typed) is not None:  # /ship: skillway runs the reviewers itself
             return _shipped(await run_ship(session, typed, on_event=ui.progress, on_message=ui.message,
                                            reviewer_timeout=options.reviewer_timeout))
-        prepared = await prepare(session, typed)
+        prompt_id = str(uuid.uuid4())  # every hook of this prompt's run says which prompt it belongs to
+        prepared = await prepare(session, typed, prompt_id=prompt_id)
         if options.conversation is not None:
             result = await _stream(session, prepared, ui, options)
         else:
@@ -137,7 +139,7 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                              allowed_tools=prepared.allowed_tools + options.allowed_tools,
                              max_turns=options.max_turns, model=options.model or prepared.model,
                              max_cost_usd=options.max_cost_usd, on_message=ui.message,
-                             ask=ui.ask_permission, editor=ui.editor,
+                             ask=ui.ask_permission, editor=ui.editor, hook_fields={"prompt_id": prompt_id},
                              denied_tools=options.disallowed_tools + prepared.disallowed_tools)
             if prepared.fork_agent:
                 result = await ui.working(f"skillway: {typed.split()[0]}", loop.run_forked(

@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 600.0
 EVENT_TIMEOUTS: dict[str, float] = {HookEvent.USER_PROMPT_SUBMIT: 30.0}
 TYPE_TIMEOUTS = {"prompt": 30.0, "agent": 60.0}  # a model's answer is quick or not coming
+# Events whose input has no permission_mode in Claude Code 2.1.328 (no tool or turn is in question).
+WITHOUT_PERMISSION_MODE = frozenset({HookEvent.SESSION_START, HookEvent.SESSION_END, HookEvent.SUBAGENT_START,
+                                     HookEvent.NOTIFICATION})
 SESSION_END_BUDGET = 1.5  # seconds shared by all SessionEnd handlers: ending must stay quick
 OUTPUT_CAP = 10_000
 STOP_BLOCK_LIMIT = 8
@@ -128,14 +131,11 @@ class HookEngine:
         await asyncio.gather(*pending, return_exceptions=True)
 
     def _payload(self, event: HookEvent | str, fields: dict) -> dict:
-        return {
-            "session_id": self.context.session_id,
-            "transcript_path": str(self.context.transcript_path),
-            "cwd": str(self.context.project_dir),
-            "hook_event_name": event,
-            "permission_mode": self.context.permission_mode,
-            **fields,
-        }
+        common = {"session_id": self.context.session_id, "transcript_path": str(self.context.transcript_path),
+                  "cwd": str(self.context.project_dir)}
+        if event not in WITHOUT_PERMISSION_MODE:
+            common["permission_mode"] = self.context.permission_mode
+        return common | {"hook_event_name": event, **fields}
 
     def _variables(self, hook: RegisteredHook) -> dict[str, str]:
         variables = {"CLAUDE_PROJECT_DIR": str(self.context.project_dir), "CLAUDE_SESSION_ID": self.context.session_id}

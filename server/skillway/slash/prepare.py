@@ -31,8 +31,9 @@ class PreparedPrompt:
     disallowed_tools: tuple[str, ...] = ()  # a skill's: refused for the rest of the turn
 
 
-async def prepare(session, typed: str, *, argument_base: int | None = None) -> PreparedPrompt:
-    outcome = await session.hooks.fire(HookEvent.USER_PROMPT_SUBMIT, {"prompt": typed})
+async def prepare(session, typed: str, *, argument_base: int | None = None, prompt_id: str | None = None) -> PreparedPrompt:
+    fields = {"prompt": typed} | ({"prompt_id": prompt_id} if prompt_id else {})
+    outcome = await session.hooks.fire(HookEvent.USER_PROMPT_SUBMIT, fields)
     if outcome.blocked or outcome.stop:
         raise PromptRefused(outcome.reason or outcome.stop_reason or "a UserPromptSubmit hook refused the prompt",
                             blocked=True)
