@@ -292,9 +292,10 @@ class AgentLoop:
         mode = {"permission_mode": persona.permission_mode} if persona.permission_mode else {}
         inherited = {key: self.hook_fields[key] for key in ("prompt_id",) if key in self.hook_fields}
         async with self.agent_slots:  # at most MAX_PARALLEL_AGENTS at once
-            await self.session.hooks.fire("SubagentStart", {"agent_id": agent_id, "agent_type": entry.qualified},
+            await self.session.hooks.fire("SubagentStart", inherited | {"agent_id": agent_id, "agent_type": entry.qualified},
                                           match=entry.qualified)
-            loop = AgentLoop(self.session, instructions=persona.body, tools=tools, max_turns=persona.max_turns or 20,
+            loop = AgentLoop(self.session, instructions=entry.plugin.options.in_text(persona.body), tools=tools,
+                             max_turns=persona.max_turns or 20,
                              model=None if persona.model == "inherit" else persona.model, depth=self.depth + 1,
                              transcript=self.transcript.subagent(agent_id), agent=(agent_id, entry.qualified),
                              agent_slots=self.agent_slots, subagent_tools=self.subagent_tools,

@@ -24,6 +24,7 @@ from skillway.hooks.http_hook import expand_header, post_hook
 from skillway.hooks.outcome import HandlerReport, HookOutcome, read_output
 from skillway.hooks.registry import HookRegistry, RegisteredHook
 from skillway.plugins.model import HookEvent
+from skillway.plugins.user_config import UnsetOption, names_an_option
 
 log = logging.getLogger(__name__)
 
@@ -138,20 +139,23 @@ class HookEngine:
         return common | {"hook_event_name": event, **fields}
 
     def _variables(self, hook: RegisteredHook) -> dict[str, str]:
-        variables = {"CLAUDE_PROJECT_DIR": str(self.context.project_dir), "CLAUDE_SESSION_ID": self.context.session_id}
+        variables = {"CLAUDE_PROJECT_DIR": str(self.context.project_dir), "CLAUDE_SESSION_ID": self.context.session_id,
+                     "CLAUDE_CODE_SESSION_ID": self.context.session_id}  # the name Claude Code 2.1.328 sets
         plugin = hook.plugin
         if not plugin.namespaced:
             return variables  # the workspace's own settings hooks belong to no plugin
         plugin_id = f"{plugin.name}@{plugin.marketplace}" if plugin.marketplace else plugin.name
         data = self.context.data_dir / "plugins" / plugin_data_id(plugin_id)
         data.mkdir(parents=True, exist_ok=True)
-        return variables | {"CLAUDE_PLUGIN_ROOT": str(plugin.root), "CLAUDE_PLUGIN_DATA": str(data)}
+        plugin_variables = {"CLAUDE_PLUGIN_ROOT": str(plugin.root), "CLAUDE_PLUGIN_DATA": str(data)}
+        return variables | plugin_variables | plugin.options.environment()
 
     def _argv(self, hook: RegisteredHook, variables: dict[str, str]) -> list[str]:
-        handler = hook.handler
+        """The command line; UnsetOption when an exec-form argument names an option that is not set."""
+        handler, options = hook.handler, hook.plugin.options
         command = substitute(handler.command or "", variables)
-        if handler.args is not None:  # exec form: no shell
-            return [command, *(substitute(arg, variables) for arg in handler.args)]
+        if handler.args is not None:  # exec form: no shell, so an option's value stays one argument
+            return [options.in_argument(command), *(options.in_argument(substitute(arg, variables)) for arg in handler.args)]
         return [handler.shell or "sh", "-c", command]
 
     async def _run(self, hook: RegisteredHook, payload: bytes, event: HookEvent | str,
@@ -168,10 +172,19 @@ class HookEngine:
         elif handler.type in ("prompt", "agent"):
             assert self.context.ask_model is not None  # fire() skips them without one
             completed, failure = await self.context.ask_model(hook, payload.decode(), timeout)
+        elif handler.args is None and names_an_option(handler.command or ""):
+            # As Claude Code refuses it: the shell would parse the value again (a quote in it could run code).
+            completed, failure = _not_run(), ("names ${user_config.*} in a shell command, which a value could break out "
+                                              "of; use the exec form (command + args) instead")
         else:
             variables = self._variables(hook)
-            completed = await processes.run(self._argv(hook, variables), input=payload, env=child_environment(variables),
-                                            cwd=self.context.project_dir, timeout=timeout)
+            try:
+                argv = self._argv(hook, variables)
+            except UnsetOption as exc:
+                completed, failure = _not_run(), str(exc)
+            else:
+                completed = await processes.run(argv, input=payload, env=child_environment(variables),
+                                                cwd=self.context.project_dir, timeout=timeout)
         log.debug("hook %s ended %s in %.3f s", redact(hook.label), failure or completed.exit_code, completed.duration)
         return completed, timeout, failure
 
@@ -275,3 +288,8 @@ def _condition_holds(hook: RegisteredHook, fields: dict) -> bool:
         return True
     tool, tool_input = fields.get("tool_name"), fields.get("tool_input")
     return isinstance(tool, str) and isinstance(tool_input, dict) and condition.covers_call(tool, tool_input)
+
+
+def _not_run() -> processes.Completed:
+    now = time.monotonic()
+    return processes.Completed(1, "", "", False, now, now)

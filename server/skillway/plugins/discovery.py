@@ -27,6 +27,7 @@ from skillway.plugins.marketplace import MARKETPLACE_FILE, Marketplace, load_mar
 from skillway.plugins.model import Plugin, Source
 from skillway.plugins.registry import PluginsHome
 from skillway.plugins.skills import SKILL_FILE
+from skillway.plugins.user_config import StoredOptions
 from skillway.settings import Settings
 from skillway.settings.dirs import claude_user_dir, home_dir
 
@@ -183,6 +184,11 @@ def discover(
             discovery.seen.add(claude_dir.resolve())
             discovery.result.plugins.append(load_project(claude_dir, full_check=full_check))
     discovery.result.problems += settings.problems
+    stored = StoredOptions.read(user_dir)
+    for plugin in discovery.result.plugins:
+        declared = plugin.manifest.get("userConfig")
+        if isinstance(declared, dict) and declared:
+            plugin.options = stored.for_plugin(plugin.name, plugin.marketplace, declared)
     return discovery.result
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from skillway.core.permission_rules import Rule
 from skillway.core.problems import Problem
 from skillway.plugins import files, frontmatter
+from skillway.plugins.user_config import PluginOptions
 
 
 class HookEvent(enum.StrEnum):
@@ -175,6 +176,7 @@ class Plugin:
     agents: list[Agent] = field(default_factory=list)
     hooks: list[HookGroup] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    options: PluginOptions = field(default_factory=lambda: PluginOptions())  # its userConfig values
 
     @property
     def version(self) -> str | None:

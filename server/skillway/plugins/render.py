@@ -176,6 +176,7 @@ async def render_item(plugin: Plugin, item: Command | Skill, arguments: str, whe
         if text is None:
             raise RenderError(f"cannot read {item.path}: {problems[0].message}")
         body = frontmatter.parse(item.path, text)[0].body
+    body = plugin.options.in_text(body)
     context = RenderContext(where.workspace, arguments.strip(), item.allowed_tools,
                             trusted=plugin.source.trusted_by_default or where.workspace_trusted,
                             placeholders=placeholders, argument_base=where.argument_base,
