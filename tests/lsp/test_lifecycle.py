@@ -225,3 +225,16 @@ async def test_not_trusting_in_the_editor_keeps_the_workspaces_plugin_dirs_out(t
         await wait_for(lambda: client.messages)
         names = await list_commands(client)
     assert [n for n in names if n.startswith("kit:")] == []
+
+
+async def test_a_hook_s_status_message_shows_as_progress_while_it_runs(tmp_path):
+    plugin = write_tree(tmp_path / "warm", {"hooks/hooks.json": json.dumps({"hooks": {"SessionStart": [{"hooks": [
+        {"type": "command", "command": "echo warmed", "statusMessage": "Warming the cache"}]}]}})})
+    async with serving(tmp_path, options={"pluginDirs": [str(plugin)]}) as served:
+        begun = lambda: [r for reports in served.client.progress_reports.values() for r in reports
+                         if isinstance(r, lsp.WorkDoneProgressBegin) and r.title == "Warming the cache"]
+        await wait_for(lambda: begun())
+        (token,) = [t for t, reports in served.client.progress_reports.items() if reports[0] in begun()]
+        await wait_for(lambda: len(served.client.progress_reports[token]) == 2)
+        assert served.client.progress_reports[token] == [
+            lsp.WorkDoneProgressBegin(title="Warming the cache", cancellable=False), lsp.WorkDoneProgressEnd()]

@@ -16,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from skillway.core import processes
 from skillway.core.placeholders import plugin_data_id, substitute
@@ -27,6 +28,7 @@ from skillway.plugins.model import HookEvent
 from skillway.plugins.user_config import UnsetOption, names_an_option
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 600.0
 EVENT_TIMEOUTS: dict[str, float] = {HookEvent.USER_PROMPT_SUBMIT: 30.0}
@@ -56,6 +58,8 @@ class HookContext:
     # Prompt and agent hooks: (the hook, its input JSON, timeout) -> its result in a command's terms
     # and why it failed; the session gives the model behind them (None: such hooks are skipped).
     ask_model: ModelHook | None = None
+    # Shows a handler's statusMessage while it runs: (message, the run) -> its result. None: not shown.
+    show_status: Callable[[str, Awaitable], Awaitable] | None = None
 
 
 # A prompt or agent hook's model call: (hook, input JSON, timeout) -> (result, failure or None).
@@ -97,7 +101,7 @@ class HookEngine:
                 task.add_done_callback(self.background.discard)
                 continue
             waited.append(hook)
-        results = await asyncio.gather(*(self._run(h, payload, event, deadline) for h in waited))
+        results = await asyncio.gather(*(self._shown(h, self._run(h, payload, event, deadline)) for h in waited))
         for hook, (completed, timeout, failure) in zip(waited, results):
             self._fold(outcome, hook, completed, timeout, failure)
             # `once` holds for a skill's or agent's hooks, as in Claude Code: gone after it first succeeds
@@ -105,6 +109,10 @@ class HookEngine:
             if hook.handler.once and hook.scope is not None and failure is None and completed.exit_code == 0:
                 self.registry.remove([hook])
         return outcome
+
+    async def _shown(self, hook: RegisteredHook, run: Awaitable[T]) -> T:
+        message, show = hook.handler.status_message, self.context.show_status
+        return await (show(message, run) if message and show is not None else run)
 
     def take_rewakes(self) -> list[str]:
         """The messages of asyncRewake hooks that finished with exit 2 since the last call."""

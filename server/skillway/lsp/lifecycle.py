@@ -9,6 +9,7 @@ from pathlib import Path
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
+from skillway.lsp.editor import with_progress
 from skillway.lsp.server import SkillwayServer
 from skillway.lsp.sessions import Sessions
 from skillway.model.client import warm_up
@@ -116,6 +117,8 @@ async def start_session(ls: SkillwayServer, session) -> None:
         if session.settings.held_back or session.plugins.held_back:  # its settings and plugin choices apply from now on
             assert ls.sessions is not None  # made on `initialized`, before any session starts
             session = ls.sessions.open(session.workspace)
+    # A hook's statusMessage shows as progress while it runs, as Claude Code shows it while it waits.
+    session.hooks.context.show_status = lambda text, work: with_progress(ls, text, work)
     outcome = await session.start("startup")
     for message in outcome.system_messages + outcome.warnings:
         ls.tell(message, lsp.MessageType.Info)
