@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # for annotations only: the session imports all of these at run time
     import asyncio
 
+    from skillway.agent.mcp_tools import McpServers
     from skillway.agent.transcript import Transcript
     from skillway.hooks.engine import HookEngine
     from skillway.model.client import ModelClient, ModelRequest
@@ -32,6 +33,9 @@ class RunContext(Protocol):
 
     @property
     def catalog(self) -> Catalog: ...
+
+    @property
+    def mcp(self) -> McpServers: ...
 
     @property
     def model(self) -> ModelClient: ...

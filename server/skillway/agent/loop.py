@@ -18,8 +18,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from skillway.agent import tools as agent_tools
+from skillway.agent.mcp_tools import MCP_PREFIX
 from skillway.core.permission_rules import allowed, matching_rule, parse_rules, subject_of, workspace_path
 from skillway.hooks.engine import StopGuard
 from skillway.model.errors import Kind, ModelError
@@ -29,6 +31,9 @@ from skillway.plugins.model import HookEvent, Skill
 from skillway.plugins.render import Invocation
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from skillway.mcpclient.hub import McpTool
 
 READ_ONLY_TOOLS = ["Skill", "Read", "Glob", "Grep"]
 EDIT_TOOLS = ["Edit", "Write"]
@@ -66,8 +71,13 @@ class AgentLoop:
                  max_cost_usd: float | None = None, ask=None, editor=None,
                  subagent_tools: list[str] | None = None, run_agent: AgentRunner | None = None,
                  hook_fields: Mapping[str, str] | None = None, denied_tools: tuple[str, ...] = (),
-                 permission_mode: str | None = None) -> None:
+                 permission_mode: str | None = None, mcp_names: tuple[str, ...] | None = ()) -> None:
         self.session = session
+        # The MCP tools it may use: None every one; else those named (a tool, or a whole server
+        # `mcp__<server>`); by default those its tools list names (every one when it has none).
+        self.mcp_names = (None if tools is None else tuple(t for t in tools if t.startswith(MCP_PREFIX))) \
+            if mcp_names == () else mcp_names
+        self.mcp_tools: dict[str, McpTool] = {}  # by name, once the servers are asked (the first turn)
         self.instructions = instructions
         names = tools if tools is not None else ALL_TOOLS
         # A sub-agent at the depth limit cannot start another one.
@@ -101,13 +111,16 @@ class AgentLoop:
         result = AgentResult()
         messages = result.messages
         self.append(messages, {"role": "user", "content": prompt})
+        await self._load_mcp_tools(result)
         guard = StopGuard()
         while True:
             if result.turns >= self.max_turns:
                 result.stop_reason = "max_turns"
                 return result
             result.turns += 1
-            tools = agent_tools.definitions(self.tool_names, self.context.catalog)
+            tools = agent_tools.definitions(self.tool_names, self.context.catalog) + [
+                {"name": t.name, "description": t.description, "input_schema": dict(t.input_schema)}
+                for t in self.mcp_tools.values()]
             request = self.session.model_request("agent", messages, instructions=self.instructions, tools=tools,
                                                  model=self.model)
             try:
@@ -152,6 +165,17 @@ class AgentLoop:
         await self.session.hooks.fire(HookEvent.STOP_FAILURE, self._caller() | {
             "error": error, "last_assistant_message": f"API Error: {exc.message}"}, match=error)
 
+    async def _load_mcp_tools(self, result: AgentResult) -> None:
+        """The MCP tools this loop may use (their servers start now, at the first need)."""
+        if self.mcp_names is not None and not self.mcp_names:
+            return
+        tools = await self.session.mcp.tools()
+        wanted = self.mcp_names
+        self.mcp_tools = {t.name: t for t in tools if wanted is None or t.name in wanted
+                          or any(t.name.startswith(name + "__") for name in wanted)}
+        result.notices += self.session.mcp.problems
+        self.session.mcp.problems.clear()  # told once
+
     def _over_budget(self, result: AgentResult) -> str | None:
         used = result.input_tokens + result.output_tokens + result.cache_write_tokens
         if self.max_tokens is not None and used >= self.max_tokens:
@@ -188,8 +212,12 @@ class AgentLoop:
         started = time.monotonic()
         try:
             forked = self._forked_skill(tool_input) if name == "Skill" else None
+            output: str | list[dict]
             if name == "Agent":
                 output, is_error = await self.agent_runner(tool_input, result), False
+            elif name in self.mcp_tools:
+                answer = await self.session.mcp.call(name, tool_input)
+                output, is_error = answer.content, answer.is_error
             elif forked is not None:
                 output, is_error = await self._run_forked_skill(forked, tool_input, result), False
             else:
@@ -205,10 +233,10 @@ class AgentLoop:
         post = await self.session.hooks.fire(event, self._caller() | fields | {
             "duration_ms": round((time.monotonic() - started) * 1000)}, match=name)
         self._note_stop(post)
-        if post.blocked and post.reason:
-            output += f"\n\n[{event} hook feedback]\n{post.reason}"
-        if post.additional_context:
-            output += "\n\n" + "\n".join(post.additional_context)
+        added = ([f"[{event} hook feedback]\n{post.reason}"] if post.blocked and post.reason else []) + (
+            ["\n".join(post.additional_context)] if post.additional_context else [])
+        for text in added:  # an MCP tool's result may be blocks (an image): the text follows them
+            output = output + f"\n\n{text}" if isinstance(output, str) else [*output, {"type": "text", "text": text}]
         return {"type": "tool_result", "tool_use_id": tool_id, "content": output, "is_error": is_error}
 
     def _note_stop(self, outcome) -> None:
@@ -300,7 +328,8 @@ class AgentLoop:
                              transcript=self.transcript.subagent(agent_id), agent=(agent_id, entry.qualified),
                              agent_slots=self.agent_slots, subagent_tools=self.subagent_tools,
                              denied_tools=self.denied_tools, allowed_tools=allowed_tools, ask=ask,
-                             hook_fields=inherited | mode, permission_mode=persona.permission_mode)
+                             hook_fields=inherited | mode, permission_mode=persona.permission_mode,
+                             mcp_names=None if persona.tools is None else ())
             registry = self.session.hooks.registry
             own_hooks = registry.add_frontmatter(entry.plugin, persona.hooks, agent_id, stop_as=HookEvent.SUBAGENT_STOP)
             try:
@@ -327,7 +356,7 @@ class AgentLoop:
         """Why the call may not run (the model is told), or None when it may. As Claude Code decides:
         PreToolUse hooks, then deny rules (a hook's allow does not pass them), then ask rules or a
         hook's ask, then what runs unasked; what is left is the permission prompt."""
-        if name not in self.tool_names:
+        if name not in self.tool_names and name not in self.mcp_tools:
             return f"the tool {name} is not available here"
         outcome = await self.session.hooks.fire("PreToolUse", self._caller() | {
             "tool_name": name, "tool_input": tool_input, "tool_use_id": tool_id}, match=name)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from skillway.agent.hook_model import HookModel
+from skillway.agent.mcp_tools import McpServers, MissingMcp
 from skillway.agent.transcript import Transcript
 from skillway.hooks.engine import HookContext, HookEngine
 from skillway.hooks.outcome import HookOutcome
@@ -144,6 +145,20 @@ class Session:
         self.__dict__.pop("model", None)  # rebuilt on next use with the new base URL, models, quotas
 
     @cached_property
+    def mcp(self) -> McpServers:
+        """The MCP servers of the session's plugins; they start at the first need. A workspace's own
+        wait for trust; without the SDK installed, none start and the first need says so."""
+        servers = [server for plugin in self.plugins.plugins if plugin.loaded
+                   and (plugin.source.trusted_by_default or self.workspace_trusted) for server in plugin.mcp_servers]
+        if not servers:
+            return MissingMcp([])  # nothing to start: the SDK (an extra, and slow to import) stays unloaded
+        try:
+            from skillway.mcpclient.hub import McpHub
+        except ImportError:
+            return MissingMcp(servers)
+        return McpHub(servers, self.data_dir / "mcp-logs" / self.session_id)
+
+    @cached_property
     def catalog(self) -> Catalog:
         """Every command, skill and agent of the session's plugins, by name."""
         return Catalog(self.plugins.plugins)
@@ -230,6 +245,8 @@ class Session:
     async def end(self, reason: str = "other") -> HookOutcome:
         outcome = await self.hooks.fire(HookEvent.SESSION_END, {"reason": reason}, match=reason)
         await self.hooks.drain()
+        if "mcp" in self.__dict__:  # only a session that needed its servers started them
+            await self.mcp.close()
         return outcome
 
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-_RULE = re.compile(r"^(?P<tool>[A-Za-z_][\w-]*)(?:\((?P<spec>.*)\))?$")
+_RULE = re.compile(r"^(?P<tool>[A-Za-z_][\w*-]*)(?:\((?P<spec>.*)\))?$")
 # The tool whose rules also cover this one.
 _FAMILY = {"Task": "Agent", "Agent": "Task", "Write": "Edit", "Glob": "Read", "Grep": "Read"}
 # Where a shell command line holds several commands, and the `VAR=value` words that may lead one.
@@ -30,7 +30,7 @@ class Rule:
         """`subject`: the command for Bash, the path for file tools, None when the tool has none.
         As in Claude Code, an Edit rule covers every tool that changes files and a Read rule every
         one that reads them."""
-        if self.tool not in (tool, _FAMILY.get(tool)):
+        if self.tool not in (tool, _FAMILY.get(tool)) and not _names_mcp_tool(self.tool, tool):
             return False
         if self.spec is None or self.spec in ("", "*"):
             return True
@@ -93,3 +93,10 @@ def workspace_path(workspace: Path, path: str) -> str:
     resolved = (workspace / path).resolve() if not Path(path).is_absolute() else Path(path).resolve()
     root = workspace.resolve()
     return resolved.relative_to(root).as_posix() if resolved.is_relative_to(root) else resolved.as_posix()
+
+
+def _names_mcp_tool(pattern: str, tool: str) -> bool:
+    """`mcp__github` names every tool of that server, and `mcp__github__*` too (as Claude Code reads them)."""
+    if not pattern.startswith("mcp__") or not tool.startswith("mcp__"):
+        return False
+    return tool.startswith(pattern + "__") or ("*" in pattern and fnmatch.fnmatchcase(tool, pattern))

@@ -24,6 +24,7 @@ from skillway.plugins.enabled import EnabledPlugins, held_back_warning, plugin_i
 from skillway.plugins.loader import load_plugin, load_project, load_user_scope
 from skillway.plugins.manifest import find_manifest
 from skillway.plugins.marketplace import MARKETPLACE_FILE, Marketplace, load_marketplace
+from skillway.plugins.mcp_config import MCP_FILE, plugin_servers
 from skillway.plugins.model import Plugin, Source
 from skillway.plugins.registry import PluginsHome
 from skillway.plugins.skills import SKILL_FILE
@@ -58,6 +59,7 @@ def is_plugin(folder: Path) -> bool:
     return (
         find_manifest(folder) is not None
         or (folder / SKILL_FILE).is_file()
+        or (folder / MCP_FILE).is_file()  # a plugin that is only MCP servers
         or any((folder / name).is_dir() for name in _COMPONENT_FOLDERS)
     )
 
@@ -189,6 +191,9 @@ def discover(
         declared = plugin.manifest.get("userConfig")
         if isinstance(declared, dict) and declared:
             plugin.options = stored.for_plugin(plugin.name, plugin.marketplace, declared)
+        if plugin.loaded and plugin.namespaced:
+            plugin.mcp_servers, problems = plugin_servers(plugin.root, plugin.manifest, plugin.name, plugin.options.values)
+            plugin.problems += problems
     return discovery.result
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skillway.core.permission_rules import Rule
 from skillway.core.problems import Problem
 from skillway.plugins import files, frontmatter
 from skillway.plugins.user_config import PluginOptions
+
+if TYPE_CHECKING:
+    from skillway.plugins.mcp_config import McpServerSpec
 
 
 class HookEvent(enum.StrEnum):
@@ -177,6 +181,7 @@ class Plugin:
     hooks: list[HookGroup] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     options: PluginOptions = field(default_factory=lambda: PluginOptions())  # its userConfig values
+    mcp_servers: list[McpServerSpec] = field(default_factory=list)  # from .mcp.json and mcpServers
 
     @property
     def version(self) -> str | None:

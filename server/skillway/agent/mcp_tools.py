@@ -1,0 +1,46 @@
+"""What the agent needs of a session's MCP servers (`McpServers`: their tools, a call, closing), and
+`MissingMcp`, what stands in when the `mcp` extra is not installed: no tools, and one message saying
+which servers need it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # annotations only: the SDK is imported where the servers start
+    from skillway.mcpclient.hub import McpTool
+    from skillway.mcpclient.results import ToolOutput
+    from skillway.plugins.mcp_config import McpServerSpec
+
+MCP_PREFIX = "mcp__"
+
+
+class McpServers(Protocol):
+    problems: list[str]  # what failed to start, to be told once
+
+    async def tools(self) -> list[McpTool]: ...
+
+    async def call(self, name: str, arguments: dict) -> ToolOutput: ...
+
+    async def close(self) -> None: ...
+
+
+class MissingMcp:
+    def __init__(self, servers: list[McpServerSpec]) -> None:
+        self.servers = servers
+        self.problems: list[str] = []
+        self._told = False
+
+    async def tools(self) -> list[McpTool]:
+        if self.servers and not self._told:
+            self._told = True
+            names = ", ".join(sorted({server.name for server in self.servers}))
+            self.problems.append(f"MCP servers {names} need the MCP SDK: pip install 'skillway[mcp]'")
+        return []
+
+    async def call(self, name: str, arguments: dict) -> ToolOutput:
+        from skillway.mcpclient.results import ToolOutput  # no SDK import: results.py is plain Python
+
+        return ToolOutput(f"{name}: the MCP SDK is not installed (pip install 'skillway[mcp]')", True)
+
+    async def close(self) -> None:
+        pass

@@ -1,0 +1,174 @@
+"""A session's MCP servers: started on first need (all at once, each within a timeout), kept
+connected until the session closes them, their tools listed and called by the names the model sees.
+
+Each connection lives in a task of its own, as the SDK's transports want (a context entered and left
+in one task); a server that fails to start is reported once, with its log's last lines, and the
+others go on. A stdio server is a child in its own session, with skillway's credentials removed from
+its environment and its stderr in a log file of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.sse import sse_client
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+
+from skillway.core.placeholders import plugin_data_id
+from skillway.core.secrets import child_environment, redact
+from skillway.mcpclient.results import ToolOutput, tool_output
+from skillway.plugins.mcp_config import McpServerSpec
+
+log = logging.getLogger(__name__)
+
+START_TIMEOUT = float(os.environ.get("MCP_TIMEOUT", "30000")) / 1000  # ms, as Claude Code reads MCP_TIMEOUT
+CALL_TIMEOUT = float(os.environ.get("MCP_TOOL_TIMEOUT", "600000")) / 1000
+LOG_TAIL = 5  # lines of a server's log shown when it fails
+
+
+@dataclass(frozen=True)
+class McpTool:
+    name: str  # what the model calls it: mcp__<server>__<tool>
+    server: str
+    tool: str  # the server's own name for it
+    description: str
+    input_schema: Mapping[str, Any]
+
+
+@dataclass
+class _Connection:
+    spec: McpServerSpec
+    log_path: Path
+    session: ClientSession | None = None
+    tools: list[McpTool] = field(default_factory=list)
+    error: str | None = None
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task | None = None
+
+
+class McpHub:
+    def __init__(self, servers: list[McpServerSpec], log_dir: Path, *, start_timeout: float = START_TIMEOUT,
+                 call_timeout: float = CALL_TIMEOUT) -> None:
+        self.servers = servers
+        self.log_dir = log_dir
+        self.start_timeout, self.call_timeout = start_timeout, call_timeout
+        self._connections: dict[str, _Connection] = {}
+        self._started: asyncio.Task | None = None
+        self.problems: list[str] = []  # what failed, each told once (the front end drains it)
+
+    async def tools(self) -> list[McpTool]:
+        """Every tool of every server that started; the servers start on the first call."""
+        if not self.servers:
+            return []
+        if self._started is None:
+            self._started = asyncio.ensure_future(self._start_all())
+        await asyncio.shield(self._started)
+        return [tool for connection in self._connections.values() for tool in connection.tools]
+
+    async def call(self, name: str, arguments: dict) -> ToolOutput:
+        """Call the tool the model knows as `name`; a failure is an error result, never an exception."""
+        for connection in self._connections.values():
+            tool = next((t for t in connection.tools if t.name == name), None)
+            if tool is None:
+                continue
+            if connection.session is None or connection.error:
+                return ToolOutput(f"the MCP server {connection.spec.name} is not running: {connection.error}", True)
+            try:
+                result = await asyncio.wait_for(connection.session.call_tool(tool.tool, arguments), self.call_timeout)
+            except TimeoutError:
+                return ToolOutput(f"the MCP server {connection.spec.name} did not answer within {self.call_timeout:g} s", True)
+            except Exception as exc:  # the SDK raises its own errors, and the transport's (a server that died)
+                return ToolOutput(f"the MCP server {connection.spec.name} failed: {redact(str(exc)) or type(exc).__name__}"
+                                  f"{self._tail(connection)}", True)
+            return tool_output(result)
+        return ToolOutput(f"no MCP tool named {name}", True)
+
+    async def close(self) -> None:
+        """Stop every server (a stdio server's process with it) and wait for them to be gone."""
+        if self._started is not None and not self._started.done():
+            self._started.cancel()
+        for connection in self._connections.values():
+            connection.stop.set()
+        tasks = [c.task for c in self._connections.values() if c.task is not None]
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=10)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _start_all(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        for spec in self.servers:
+            key = spec.tool_prefix
+            connection = _Connection(spec, self.log_dir / f"{plugin_data_id(key.strip('_'))}.log")
+            self._connections[key] = connection
+            connection.task = asyncio.ensure_future(self._serve(connection))
+        waits = [asyncio.wait_for(c.ready.wait(), self.start_timeout) for c in self._connections.values()]
+        for connection, done in zip(list(self._connections.values()),
+                                    await asyncio.gather(*waits, return_exceptions=True), strict=True):
+            if isinstance(done, BaseException) and connection.error is None:
+                connection.error = f"did not start within {self.start_timeout:g} s"
+                connection.stop.set()
+            if connection.error:
+                self.problems.append(f"MCP server {connection.spec.name} ({connection.spec.origin}): "
+                                     f"{connection.error}{self._tail(connection)}")
+
+    async def _serve(self, connection: _Connection) -> None:
+        """One server's connection, from start to stop, in this task."""
+        spec = connection.spec
+        try:
+            with connection.log_path.open("a", encoding="utf-8") as errlog:
+                async with contextlib.AsyncExitStack() as stack:
+                    read, write = await stack.enter_async_context(self._transport(spec, errlog))
+                    session = await stack.enter_async_context(ClientSession(read, write))
+                    await session.initialize()
+                    listed = await session.list_tools()
+                    connection.tools = [McpTool(spec.tool_prefix + t.name, spec.name, t.name, t.description or "",
+                                                t.input_schema or {"type": "object"}) for t in listed.tools]
+                    connection.session = session
+                    connection.ready.set()
+                    await connection.stop.wait()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:  # a server may fail in any way; the session goes on
+            connection.error = connection.error or _reason(exc)
+            log.warning("MCP server %s stopped: %s", spec.name, connection.error)
+        finally:
+            connection.session = None
+            connection.ready.set()
+
+    def _transport(self, spec: McpServerSpec, errlog):
+        if spec.transport == "stdio":
+            assert spec.command is not None  # the config reader requires it
+            params = StdioServerParameters(command=spec.command, args=list(spec.args),
+                                           env=child_environment(dict(spec.env)), cwd=spec.cwd)
+            return stdio_client(params, errlog=errlog)
+        headers = dict(spec.headers)
+        if spec.transport == "sse":
+            return sse_client(spec.url or "", headers=headers)
+        return streamable_http_client(spec.url or "", http_client=create_mcp_http_client(headers=headers))
+
+    @staticmethod
+    def _tail(connection: _Connection) -> str:
+        try:
+            lines = connection.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-LOG_TAIL:]
+        except OSError:
+            return ""
+        return ("\n" + redact("\n".join(lines))) if lines else ""
+
+
+def _reason(exc: BaseException) -> str:
+    """What an exception group from the transport comes down to, in one line."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return redact(str(exc)) or type(exc).__name__

@@ -1,0 +1,132 @@
+"""MCP server declarations: a plugin's `.mcp.json` and its manifest's `mcpServers` (an object, or
+paths to files holding one), read into `McpServerSpec`s with Claude Code's expansions:
+`${CLAUDE_PLUGIN_ROOT}`, `${VAR}`, `${VAR:-default}` and `${user_config.KEY}`."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from skillway.core.paths import resolve_declared
+from skillway.core.problems import Problem, error, warning
+from skillway.core.secrets import SECRET_VARIABLES
+from skillway.plugins import files
+
+MCP_FILE = ".mcp.json"
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_OPTION = re.compile(r"\$\{user_config\.([A-Za-z0-9_-]+)\}")
+
+
+@dataclass(frozen=True)
+class McpServerSpec:
+    name: str  # as declared
+    plugin: str | None  # the plugin declaring it; None for the user's or the workspace's own
+    transport: str  # stdio | http | sse
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    url: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    origin: Path | None = None  # the file that declared it
+
+    @property
+    def tool_prefix(self) -> str:
+        """What its tools' names start with, as Claude Code names them: `mcp__plugin_<plugin>_<server>__`
+        for a plugin's server, `mcp__<server>__` otherwise."""
+        base = f"plugin_{self.plugin}_{self.name}" if self.plugin else self.name
+        return f"mcp__{re.sub(r'[^A-Za-z0-9_-]', '_', base)}__"
+
+
+def plugin_servers(root: Path, manifest: Mapping[str, object], plugin: str,
+                   options: Mapping[str, str] | None = None) -> tuple[list[McpServerSpec], list[Problem]]:
+    """The servers a plugin declares: `.mcp.json` at its root, then its manifest's `mcpServers`."""
+    servers: list[McpServerSpec] = []
+    problems: list[Problem] = []
+    sources: list[tuple[object, Path]] = []
+    if (root / MCP_FILE).is_file():
+        sources.append((None, root / MCP_FILE))
+    declared = manifest.get("mcpServers")
+    manifest_path = root / ".claude-plugin" / "plugin.json"
+    if isinstance(declared, dict):
+        sources.append((declared, manifest_path))
+    elif isinstance(declared, str | list):
+        for text in [declared] if isinstance(declared, str) else declared:
+            path, refused = resolve_declared(root, str(text))
+            if path is None:
+                problems.append(error(manifest_path, refused or f'"mcpServers" path "{text}" is not usable'))
+            else:
+                sources.append((None, path))
+    variables = {"CLAUDE_PLUGIN_ROOT": str(root)}
+    for inline, path in sources:
+        found, more = read_servers(path, inline, plugin, variables, options or {})
+        servers += [s for s in found if s.name not in {known.name for known in servers}]
+        problems += more
+    return servers, problems
+
+
+def read_servers(path: Path, inline: object, plugin: str | None, variables: Mapping[str, str],
+                 options: Mapping[str, str]) -> tuple[list[McpServerSpec], list[Problem]]:
+    """The servers of one `.mcp.json`-shaped file (or of `inline`, an object found in a manifest)."""
+    if inline is None:
+        located, problems = files.read_json(path)
+        if located is None:
+            return [], problems
+        data = located.value
+        inline = data.get("mcpServers", data) if isinstance(data, dict) else None
+    else:
+        problems = []
+    if not isinstance(inline, dict):
+        return [], problems + [error(path, '"mcpServers" must be an object of servers')]
+    servers = []
+    for name, raw in inline.items():
+        spec, problem = _server(path, str(name), raw, plugin, variables, options)
+        if spec is not None:
+            servers.append(spec)
+        if problem is not None:
+            problems.append(problem)
+    return servers, problems
+
+
+def _server(path: Path, name: str, raw: object, plugin: str | None, variables: Mapping[str, str],
+            options: Mapping[str, str]) -> tuple[McpServerSpec | None, Problem | None]:
+    if not isinstance(raw, dict):
+        return None, error(path, f'MCP server "{name}" must be an object')
+    def expand(value: object) -> str:
+        return expand_text(str(value), variables, options)
+    kind = raw.get("type") or ("http" if "url" in raw and "command" not in raw else "stdio")
+    if kind in ("http", "sse", "streamable-http"):
+        if not isinstance(raw.get("url"), str):
+            return None, error(path, f'MCP server "{name}" needs a "url"')
+        declared = raw.get("headers")
+        headers = declared if isinstance(declared, dict) else {}
+        return McpServerSpec(name, plugin, "sse" if kind == "sse" else "http", url=expand(raw["url"]),
+                             headers={str(k): expand(v) for k, v in headers.items()}, origin=path), None
+    if kind != "stdio":
+        return None, warning(path, f'MCP server "{name}": transport "{kind}" is not supported; it is skipped')
+    if not isinstance(raw.get("command"), str) or not raw["command"]:
+        return None, error(path, f'MCP server "{name}" needs a "command"')
+    declared_args, declared_env = raw.get("args"), raw.get("env")
+    args = declared_args if isinstance(declared_args, list) else []
+    env = declared_env if isinstance(declared_env, dict) else {}
+    cwd = raw.get("cwd")
+    return McpServerSpec(name, plugin, "stdio", command=expand(raw["command"]), args=tuple(expand(a) for a in args),
+                         env={str(k): expand(v) for k, v in env.items()}, cwd=Path(expand(cwd)) if isinstance(cwd, str) else None,
+                         origin=path), None
+
+
+def expand_text(text: str, variables: Mapping[str, str], options: Mapping[str, str],
+                environ: Mapping[str, str] | None = None) -> str:
+    """`${VAR}` and `${VAR:-default}` from `variables` then the environment (never skillway's
+    credentials), `${user_config.KEY}` from the plugin's options (unset: empty), as Claude Code expands them."""
+    environ = os.environ if environ is None else environ
+
+    def variable(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        value = variables.get(name, environ.get(name) if name not in SECRET_VARIABLES else None)
+        return value if value else (default if default is not None else "")
+
+    return _VARIABLE.sub(variable, _OPTION.sub(lambda m: options.get(m.group(1), ""), text))

@@ -1,0 +1,242 @@
+"""MCP servers of plugins as agent tools: real servers written here with the `mcp` package's server
+API (over stdio, as subprocesses, and over streamable HTTP on 127.0.0.1), the agent loop against the
+fake API, and what goes wrong: a server that never starts, one that dies mid-call, a huge result."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from skillway.agent.loop import AgentLoop
+from skillway.app.session import Session
+from skillway.plugins.discovery import discover
+from skillway.settings import Settings
+from tests.conftest import write_tree
+from tests.fakes.anthropic_server import Reply, Text, ToolUse
+
+pytestmark = pytest.mark.usefixtures("api_key")
+
+DOCS_SERVER = """
+import os, sys, time
+from mcp.server.mcpserver import MCPServer
+
+open(sys.argv[1], "a").write(f"{os.getpid()}\\n")  # who is running, for the process-table check
+server = MCPServer("docs")
+
+@server.tool()
+def search(query: str) -> str:
+    \"\"\"Search the docs.\"\"\"
+    return f"found: {query}"
+
+@server.tool()
+def crash() -> str:
+    \"\"\"Dies in the middle of the call.\"\"\"
+    os._exit(3)
+
+@server.tool()
+def huge() -> str:
+    \"\"\"Returns ten megabytes.\"\"\"
+    return "x" * 10_000_000
+
+if len(sys.argv) > 2:
+    server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+else:
+    server.run()
+"""
+
+SILENT_SERVER = """
+import os, sys, time
+open(sys.argv[1], "a").write(f"{os.getpid()}\\n")
+print("starting up, slowly", file=sys.stderr, flush=True)
+time.sleep(600)  # never answers initialize
+"""
+
+
+def mcp_plugin(tmp_path: Path, servers: dict) -> Path:
+    """A plugin that is only a `.mcp.json`."""
+    return write_tree(tmp_path / "kit", {".mcp.json": json.dumps({"mcpServers": servers})})
+
+
+def stdio(script: Path, pids: Path) -> dict:
+    return {"command": sys.executable, "args": [str(script), str(pids)]}
+
+
+@pytest.fixture
+def docs(tmp_path) -> tuple[Path, Path]:
+    scripts = write_tree(tmp_path / "servers", {"docs.py": textwrap.dedent(DOCS_SERVER), "silent.py": SILENT_SERVER})
+    return scripts, tmp_path / "pids"
+
+
+def session_for(tmp_path, fake, plugin: Path, **settings) -> Session:
+    workspace = write_tree(tmp_path / "ws", {"a.txt": "x\n"})
+    chosen = Settings(base_url=fake.base_url, **settings)
+    return Session(workspace, discover(workspace, chosen, [plugin], include_bundled=False), chosen)
+
+
+def tool_result(request) -> dict:
+    (result,) = [b for b in request.body["messages"][-1]["content"] if b.get("type") == "tool_result"]
+    return result
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
+
+
+async def test_a_plugin_of_only_a_mcp_json_loads_and_its_tool_answers_the_model(tmp_path, fake, docs):
+    scripts, pids = docs
+    session = session_for(tmp_path, fake, mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids)}),
+                          allowed_tools=("mcp__plugin_kit_docs",))
+    fake.enqueue(Reply(content=[ToolUse("mcp__plugin_kit_docs__search", {"query": "hooks"}, id="m")]),
+                 Reply(content=[Text("Found it.")]))
+    try:
+        result = await AgentLoop(session).run("look it up")
+    finally:
+        await session.end()
+    offered = {tool["name"]: tool for tool in fake.requests[0].body["tools"]}
+    assert offered["mcp__plugin_kit_docs__search"]["description"] == "Search the docs."
+    assert offered["mcp__plugin_kit_docs__search"]["input_schema"]["required"] == ["query"]
+    assert (tool_result(fake.requests[1]).get("is_error", False), tool_result(fake.requests[1])["content"]) == (
+        False, "found: hooks")
+    assert result.text == "Found it."
+    assert [pid for pid in map(int, pids.read_text().split()) if alive(pid)] == []  # no server outlives the session
+
+
+async def test_a_pre_tool_use_hook_matching_mcp_tools_blocks_the_call(tmp_path, fake, docs):
+    scripts, pids = docs
+    plugin = mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids)})
+    deny = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                   "permissionDecisionReason": "no MCP today"}}
+    write_tree(plugin, {"hooks/hooks.json": json.dumps({"hooks": {"PreToolUse": [
+        {"matcher": "mcp__.*", "hooks": [{"type": "command", "command": f"echo '{json.dumps(deny)}'"}]}]}})})
+    session = session_for(tmp_path, fake, plugin, allowed_tools=("mcp__plugin_kit_docs",))
+    fake.enqueue(Reply(content=[ToolUse("mcp__plugin_kit_docs__search", {"query": "x"}, id="m")]), Reply(content=[Text("ok")]))
+    try:
+        await AgentLoop(session).run("look")
+    finally:
+        await session.end()
+    assert tool_result(fake.requests[1])["content"] == "denied by a PreToolUse hook: no MCP today"
+
+
+async def test_a_deny_rule_refuses_an_mcp_tool(tmp_path, fake, docs):
+    scripts, pids = docs
+    session = session_for(tmp_path, fake, mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids)}),
+                          allowed_tools=("mcp__plugin_kit_docs",))
+    fake.enqueue(Reply(content=[ToolUse("mcp__plugin_kit_docs__search", {"query": "x"}, id="m")]), Reply(content=[Text("ok")]))
+    try:
+        await AgentLoop(session, denied_tools=("mcp__plugin_kit_docs__search",)).run("look")
+    finally:
+        await session.end()
+    assert tool_result(fake.requests[1])["content"] == (
+        "Permission to use mcp__plugin_kit_docs__search was denied by the rule mcp__plugin_kit_docs__search")
+
+
+async def test_a_server_that_never_starts_is_told_once_with_its_log_and_the_others_work(tmp_path, fake, docs):
+    scripts, pids = docs
+    plugin = mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids), "silent": stdio(scripts / "silent.py", pids)})
+    session = session_for(tmp_path, fake, plugin, allowed_tools=("mcp__plugin_kit_docs",))
+    session.mcp.start_timeout = 5
+    fake.enqueue(Reply(content=[ToolUse("mcp__plugin_kit_docs__search", {"query": "y"}, id="m")]), Reply(content=[Text("ok")]))
+    try:
+        result = await AgentLoop(session).run("look")
+    finally:
+        await session.end()
+    (notice,) = [n for n in result.notices if "silent" in n]
+    assert notice.startswith(f"MCP server silent ({plugin / '.mcp.json'}): did not start within 5 s")
+    assert notice.endswith("\nstarting up, slowly")
+    assert tool_result(fake.requests[1])["content"] == "found: y"
+    assert [pid for pid in map(int, pids.read_text().split()) if alive(pid)] == []
+
+
+async def test_a_server_that_dies_mid_call_gives_an_error_result_and_the_run_goes_on(tmp_path, fake, docs):
+    scripts, pids = docs
+    session = session_for(tmp_path, fake, mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids)}),
+                          allowed_tools=("mcp__plugin_kit_docs",))
+    fake.enqueue(Reply(content=[ToolUse("mcp__plugin_kit_docs__crash", {}, id="c")]), Reply(content=[Text("It crashed.")]))
+    try:
+        result = await AgentLoop(session).run("crash it")
+    finally:
+        await session.end()
+    crashed = tool_result(fake.requests[1])
+    assert crashed["is_error"] is True and crashed["content"].startswith("the MCP server docs failed: ")
+    assert result.text == "It crashed."
+
+
+async def test_a_huge_result_is_cut_with_a_note(tmp_path, fake, docs):
+    scripts, pids = docs
+    session = session_for(tmp_path, fake, mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids)}),
+                          allowed_tools=("mcp__plugin_kit_docs",))
+    fake.enqueue(Reply(content=[ToolUse("mcp__plugin_kit_docs__huge", {}, id="h")]), Reply(content=[Text("big")]))
+    try:
+        await AgentLoop(session).run("get it")
+    finally:
+        await session.end()
+    content = tool_result(fake.requests[1])["content"]
+    assert content == "x" * 100_000 + ("\n[the MCP tool's output was cut at 100,000 of 10,000,000 characters "
+                                       "(MAX_MCP_OUTPUT_TOKENS)]")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def http_server(docs):
+    """The docs server over streamable HTTP on 127.0.0.1: its URL."""
+    scripts, pids = docs
+    port = free_port()
+    server = subprocess.Popen([sys.executable, str(scripts / "docs.py"), str(pids), str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the HTTP server never listened"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        server.kill()
+        server.wait()
+
+
+async def test_a_streamable_http_server_answers_the_model(tmp_path, fake, http_server):
+    plugin = mcp_plugin(tmp_path, {"remote": {"type": "http", "url": http_server}})
+    session = session_for(tmp_path, fake, plugin, allowed_tools=("mcp__plugin_kit_remote",))
+    fake.enqueue(Reply(content=[ToolUse("mcp__plugin_kit_remote__search", {"query": "http"}, id="m")]),
+                 Reply(content=[Text("ok")]))
+    try:
+        await AgentLoop(session).run("look")
+    finally:
+        await session.end()
+    assert tool_result(fake.requests[1])["content"] == "found: http"
+
+
+async def test_an_untrusted_workspace_s_plugin_starts_no_server(tmp_path, fake, docs):
+    scripts, pids = docs
+    workspace = write_tree(tmp_path / "ws", {".claude-plugin/plugin.json": '{"name": "wsp"}',
+                                             ".mcp.json": json.dumps({"mcpServers": {"docs": stdio(scripts / "docs.py", pids)}})})
+    settings = Settings(base_url=fake.base_url)
+    session = Session(workspace, discover(workspace, settings, [], include_bundled=False), settings)
+    fake.enqueue(Reply(content=[Text("ok")]))
+    try:
+        await AgentLoop(session).run("hi")
+    finally:
+        await session.end()
+    assert [t["name"] for t in fake.requests[0].body["tools"] if t["name"].startswith("mcp__")] == []
+    assert not pids.exists()
