@@ -52,6 +52,18 @@ else:
     server.run()
 """
 
+ODD_SERVER = """
+import os, sys
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
+
+open(sys.argv[1], "a").write(f"{os.getpid()}\\n")
+odd = Tool.from_function(lambda: "odd", name="odd", description="A tool whose schema is broken")
+odd.parameters = {"type": "object", "properties": {"n": {"type": "nonsense"}}}
+fine = Tool.from_function(lambda: "fine", name="fine", description="A tool that is fine")
+MCPServer("odd", tools=[odd, fine]).run()
+"""
+
 SILENT_SERVER = """
 import os, sys, time
 open(sys.argv[1], "a").write(f"{os.getpid()}\\n")
@@ -71,7 +83,8 @@ def stdio(script: Path, pids: Path) -> dict:
 
 @pytest.fixture
 def docs(tmp_path) -> tuple[Path, Path]:
-    scripts = write_tree(tmp_path / "servers", {"docs.py": textwrap.dedent(DOCS_SERVER), "silent.py": SILENT_SERVER})
+    scripts = write_tree(tmp_path / "servers", {"docs.py": textwrap.dedent(DOCS_SERVER), "silent.py": SILENT_SERVER,
+                                                  "odd.py": ODD_SERVER})
     return scripts, tmp_path / "pids"
 
 
@@ -240,3 +253,16 @@ async def test_an_untrusted_workspace_s_plugin_starts_no_server(tmp_path, fake, 
         await session.end()
     assert [t["name"] for t in fake.requests[0].body["tools"] if t["name"].startswith("mcp__")] == []
     assert not pids.exists()
+
+
+async def test_a_tool_whose_schema_is_invalid_is_left_out_with_a_message_and_the_others_are_offered(tmp_path, fake, docs):
+    scripts, pids = docs
+    session = session_for(tmp_path, fake, mcp_plugin(tmp_path, {"odd": stdio(scripts / "odd.py", pids)}))
+    fake.enqueue(Reply(content=[Text("ok")]))
+    try:
+        result = await AgentLoop(session).run("hi")
+    finally:
+        await session.end()
+    assert [t["name"] for t in fake.requests[0].body["tools"] if t["name"].startswith("mcp__")] == ["mcp__plugin_kit_odd__fine"]
+    (notice,) = [n for n in result.notices if "odd" in n]
+    assert notice.startswith("MCP server odd: tool odd is left out: its input schema is not valid JSON Schema: ")

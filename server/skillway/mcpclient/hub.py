@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
@@ -133,8 +135,14 @@ class McpHub:
                     session = await stack.enter_async_context(ClientSession(read, write))
                     await session.initialize()
                     listed = await session.list_tools()
-                    connection.tools = [McpTool(spec.tool_prefix + t.name, spec.name, t.name, t.description or "",
-                                                t.input_schema or {"type": "object"}) for t in listed.tools]
+                    connection.tools = []
+                    for tool in listed.tools:
+                        wrong = schema_problem(tool.input_schema)
+                        if wrong:  # the API would refuse every request carrying it: it is left out
+                            self.problems.append(f"MCP server {spec.name}: tool {tool.name} is left out: {wrong}")
+                            continue
+                        connection.tools.append(McpTool(spec.tool_prefix + tool.name, spec.name, tool.name,
+                                                        tool.description or "", tool.input_schema))
                     connection.session = session
                     connection.ready.set()
                     await connection.stop.wait()
@@ -165,6 +173,17 @@ class McpHub:
         except OSError:
             return ""
         return ("\n" + redact("\n".join(lines))) if lines else ""
+
+
+def schema_problem(schema: object) -> str | None:
+    """Why a tool's input schema cannot go to the model (the Messages API wants an object schema), or None."""
+    if not isinstance(schema, dict) or schema.get("type") != "object":
+        return 'its input schema is not a JSON Schema of "type": "object"'
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        return f"its input schema is not valid JSON Schema: {exc.message}"
+    return None
 
 
 def _reason(exc: BaseException) -> str:
