@@ -18,6 +18,7 @@ from typing import Any
 from skillway.agent.hook_model import HookModel
 from skillway.agent.mcp_tools import McpServers, MissingMcp
 from skillway.agent.transcript import Transcript
+from skillway.core.problems import Problem
 from skillway.hooks.engine import HookContext, HookEngine
 from skillway.hooks.outcome import HookOutcome
 from skillway.hooks.registry import HookRegistry, RegisteredHook
@@ -28,9 +29,10 @@ from skillway.plugins.catalog import Catalog
 from skillway.plugins.discovery import PluginSet, discover
 from skillway.plugins.enabled import EnabledPlugins
 from skillway.plugins.fingerprint import hook_fingerprint
+from skillway.plugins.mcp_config import McpServerSpec, mcp_approvals, merged, user_servers, workspace_servers
 from skillway.plugins.model import HookEvent, Skill
 from skillway.settings import Purpose, Settings, data_dir, load_settings
-from skillway.settings.dirs import claude_user_dir
+from skillway.settings.dirs import claude_user_dir, home_dir
 from skillway.settings.memory import Memory, load_memory
 from skillway.settings.trust import TrustStore
 
@@ -76,6 +78,9 @@ class Session:
         self.injected_context: str = ""
         self.start_outcome: HookOutcome | None = None
         self.notices: list[str] = []  # things to tell the user once (quota warnings): the front end drains it
+        # Print mode's --mcp-config servers, and --strict-mcp-config: only those.
+        self.mcp_config: tuple[McpServerSpec, ...] = ()
+        self.strict_mcp = False
         # Held by a /ship run: another one's turn would interleave with it in the transcript the gate reads.
         self.ship_lock = asyncio.Lock()
         # Made once per session: its plugins and workspace do not change while it lives.
@@ -148,15 +153,37 @@ class Session:
     def mcp(self) -> McpServers:
         """The MCP servers of the session's plugins; they start at the first need. A workspace's own
         wait for trust; without the SDK installed, none start and the first need says so."""
-        servers = [server for plugin in self.plugins.plugins if plugin.loaded
-                   and (plugin.source.trusted_by_default or self.workspace_trusted) for server in plugin.mcp_servers]
+        servers: list[McpServerSpec] = list(self.mcp_config)
+        problems: list[Problem] = []
+        if not self.strict_mcp:
+            servers += [server for plugin in self.plugins.plugins if plugin.loaded
+                        and (plugin.source.trusted_by_default or self.workspace_trusted) for server in plugin.mcp_servers]
+            layers, problems = self._own_mcp_servers()
+            servers = merged(servers, *layers)
+        hub: McpServers
         if not servers:
-            return MissingMcp([])  # nothing to start: the SDK (an extra, and slow to import) stays unloaded
-        try:
-            from skillway.mcpclient.hub import McpHub
-        except ImportError:
-            return MissingMcp(servers)
-        return McpHub(servers, self.data_dir / "mcp-logs" / self.session_id)
+            hub = MissingMcp([])  # nothing to start: the SDK (an extra, and slow to import) stays unloaded
+        else:
+            try:
+                from skillway.mcpclient.hub import McpHub
+            except ImportError:
+                hub = MissingMcp(servers)
+            else:
+                hub = McpHub(servers, self.data_dir / "mcp-logs" / self.session_id)
+        hub.problems += [problem.format() for problem in problems]  # told with the servers' own
+        return hub
+
+    def _own_mcp_servers(self) -> tuple[list[list[McpServerSpec]], list[Problem]]:
+        """The servers that are not a plugin's, in Claude Code's precedence: the workspace's entry in
+        ~/.claude.json, the workspace's `.mcp.json` (once trusted, each approved as Claude Code
+        approves them), then the user's own in ~/.claude.json."""
+        home = home_dir()
+        local, everyone, problems = user_servers(home / ".claude.json", self.workspace) if home else ([], [], [])
+        workspace: list[McpServerSpec] = []
+        if self.workspace_trusted:
+            workspace, found = workspace_servers(self.workspace, mcp_approvals(claude_user_dir(), self.workspace))
+            problems += found
+        return [local, workspace, everyone], problems
 
     @cached_property
     def catalog(self) -> Catalog:

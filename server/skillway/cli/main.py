@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
                           metavar="RULES", help='tools allowed without asking, e.g. "Bash(git diff:*) Read"')
     printing.add_argument("--disallowedTools", "--disallowed-tools", dest="disallowed_tools", action="append", default=[],
                           metavar="RULES", help='tools refused whatever else allows them, e.g. "Bash(rm:*) Write"')
+    printing.add_argument("--mcp-config", dest="mcp_config", action="append", default=[], metavar="FILE|JSON",
+                          help="MCP servers for this run, from a file or a JSON string (repeatable)")
+    printing.add_argument("--strict-mcp-config", action="store_true", help="use only the --mcp-config servers")
     printing.add_argument("--permission-mode", default="default",
                           choices=["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"])
     printing.add_argument("--append-system-prompt", metavar="TEXT")

@@ -16,6 +16,7 @@ from skillway.app.run import QuietInterface, RunOptions, Status, run_prompt
 from skillway.app.session import Session
 from skillway.cli.printresult import result_event
 from skillway.plugins.frontmatter import as_list
+from skillway.plugins.mcp_config import config_servers
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class PrintOptions:
     append_system_prompt: str | None = None
     bare: bool = False
     max_budget_usd: float | None = None
+    mcp_config: tuple[str, ...] = ()  # files or JSON strings
+    strict_mcp_config: bool = False
 
 
 class _PrintInterface(QuietInterface):
@@ -51,6 +54,12 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr) -> in
                            permission_mode=options.permission_mode)
     for problem in session.settings.problems:
         print(f"skillway: {problem.format()}", file=err)
+    for value in options.mcp_config:
+        servers, problems = config_servers(value)
+        session.mcp_config += tuple(servers)
+        for problem in problems:
+            print(f"skillway: {problem.format()}", file=err)
+    session.strict_mcp = options.strict_mcp_config
     stream = options.output_format == "stream-json"
 
     def emit(event: dict) -> None:
@@ -98,5 +107,5 @@ def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> i
         allowed_tools=tuple(rule for text in args.allowed_tools for rule in as_list(text)),
         disallowed_tools=tuple(rule for text in args.disallowed_tools for rule in as_list(text)),
         permission_mode=args.permission_mode, append_system_prompt=args.append_system_prompt, bare=args.bare,
-        max_budget_usd=args.max_budget_usd)
+        max_budget_usd=args.max_budget_usd, mcp_config=tuple(args.mcp_config), strict_mcp_config=args.strict_mcp_config)
     return asyncio.run(run_print(options, sys.stdout, sys.stderr))

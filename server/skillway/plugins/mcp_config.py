@@ -1,9 +1,12 @@
-"""MCP server declarations: a plugin's `.mcp.json` and its manifest's `mcpServers` (an object, or
-paths to files holding one), read into `McpServerSpec`s with Claude Code's expansions:
-`${CLAUDE_PLUGIN_ROOT}`, `${VAR}`, `${VAR:-default}` and `${user_config.KEY}`."""
+"""MCP server declarations, read into `McpServerSpec`s with Claude Code's expansions
+(`${CLAUDE_PLUGIN_ROOT}`, `${VAR}`, `${VAR:-default}`, `${user_config.KEY}`): a plugin's `.mcp.json`
+and manifest `mcpServers`; the user's (`~/.claude.json`: its `mcpServers`, and the workspace's entry
+under `projects`); the workspace's `.mcp.json`, each server approved as Claude Code approves them
+(`enableAllProjectMcpServers`, `enabledMcpjsonServers`, `disabledMcpjsonServers`); `--mcp-config`."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -130,3 +133,70 @@ def expand_text(text: str, variables: Mapping[str, str], options: Mapping[str, s
         return value if value else (default if default is not None else "")
 
     return _VARIABLE.sub(variable, _OPTION.sub(lambda m: options.get(m.group(1), ""), text))
+
+
+def user_servers(config_file: Path, workspace: Path | None) -> tuple[list[McpServerSpec], list[McpServerSpec], list[Problem]]:
+    """The user's own servers in Claude Code's `~/.claude.json`: (the workspace's, under
+    `projects[path]`; everyone's, `mcpServers`; problems)."""
+    located, problems = files.read_json(config_file) if config_file.is_file() else (None, [])
+    data = located.value if located is not None and isinstance(located.value, dict) else {}
+    everyone, more = read_servers(config_file, data.get("mcpServers") or {}, None, {}, {})
+    declared = data.get("projects")
+    projects: dict = declared if isinstance(declared, dict) else {}
+    project = projects.get(str(workspace)) if workspace is not None else None
+    local, most = read_servers(config_file, (project.get("mcpServers") if isinstance(project, dict) else None) or {},
+                               None, {}, {})
+    return local, everyone, problems + more + most
+
+
+def workspace_servers(workspace: Path, approvals: Mapping[str, object]) -> tuple[list[McpServerSpec], list[Problem]]:
+    """The workspace's `.mcp.json` servers that `approvals` (the settings' keys) let start: all with
+    `enableAllProjectMcpServers`, else those in `enabledMcpjsonServers`; never one in `disabledMcpjsonServers`."""
+    path = workspace / MCP_FILE
+    if not path.is_file():
+        return [], []
+    servers, problems = read_servers(path, None, None, {}, {})
+    enabled, disabled = approvals.get("enabledMcpjsonServers"), approvals.get("disabledMcpjsonServers")
+    allowed = {str(n) for n in enabled} if isinstance(enabled, list) else set()
+    refused = {str(n) for n in disabled} if isinstance(disabled, list) else set()
+    everything = approvals.get("enableAllProjectMcpServers") is True
+    return [s for s in servers if s.name not in refused and (everything or s.name in allowed)], problems
+
+
+def _merged(high: list[McpServerSpec], low: list[McpServerSpec]) -> list[McpServerSpec]:
+    return high + [server for server in low if server.name not in {s.name for s in high}]
+
+
+def merged(*layers: list[McpServerSpec]) -> list[McpServerSpec]:
+    """Servers of several sources, the first source's winning a name they share."""
+    result: list[McpServerSpec] = []
+    for layer in layers:
+        result = _merged(result, layer)
+    return result
+
+
+APPROVAL_KEYS = ("enableAllProjectMcpServers", "enabledMcpjsonServers", "disabledMcpjsonServers")
+
+
+def mcp_approvals(user_dir: Path | None, workspace: Path) -> dict[str, object]:
+    """The approval keys of the user's and the workspace's Claude Code settings, the later file winning
+    (the workspace's count only once it is trusted, as the whole `.mcp.json` does)."""
+    found: dict[str, object] = {}
+    for path in ([user_dir / "settings.json"] if user_dir else []) + [workspace / ".claude" / "settings.json",
+                                                                    workspace / ".claude" / "settings.local.json"]:
+        located, _ = files.read_json(path) if path.is_file() else (None, [])
+        if located is not None and isinstance(located.value, dict):
+            found |= {key: located.value[key] for key in APPROVAL_KEYS if key in located.value}
+    return found
+
+
+def config_servers(value: str) -> tuple[list[McpServerSpec], list[Problem]]:
+    """`--mcp-config FILE|JSON`: the servers of a file, or of the JSON given in its place."""
+    if value.lstrip().startswith("{"):
+        try:
+            data = json.loads(value)
+        except ValueError as exc:
+            return [], [error(Path("--mcp-config"), f"not valid JSON: {exc}")]
+        inline = data.get("mcpServers", data) if isinstance(data, dict) else None
+        return read_servers(Path("--mcp-config"), inline, None, {}, {})
+    return read_servers(Path(value).expanduser(), None, None, {}, {})
