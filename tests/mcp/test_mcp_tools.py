@@ -266,3 +266,34 @@ async def test_a_tool_whose_schema_is_invalid_is_left_out_with_a_message_and_the
     assert [t["name"] for t in fake.requests[0].body["tools"] if t["name"].startswith("mcp__")] == ["mcp__plugin_kit_odd__fine"]
     (notice,) = [n for n in result.notices if "odd" in n]
     assert notice.startswith("MCP server odd: tool odd is left out: its input schema is not valid JSON Schema: ")
+
+
+async def test_a_server_that_died_is_started_again_once_for_the_next_call(tmp_path, fake, docs):
+    scripts, pids = docs
+    session = session_for(tmp_path, fake, mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids)}),
+                          allowed_tools=("mcp__plugin_kit_docs",))
+    fake.enqueue(Reply(content=[ToolUse("mcp__plugin_kit_docs__crash", {}, id="c")]),
+                 Reply(content=[ToolUse("mcp__plugin_kit_docs__search", {"query": "again"}, id="s")]),
+                 Reply(content=[Text("ok")]))
+    try:
+        await AgentLoop(session).run("crash, then search")
+    finally:
+        await session.end()
+    assert tool_result(fake.requests[2])["content"] == "found: again"
+    assert len(pids.read_text().split()) == 2  # started, died, started once more
+    assert [pid for pid in map(int, pids.read_text().split()) if alive(pid)] == []
+
+
+def test_mcp_list_starts_each_server_and_shows_its_status_and_tools(tmp_path, docs, monkeypatch):
+    from tests.cli_runner import run_skillway
+
+    scripts, pids = docs
+    plugin = mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids), "silent": stdio(scripts / "silent.py", pids)})
+    workspace = write_tree(tmp_path / "ws", {"a": ""})
+    env = dict(os.environ, MCP_TIMEOUT="3000")
+    result = run_skillway(["mcp", "list", "--json", "--plugin-dir", str(plugin)], cwd=workspace, env=env)
+    rows = {row["name"]: row for row in json.loads(result.stdout)["servers"]}
+    assert (rows["docs"]["status"], rows["docs"]["tools"], rows["docs"]["plugin"]) == ("connected", 3, "kit")
+    assert (rows["silent"]["status"], rows["silent"]["error"]) == ("failed", "did not start within 3 s")
+    assert result.returncode == 1  # one server is not working
+    assert [pid for pid in map(int, pids.read_text().split()) if alive(pid)] == []

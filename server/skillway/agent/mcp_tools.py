@@ -23,6 +23,10 @@ class McpServers(Protocol):
 
     async def close(self) -> None: ...
 
+    def status(self) -> list[dict]:
+        """Each server: name, plugin, transport, status, tools (a count), error, log, origin."""
+        ...
+
 
 class MissingMcp:
     def __init__(self, servers: list[McpServerSpec]) -> None:
@@ -44,3 +48,8 @@ class MissingMcp:
 
     async def close(self) -> None:
         pass
+
+    def status(self) -> list[dict]:
+        return [{"name": s.name, "plugin": s.plugin, "transport": s.transport, "status": "failed", "tools": 0,
+                 "error": "needs the MCP SDK: pip install 'skillway[mcp]'", "log": None,
+                 "origin": str(s.origin) if s.origin else None} for s in self.servers]

@@ -93,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_argument("--revoke", action="store_true", help="stop trusting the workspace")
     trust.add_argument("--list", action="store_true", help="list trusted workspaces")
 
+    mcp = commands.add_parser("mcp", parents=[_common_options("group")], help="the MCP servers this workspace starts")
+    mcp_commands = mcp.add_subparsers(dest="mcp_command", metavar="ACTION", required=True)
+    mcp_list = mcp_commands.add_parser("list", parents=[common], help="each server, started and checked: status and tools")
+    mcp_list.add_argument("--json", action="store_true", help="print JSON")
+    mcp_get = mcp_commands.add_parser("get", parents=[common], help="one server and its tools")
+    mcp_get.add_argument("name", metavar="NAME")
+    mcp_get.add_argument("--json", action="store_true", help="print JSON")
+
     plugins = commands.add_parser("plugins", parents=[_common_options("group")], help="list, show, validate or install plugins")
     plugin_commands = plugins.add_subparsers(dest="plugins_command", metavar="ACTION", required=True)
     listing = plugin_commands.add_parser("list", parents=[common], help="every plugin this workspace loads")
@@ -176,5 +184,8 @@ def _run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> 
     if args.command == "trust":
         from skillway.cli import trust
         return trust.run(args, workspace, plugin_dirs)
+    if args.command == "mcp":
+        from skillway.cli import mcp
+        return mcp.run(args, workspace, plugin_dirs)
     from skillway.cli import plugins
     return plugins.run(args, workspace, plugin_dirs)

@@ -20,10 +20,11 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from mcp import ClientSession, StdioServerParameters
+from mcp import ClientSession, MCPError, StdioServerParameters
 from mcp.client.sse import sse_client
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+from mcp.types import CONNECTION_CLOSED
 
 from skillway.core.placeholders import plugin_data_id
 from skillway.core.secrets import child_environment, redact
@@ -32,9 +33,11 @@ from skillway.plugins.mcp_config import McpServerSpec
 
 log = logging.getLogger(__name__)
 
-START_TIMEOUT = float(os.environ.get("MCP_TIMEOUT", "30000")) / 1000  # ms, as Claude Code reads MCP_TIMEOUT
-CALL_TIMEOUT = float(os.environ.get("MCP_TOOL_TIMEOUT", "600000")) / 1000
+# Milliseconds, as Claude Code reads them: how long a server may take to start, and a call to answer.
+START_TIMEOUT_VARIABLE, START_TIMEOUT_MS = "MCP_TIMEOUT", 30_000
+CALL_TIMEOUT_VARIABLE, CALL_TIMEOUT_MS = "MCP_TOOL_TIMEOUT", 600_000
 LOG_TAIL = 5  # lines of a server's log shown when it fails
+MAX_RESTARTS = 1  # a server that dies is started again once
 
 
 @dataclass(frozen=True)
@@ -56,14 +59,16 @@ class _Connection:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
+    restarts: int = 0
 
 
 class McpHub:
-    def __init__(self, servers: list[McpServerSpec], log_dir: Path, *, start_timeout: float = START_TIMEOUT,
-                 call_timeout: float = CALL_TIMEOUT) -> None:
+    def __init__(self, servers: list[McpServerSpec], log_dir: Path, *, start_timeout: float | None = None,
+                 call_timeout: float | None = None) -> None:
         self.servers = servers
         self.log_dir = log_dir
-        self.start_timeout, self.call_timeout = start_timeout, call_timeout
+        self.start_timeout = start_timeout or _seconds(START_TIMEOUT_VARIABLE, START_TIMEOUT_MS)
+        self.call_timeout = call_timeout or _seconds(CALL_TIMEOUT_VARIABLE, CALL_TIMEOUT_MS)
         self._connections: dict[str, _Connection] = {}
         self._started: asyncio.Task | None = None
         self.problems: list[str] = []  # what failed, each told once (the front end drains it)
@@ -83,17 +88,46 @@ class McpHub:
             tool = next((t for t in connection.tools if t.name == name), None)
             if tool is None:
                 continue
-            if connection.session is None or connection.error:
+            if connection.session is None and connection.restarts < MAX_RESTARTS and connection.tools:
+                await self._restart(connection)  # it ran, then died: it gets one more start
+            if connection.session is None:
                 return ToolOutput(f"the MCP server {connection.spec.name} is not running: {connection.error}", True)
             try:
                 result = await asyncio.wait_for(connection.session.call_tool(tool.tool, arguments), self.call_timeout)
             except TimeoutError:
                 return ToolOutput(f"the MCP server {connection.spec.name} did not answer within {self.call_timeout:g} s", True)
-            except Exception as exc:  # the SDK raises its own errors, and the transport's (a server that died)
-                return ToolOutput(f"the MCP server {connection.spec.name} failed: {redact(str(exc)) or type(exc).__name__}"
-                                  f"{self._tail(connection)}", True)
+            except MCPError as exc:
+                if exc.code != CONNECTION_CLOSED:  # the server answered with an error: it is still there
+                    return ToolOutput(f"the MCP server {connection.spec.name} refused the call: {redact(str(exc))}", True)
+                return self._gone(connection, exc)
+            except Exception as exc:  # the transport's: the server is gone
+                return self._gone(connection, exc)
             return tool_output(result)
         return ToolOutput(f"no MCP tool named {name}", True)
+
+    def _gone(self, connection: _Connection, exc: BaseException) -> ToolOutput:
+        """The server died during a call: the call fails, and the next one starts it again."""
+        connection.session, connection.error = None, _reason(exc)
+        connection.stop.set()
+        return ToolOutput(f"the MCP server {connection.spec.name} failed: {connection.error}{self._tail(connection)}", True)
+
+    async def _restart(self, connection: _Connection) -> None:
+        connection.restarts += 1
+        connection.error = None
+        connection.ready, connection.stop = asyncio.Event(), asyncio.Event()
+        connection.task = asyncio.ensure_future(self._serve(connection))
+        try:
+            await asyncio.wait_for(connection.ready.wait(), self.start_timeout)
+        except TimeoutError:
+            connection.error = f"did not start again within {self.start_timeout:g} s"
+            connection.stop.set()
+
+    def status(self) -> list[dict[str, Any]]:
+        """Each server as `skillway mcp list` shows it (after `tools()` has started them)."""
+        return [{"name": c.spec.name, "plugin": c.spec.plugin, "transport": c.spec.transport,
+                 "status": "connected" if c.session is not None else "failed", "tools": len(c.tools),
+                 "error": c.error, "log": str(c.log_path), "origin": str(c.spec.origin) if c.spec.origin else None}
+                for c in self._connections.values()]
 
     async def close(self) -> None:
         """Stop every server (a stdio server's process with it) and wait for them to be gone."""
@@ -126,13 +160,17 @@ class McpHub:
                                      f"{connection.error}{self._tail(connection)}")
 
     async def _serve(self, connection: _Connection) -> None:
-        """One server's connection, from start to stop, in this task."""
+        """One server's connection, from start to stop, in this task. (A restart runs another one: this
+        one only ever touches its own session and events.)"""
         spec = connection.spec
+        ready, stop = connection.ready, connection.stop
+        session: ClientSession | None = None
         try:
             with connection.log_path.open("a", encoding="utf-8") as errlog:
                 async with contextlib.AsyncExitStack() as stack:
                     read, write = await stack.enter_async_context(self._transport(spec, errlog))
                     session = await stack.enter_async_context(ClientSession(read, write))
+                    assert session is not None
                     await session.initialize()
                     listed = await session.list_tools()
                     connection.tools = []
@@ -144,16 +182,18 @@ class McpHub:
                         connection.tools.append(McpTool(spec.tool_prefix + tool.name, spec.name, tool.name,
                                                         tool.description or "", tool.input_schema))
                     connection.session = session
-                    connection.ready.set()
-                    await connection.stop.wait()
+                    ready.set()
+                    await stop.wait()
         except asyncio.CancelledError:
             raise
         except BaseException as exc:  # a server may fail in any way; the session goes on
-            connection.error = connection.error or _reason(exc)
-            log.warning("MCP server %s stopped: %s", spec.name, connection.error)
+            if connection.ready is ready:
+                connection.error = connection.error or _reason(exc)
+            log.warning("MCP server %s stopped: %s", spec.name, _reason(exc))
         finally:
-            connection.session = None
-            connection.ready.set()
+            if session is None or connection.session is session:
+                connection.session = None
+            ready.set()
 
     def _transport(self, spec: McpServerSpec, errlog):
         if spec.transport == "stdio":
@@ -173,6 +213,15 @@ class McpHub:
         except OSError:
             return ""
         return ("\n" + redact("\n".join(lines))) if lines else ""
+
+
+def _seconds(variable: str, default_ms: int) -> float:
+    """A timeout the environment may set in milliseconds; a value that is not a number keeps the default."""
+    try:
+        return max(0.001, float(os.environ.get(variable, default_ms))) / 1000
+    except ValueError:
+        log.warning("%s=%r is not a number of milliseconds; using %d", variable, os.environ[variable], default_ms)
+        return default_ms / 1000
 
 
 def schema_problem(schema: object) -> str | None:
