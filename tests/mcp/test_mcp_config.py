@@ -2,6 +2,7 @@
 expansions, and the message when the MCP extra is missing."""
 
 import json
+import os
 import sys
 
 from skillway.app.session import Session
@@ -48,3 +49,13 @@ async def test_without_the_mcp_extra_the_first_need_says_what_to_install(tmp_pat
     session = Session(workspace, discover(workspace, Settings(), [plugin], include_bundled=False), Settings())
     assert await session.mcp.tools() == []
     assert session.mcp.problems == ["MCP servers docs need the MCP SDK: pip install 'skillway[mcp]'"]
+
+
+def test_doctor_names_the_plugins_mcp_servers_without_starting_them(tmp_path):
+    from tests.cli_runner import run_skillway
+
+    plugin = write_tree(tmp_path / "kit", {".mcp.json": json.dumps({"mcpServers": {"docs": {"command": "never-run"}}})})
+    workspace = write_tree(tmp_path / "ws", {"a": ""})
+    result = run_skillway(["doctor", "--plugin-dir", str(plugin)], cwd=workspace, env=dict(os.environ))
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("MCP servers:")]
+    assert line == "MCP servers:     1 in the plugins (kit:docs); `skillway mcp list` starts and checks them"

@@ -42,6 +42,7 @@ def doctor_report(workspace: Path, plugin_dirs: list[Path]) -> tuple[str, bool]:
         f"API base URL:    {base_url or f'default ({DEFAULT_BASE_URL})'}",
         f"workspace trust: {_trust_line(session)}",
         f"memory:          {_memory_line(session)}",
+        f"MCP servers:     {_mcp_line(session)}",
         "",
         listing_text(plugins),
     ]
@@ -55,6 +56,16 @@ def _trust_line(session) -> str:
     waiting = [f"{len(session.untrusted_hooks())} hook(s)"] if session.untrusted_hooks() else []
     waiting += [f"settings {', '.join(session.held_back())}"] if session.held_back() else []
     return f"not trusted; waiting: {', '.join(waiting)} (`skillway trust`)" if waiting else "not trusted (nothing waits for it)"
+
+
+def _mcp_line(session) -> str:
+    """The plugins' MCP servers and the SDK they need, without starting any (`skillway mcp list` does)."""
+    servers = [f"{plugin.name}:{server.name}" for plugin in session.plugins.plugins if plugin.loaded
+               for server in plugin.mcp_servers]
+    if not servers:
+        return "none in the plugins"
+    sdk = "" if importlib.util.find_spec("mcp") is not None else "; the MCP SDK is MISSING: pip install 'skillway[mcp]'"
+    return f"{len(servers)} in the plugins ({', '.join(servers)}){sdk}; `skillway mcp list` starts and checks them"
 
 
 def _memory_line(session) -> str:
