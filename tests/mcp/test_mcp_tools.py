@@ -61,7 +61,8 @@ open(sys.argv[1], "a").write(f"{os.getpid()}\\n")
 odd = Tool.from_function(lambda: "odd", name="odd", description="A tool whose schema is broken")
 odd.parameters = {"type": "object", "properties": {"n": {"type": "nonsense"}}}
 fine = Tool.from_function(lambda: "fine", name="fine", description="A tool that is fine")
-MCPServer("odd", tools=[odd, fine]).run()
+long = Tool.from_function(lambda: "long", name="l" * 110, description="A tool whose full name is too long")
+MCPServer("odd", tools=[odd, fine, long]).run()
 """
 
 SILENT_SERVER = """
@@ -264,8 +265,9 @@ async def test_a_tool_whose_schema_is_invalid_is_left_out_with_a_message_and_the
     finally:
         await session.end()
     assert [t["name"] for t in fake.requests[0].body["tools"] if t["name"].startswith("mcp__")] == ["mcp__plugin_kit_odd__fine"]
-    (notice,) = [n for n in result.notices if "odd" in n]
-    assert notice.startswith("MCP server odd: tool odd is left out: its input schema is not valid JSON Schema: ")
+    schema, name = [n for n in result.notices if n.startswith("MCP server odd")]
+    assert schema.startswith("MCP server odd: tool odd is left out: its input schema is not valid JSON Schema: ")
+    assert name == f"MCP server odd: tool {'l' * 110} is left out: its full name is longer than 128 characters"
 
 
 async def test_a_server_that_died_is_started_again_once_for_the_next_call(tmp_path, fake, docs):

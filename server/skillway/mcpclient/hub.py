@@ -38,6 +38,7 @@ START_TIMEOUT_VARIABLE, START_TIMEOUT_MS = "MCP_TIMEOUT", 30_000
 CALL_TIMEOUT_VARIABLE, CALL_TIMEOUT_MS = "MCP_TOOL_TIMEOUT", 600_000
 LOG_TAIL = 5  # lines of a server's log shown when it fails
 MAX_RESTARTS = 1  # a server that dies is started again once
+MAX_TOOL_NAME = 128  # the longest tool name the Messages API takes; Claude Code leaves longer ones out
 
 
 @dataclass(frozen=True)
@@ -175,11 +176,13 @@ class McpHub:
                     listed = await session.list_tools()
                     connection.tools = []
                     for tool in listed.tools:
-                        wrong = schema_problem(tool.input_schema)
+                        name = spec.tool_prefix + tool.name
+                        wrong = (f"its full name is longer than {MAX_TOOL_NAME} characters" if len(name) > MAX_TOOL_NAME
+                                 else schema_problem(tool.input_schema))
                         if wrong:  # the API would refuse every request carrying it: it is left out
                             self.problems.append(f"MCP server {spec.name}: tool {tool.name} is left out: {wrong}")
                             continue
-                        connection.tools.append(McpTool(spec.tool_prefix + tool.name, spec.name, tool.name,
+                        connection.tools.append(McpTool(name, spec.name, tool.name,
                                                         tool.description or "", tool.input_schema))
                     connection.session = session
                     ready.set()
