@@ -46,6 +46,11 @@ def huge() -> str:
     \"\"\"Returns ten megabytes.\"\"\"
     return "x" * 10_000_000
 
+@server.prompt()
+def review(file: str, focus: str) -> str:
+    \"\"\"Review a file.\"\"\"
+    return f"Review {file}, looking at {focus}."
+
 if len(sys.argv) > 2:
     server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
 else:
@@ -299,3 +304,19 @@ def test_mcp_list_starts_each_server_and_shows_its_status_and_tools(tmp_path, do
     assert (rows["silent"]["status"], rows["silent"]["error"]) == ("failed", "did not start within 3 s")
     assert result.returncode == 1  # one server is not working
     assert [pid for pid in map(int, pids.read_text().split()) if alive(pid)] == []
+
+
+async def test_an_mcp_prompt_runs_as_a_slash_command_its_words_filling_its_arguments(tmp_path, fake, docs):
+    from skillway.app.run import QuietInterface, Status, run_prompt
+
+    scripts, pids = docs
+    session = session_for(tmp_path, fake, mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids)}))
+    fake.enqueue(Reply(content=[Text("Reviewed.")]))
+    try:
+        outcome = await run_prompt(session, "/mcp__plugin_kit_docs__review app.py error handling", QuietInterface())
+        unknown = await run_prompt(session, "/mcp__plugin_kit_docs__nope", QuietInterface())
+    finally:
+        await session.end()
+    assert (outcome.status, outcome.text) == (Status.ANSWERED, "Reviewed.")
+    assert fake.requests[0].body["messages"][0]["content"] == "Review app.py, looking at error handling."
+    assert (unknown.status, unknown.text) == (Status.REFUSED, '/mcp__plugin_kit_docs__nope: no MCP prompt named "mcp__plugin_kit_docs__nope"')

@@ -23,6 +23,10 @@ class McpServers(Protocol):
 
     async def close(self) -> None: ...
 
+    async def prompt_text(self, name: str, words: list[str]) -> str:
+        """A server's prompt typed as `/mcp__<server>__<prompt> words`; ValueError saying why not."""
+        ...
+
     def status(self) -> list[dict]:
         """Each server: name, plugin, transport, status, tools (a count), error, log, origin."""
         ...
@@ -48,6 +52,10 @@ class MissingMcp:
 
     async def close(self) -> None:
         pass
+
+    async def prompt_text(self, name: str, words: list[str]) -> str:
+        await self.tools()
+        raise ValueError(self.problems[0] if self.problems else f'no MCP prompt named "{name}"')
 
     def status(self) -> list[dict]:
         return [{"name": s.name, "plugin": s.plugin, "transport": s.transport, "status": "failed", "tools": 0,

@@ -50,12 +50,22 @@ class McpTool:
     input_schema: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class McpPrompt:
+    name: str  # what a person types: /mcp__<server>__<prompt>
+    server: str
+    prompt: str  # the server's own name for it
+    description: str
+    arguments: tuple[str, ...]  # in order: the words typed after the name fill them
+
+
 @dataclass
 class _Connection:
     spec: McpServerSpec
     log_path: Path
     session: ClientSession | None = None
     tools: list[McpTool] = field(default_factory=list)
+    prompts: list[McpPrompt] = field(default_factory=list)
     error: str | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -82,6 +92,31 @@ class McpHub:
             self._started = asyncio.ensure_future(self._start_all())
         await asyncio.shield(self._started)
         return [tool for connection in self._connections.values() for tool in connection.tools]
+
+    async def prompts(self) -> list[McpPrompt]:
+        """Every prompt of every server that started (the servers start on the first need)."""
+        await self.tools()
+        return [prompt for connection in self._connections.values() for prompt in connection.prompts]
+
+    async def prompt_text(self, name: str, words: list[str]) -> str:
+        """The prompt a person typed as `/name words...`, its arguments filled in order; ValueError
+        with the reason when there is none or the server fails."""
+        await self.tools()  # the servers start on the first need
+        for connection in self._connections.values():
+            prompt = next((p for p in connection.prompts if p.name == name), None)
+            if prompt is None:
+                continue
+            if connection.session is None:
+                raise ValueError(f"the MCP server {connection.spec.name} is not running: {connection.error}")
+            arguments = dict(zip(prompt.arguments, [*words[:len(prompt.arguments) - 1],
+                                                    " ".join(words[len(prompt.arguments) - 1:])] if words else []))
+            try:
+                result = await asyncio.wait_for(connection.session.get_prompt(prompt.prompt, arguments), self.call_timeout)
+            except Exception as exc:  # an error answer, a dead server, a timeout: the prompt is not sent
+                raise ValueError(f"the MCP server {connection.spec.name} could not give the prompt: {_reason(exc)}") from None
+            return "\n\n".join(text for message in getattr(result, "messages", [])
+                               if (text := getattr(message.content, "text", None)))
+        raise ValueError(f'no MCP prompt named "{name}"')
 
     async def call(self, name: str, arguments: dict) -> ToolOutput:
         """Call the tool the model knows as `name`; a failure is an error result, never an exception."""
@@ -184,6 +219,7 @@ class McpHub:
                             continue
                         connection.tools.append(McpTool(name, spec.name, tool.name,
                                                         tool.description or "", tool.input_schema))
+                    connection.prompts = await _prompts(session, spec)
                     connection.session = session
                     ready.set()
                     await stop.wait()
@@ -216,6 +252,16 @@ class McpHub:
         except OSError:
             return ""
         return ("\n" + redact("\n".join(lines))) if lines else ""
+
+
+async def _prompts(session: ClientSession, spec: McpServerSpec) -> list[McpPrompt]:
+    """A server's prompts; a server that has none, or will not list them, has none."""
+    try:
+        listed = await session.list_prompts()
+    except Exception:  # prompts are optional in MCP: a server without them may answer with an error
+        return []
+    return [McpPrompt(spec.tool_prefix + p.name, spec.name, p.name, p.description or "",
+                      tuple(argument.name for argument in p.arguments or ())) for p in listed.prompts]
 
 
 def _seconds(variable: str, default_ms: int) -> float:

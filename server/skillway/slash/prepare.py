@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from skillway.agent.loop import FORK_DEFAULT_AGENT, fork_prompt
+from skillway.agent.mcp_tools import MCP_PREFIX
 from skillway.plugins.catalog import UnknownName
 from skillway.plugins.model import HookEvent, Skill
-from skillway.plugins.render import Invocation, RenderError, render_item
+from skillway.plugins.render import Invocation, RenderError, render_item, split_arguments
 
 
 class PromptRefused(Exception):
@@ -47,6 +48,11 @@ async def prepare(session, typed: str, *, argument_base: int | None = None, prom
 
 async def _expand(session, typed: str, argument_base: int) -> PreparedPrompt:
     name, _, arguments = typed[1:].partition(" ")
+    if name.startswith(MCP_PREFIX):  # an MCP server's prompt, as Claude Code offers it
+        try:
+            return PreparedPrompt(await session.mcp.prompt_text(name, split_arguments(arguments)), command=name)
+        except ValueError as exc:
+            raise PromptRefused(f"/{name}: {exc}") from None
     try:
         entry = session.catalog.resolve_command(name)
     except UnknownName as exc:
