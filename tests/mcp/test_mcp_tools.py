@@ -320,3 +320,37 @@ async def test_an_mcp_prompt_runs_as_a_slash_command_its_words_filling_its_argum
     assert (outcome.status, outcome.text) == (Status.ANSWERED, "Reviewed.")
     assert fake.requests[0].body["messages"][0]["content"] == "Review app.py, looking at error handling."
     assert (unknown.status, unknown.text) == (Status.REFUSED, '/mcp__plugin_kit_docs__nope: no MCP prompt named "mcp__plugin_kit_docs__nope"')
+
+
+MANY_SERVER = """
+import sys
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
+
+def make(n):
+    def tool(text: str) -> str:
+        return f"tool {n}: {text}"
+    return Tool.from_function(tool, name=f"t{n}", description=f"Tool number {n} of the many")
+
+MCPServer("many", tools=[make(n) for n in range(35)]).run()
+"""
+
+
+async def test_many_mcp_tools_are_loaded_on_demand_through_tool_search(tmp_path, fake):
+    script = write_tree(tmp_path / "servers", {"many.py": MANY_SERVER}) / "many.py"
+    plugin = mcp_plugin(tmp_path, {"many": {"command": sys.executable, "args": [str(script)]}})
+    session = session_for(tmp_path, fake, plugin, allowed_tools=("mcp__plugin_kit_many",))
+    fake.enqueue(Reply(content=[ToolUse("ToolSearch", {"query": "select:mcp__plugin_kit_many__t7"}, id="s")]),
+                 Reply(content=[ToolUse("mcp__plugin_kit_many__t7", {"text": "hi"}, id="t")]),
+                 Reply(content=[Text("done")]))
+    try:
+        await AgentLoop(session).run("use tool seven")
+    finally:
+        await session.end()
+    first = {tool["name"]: tool for tool in fake.requests[0].body["tools"]}
+    assert [name for name in first if name.startswith("mcp__")] == []
+    assert "- mcp__plugin_kit_many__t34: Tool number 34 of the many" in first["ToolSearch"]["description"]
+    assert tool_result(fake.requests[1])["content"].startswith("Loaded, and callable from now on:\n")
+    second = [tool["name"] for tool in fake.requests[1].body["tools"] if tool["name"].startswith("mcp__")]
+    assert second == ["mcp__plugin_kit_many__t7"]
+    assert tool_result(fake.requests[2])["content"] == "tool 7: hi"

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from skillway.agent import tool_search
 from skillway.agent import tools as agent_tools
 from skillway.agent.mcp_tools import MCP_PREFIX
 from skillway.core.permission_rules import allowed, matching_rule, parse_rules, subject_of, workspace_path
@@ -78,6 +79,8 @@ class AgentLoop:
         self.mcp_names = (None if tools is None else tuple(t for t in tools if t.startswith(MCP_PREFIX))) \
             if mcp_names == () else mcp_names
         self.mcp_tools: dict[str, McpTool] = {}  # by name, once the servers are asked (the first turn)
+        self.deferred = False  # too many MCP tools: their schemas load through ToolSearch
+        self.loaded: set[str] = set()  # the deferred tools ToolSearch loaded
         self.instructions = instructions
         names = tools if tools is not None else ALL_TOOLS
         # A sub-agent at the depth limit cannot start another one.
@@ -118,9 +121,7 @@ class AgentLoop:
                 result.stop_reason = "max_turns"
                 return result
             result.turns += 1
-            tools = agent_tools.definitions(self.tool_names, self.context.catalog) + [
-                {"name": t.name, "description": t.description, "input_schema": dict(t.input_schema)}
-                for t in self.mcp_tools.values()]
+            tools = agent_tools.definitions(self.tool_names, self.context.catalog) + self._mcp_definitions()
             request = self.session.model_request("agent", messages, instructions=self.instructions, tools=tools,
                                                  model=self.model)
             try:
@@ -175,6 +176,17 @@ class AgentLoop:
                           or any(t.name.startswith(name + "__") for name in wanted)}
         result.notices += self.session.mcp.problems
         self.session.mcp.problems.clear()  # told once
+        self.deferred = tool_search.should_defer(self.mcp_tools)
+
+    def _mcp_definitions(self) -> list[dict]:
+        """The MCP tools offered in full: all of them, or when they are many, ToolSearch and those it loaded."""
+        def full(tool: McpTool) -> dict:
+            return {"name": tool.name, "description": tool.description, "input_schema": dict(tool.input_schema)}
+        if not self.deferred:
+            return [full(tool) for tool in self.mcp_tools.values()]
+        waiting = [tool for name, tool in self.mcp_tools.items() if name not in self.loaded]
+        return [full(self.mcp_tools[name]) for name in sorted(self.loaded)] + (
+            [tool_search.definition(waiting)] if waiting else [])
 
     def _over_budget(self, result: AgentResult) -> str | None:
         used = result.input_tokens + result.output_tokens + result.cache_write_tokens
@@ -218,6 +230,11 @@ class AgentLoop:
             elif name in self.mcp_tools:
                 answer = await self.session.mcp.call(name, tool_input)
                 output, is_error = answer.content, answer.is_error
+            elif name == tool_search.NAME and self.deferred:
+                found = tool_search.search(self.mcp_tools, str(tool_input.get("query", "")),
+                                           int(tool_input.get("max_results") or tool_search.MAX_RESULTS))
+                self.loaded |= {tool.name for tool in found}
+                output, is_error = tool_search.found_text(found), False
             elif forked is not None:
                 output, is_error = await self._run_forked_skill(forked, tool_input, result), False
             else:
@@ -356,7 +373,7 @@ class AgentLoop:
         """Why the call may not run (the model is told), or None when it may. As Claude Code decides:
         PreToolUse hooks, then deny rules (a hook's allow does not pass them), then ask rules or a
         hook's ask, then what runs unasked; what is left is the permission prompt."""
-        if name not in self.tool_names and name not in self.mcp_tools:
+        if name not in self.tool_names and name not in self.mcp_tools and not (name == tool_search.NAME and self.deferred):
             return f"the tool {name} is not available here"
         outcome = await self.session.hooks.fire("PreToolUse", self._caller() | {
             "tool_name": name, "tool_input": tool_input, "tool_use_id": tool_id}, match=name)
@@ -382,7 +399,7 @@ class AgentLoop:
         return await self._permission_prompt(name, tool_input, subject, reason)
 
     def _runs_unasked(self, name: str, subject: str | None) -> bool:
-        if name in READ_ONLY_TOOLS or name == "Agent":
+        if name in READ_ONLY_TOOLS or name in ("Agent", tool_search.NAME):
             return True
         mode = self.permission_mode or self.session.hooks.context.permission_mode
         if mode == "bypassPermissions" or (name in EDIT_TOOLS and mode == "acceptEdits"):
