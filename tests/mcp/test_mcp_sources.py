@@ -99,3 +99,36 @@ def test_strict_mcp_config_uses_only_the_servers_it_is_given(tmp_path, fake, doc
     print_mode(fake, workspace, "-p", "hi", "--plugin-dir", str(plugin), "--mcp-config", str(config), "--strict-mcp-config")
     names = [t["name"] for t in fake.requests[0].body["tools"] if t["name"].startswith("mcp__")]
     assert names == ["mcp__cli__search", "mcp__cli__crash", "mcp__cli__huge"]
+
+
+def test_mcp_add_keeps_a_server_where_claude_code_keeps_yours_and_remove_takes_it_away(tmp_path, isolated_user_dirs):
+    workspace = write_tree(tmp_path / "ws", {"a": ""})
+    claude_json = isolated_user_dirs / "home" / ".claude.json"
+    claude_json.write_text(json.dumps({"theme": "dark"}))
+    env = dict(os.environ)
+    added = run_skillway(["mcp", "add", "-s", "user", "-e", "K=v", "docs", "python3", "server.py", "--fast"],
+                         cwd=workspace, env=env)
+    local = run_skillway(["mcp", "add", "-t", "http", "-H", "X-Team: a", "remote", "https://x.test/mcp"], cwd=workspace, env=env)
+    assert (added.returncode, local.returncode) == (0, 0)
+    data = json.loads(claude_json.read_text())
+    assert data["theme"] == "dark"  # everything else is kept
+    assert data["mcpServers"]["docs"] == {"type": "stdio", "command": "python3", "args": ["server.py", "--fast"], "env": {"K": "v"}}
+    assert data["projects"][str(workspace.resolve())]["mcpServers"]["remote"] == {
+        "type": "http", "url": "https://x.test/mcp", "headers": {"X-Team": "a"}}
+    removed = run_skillway(["mcp", "remove", "remote"], cwd=workspace, env=env)
+    assert removed.stdout.strip() == f"removed MCP server remote (local: {claude_json})"
+    assert json.loads(claude_json.read_text())["projects"][str(workspace.resolve())]["mcpServers"] == {}
+
+
+def test_mcp_add_to_the_project_scope_writes_its_mcp_json(tmp_path):
+    workspace = write_tree(tmp_path / "ws", {"a": ""})
+    result = run_skillway(["mcp", "add", "-s", "project", "docs", "python3"], cwd=workspace, env=dict(os.environ))
+    assert result.returncode == 0
+    assert json.loads((workspace / ".mcp.json").read_text()) == {
+        "mcpServers": {"docs": {"type": "stdio", "command": "python3", "args": [], "env": {}}}}
+
+
+def test_removing_a_server_nobody_added_says_so(tmp_path):
+    workspace = write_tree(tmp_path / "ws", {"a": ""})
+    result = run_skillway(["mcp", "remove", "ghost"], cwd=workspace, env=dict(os.environ))
+    assert (result.returncode, result.stdout.strip()) == (1, 'skillway: no MCP server named "ghost" to remove')

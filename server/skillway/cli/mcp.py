@@ -1,5 +1,6 @@
-"""`skillway mcp list [--json]` and `skillway mcp get NAME [--json]`: the MCP servers this workspace
-would start, started and asked for their tools (as `claude mcp list` checks them), then stopped."""
+"""`skillway mcp list|get`: the MCP servers this workspace would start, started and asked for their
+tools (as `claude mcp list` checks them), then stopped; `skillway mcp add|remove`: yours, kept where
+and as Claude Code keeps them (`~/.claude.json`, or the workspace's `.mcp.json`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,55 @@ import json
 from pathlib import Path
 
 from skillway.app.session import Session
+from skillway.plugins.mcp_config import MCP_FILE, save_server
+from skillway.settings.dirs import home_dir
 
 
 def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
+    if args.mcp_command in ("add", "remove"):
+        return _edit(args, workspace)
     return asyncio.run(_run(args, workspace, plugin_dirs))
+
+
+SCOPES = ("local", "project", "user")  # where `remove` looks, in Claude Code's precedence
+
+
+def _where(scope: str, workspace: Path) -> tuple[Path, Path | None]:
+    """The file a scope's servers live in, and the project key inside it (local scope)."""
+    if scope == "project":
+        return workspace / MCP_FILE, None
+    home = home_dir()
+    if home is None:
+        raise ValueError("there is no home folder to keep your servers in")
+    return home / ".claude.json", workspace if scope == "local" else None
+
+
+def _edit(args: argparse.Namespace, workspace: Path) -> int:
+    """`mcp add` / `mcp remove`, in the files and shape Claude Code uses (`claude mcp add`)."""
+    try:
+        if args.mcp_command == "remove":
+            for scope in [args.scope] if args.scope else SCOPES:
+                path, project = _where(scope, workspace)
+                if save_server(path, args.name, None, project=project):
+                    print(f"removed MCP server {args.name} ({scope}: {path})")
+                    return 0
+            print(f'skillway: no MCP server named "{args.name}" to remove')
+            return 1
+        path, project = _where(args.scope, workspace)
+        save_server(path, args.name, _entry(args), project=project)
+    except ValueError as exc:
+        print(f"skillway: {exc}")
+        return 1
+    print(f"added MCP server {args.name} ({args.scope}: {path})")
+    return 0
+
+
+def _entry(args: argparse.Namespace) -> dict:
+    if args.transport == "stdio":
+        env = dict(item.split("=", 1) for item in args.env if "=" in item)
+        return {"type": "stdio", "command": args.target, "args": list(args.args), "env": env}
+    headers = dict((name.strip(), value.strip()) for name, _, value in (h.partition(":") for h in args.header))
+    return {"type": args.transport, "url": args.target, "headers": headers}
 
 
 async def _run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:

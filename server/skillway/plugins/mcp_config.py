@@ -200,3 +200,29 @@ def config_servers(value: str) -> tuple[list[McpServerSpec], list[Problem]]:
         inline = data.get("mcpServers", data) if isinstance(data, dict) else None
         return read_servers(Path("--mcp-config"), inline, None, {}, {})
     return read_servers(Path(value).expanduser(), None, None, {}, {})
+
+
+def save_server(path: Path, name: str, entry: dict | None, *, project: Path | None = None) -> bool:
+    """Add `name` (or with `entry` None, remove it) in a Claude Code MCP file, `~/.claude.json` (under
+    `projects[project]` with `project`) or a `.mcp.json`, keeping everything else; written whole, at
+    once. Returns whether anything changed. A file that is not a JSON object is refused (ValueError)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read it: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a JSON object; it is left as it is")
+    holder = data
+    if project is not None:
+        holder = data.setdefault("projects", {}).setdefault(str(project), {})
+    servers = holder.setdefault("mcpServers", {})
+    if entry is None:
+        if name not in servers:
+            return False
+        del servers[name]
+    else:
+        servers[name] = entry
+    temporary = path.with_name(f".{path.name}.skillway-{os.getpid()}")
+    temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return True
