@@ -70,8 +70,8 @@ def test_hook_event_names_in_a_manifests_inline_hooks_exclude_the_present_ones()
 
 def test_handler_fields_inside_a_handler():
     found = complete_at(HOOKS, '{"hooks": {"Stop": [{"hooks": [{"type": "command", <|>}]}]}}')
-    assert labels(found) == ["command", "args", "prompt", "model", "url", "headers", "allowedEnvVars", "timeout",
-                             "async", "asyncRewake", "shell", "statusMessage", "once", "if"]
+    assert labels(found) == ["command", "args", "prompt", "model", "url", "headers", "allowedEnvVars", "server", "tool",
+                             "input", "onFailure", "timeout", "async", "asyncRewake", "shell", "statusMessage", "once", "if"]
 
 
 def test_matcher_group_fields_inside_a_group():
@@ -94,7 +94,7 @@ def test_handler_type_values_outside_quotes_are_json_strings():
     found = complete_at(HOOKS, '{"hooks": {"Stop": [{"hooks": [{"type": <|>}]}]}}')
     assert [(c.label, c.kind, c.insert_text) for c in found] == [
         ("command", "value", '"command"'), ("prompt", "value", '"prompt"'),
-        ("agent", "value", '"agent"'), ("http", "value", '"http"')]
+        ("agent", "value", '"agent"'), ("http", "value", '"http"'), ("mcp_tool", "value", '"mcp_tool"')]
 
 
 def test_handler_type_values_inside_quotes_close_the_string():

@@ -44,8 +44,9 @@ def test_hover_on_a_handler_type_lists_its_values():
     text = '{"hooks": {"Stop": [{"hooks": [{"ty<|>pe": "command"}]}]}}'
     assert hover_at(Path("tools/hooks/hooks.json"), text) == (
         "**`type`** · string\n\n`command` runs a program, `http` posts the input to `url`, `prompt` asks the model, "
-        "`agent` asks a read-only sub-agent. Other types are skipped with a warning.\n\n"
-        "Examples: `command`, `prompt`, `agent`, `http`")
+        "`agent` asks a read-only sub-agent, `mcp_tool` calls an MCP server's tool. Other types are skipped with a "
+        "warning.\n\n"
+        "Examples: `command`, `prompt`, `agent`, `http`, `mcp_tool`")
 
 
 def test_hover_on_a_frontmatter_key():

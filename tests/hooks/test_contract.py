@@ -759,7 +759,7 @@ async def test_once_in_a_hooks_file_is_ignored_as_claude_code_ignores_it(tmp_pat
     assert count.read_text().splitlines() == ["run"] * 3
 
 
-@pytest.mark.parametrize("kind", [{"type": "mcp_tool", "server": "s", "tool": "t"}, {"type": "bogus"}])
+@pytest.mark.parametrize("kind", [{"type": "script"}, {"type": "bogus"}])
 async def test_other_hook_types_are_skipped_with_a_warning(tmp_path, kind):
     ran = tmp_path / "ran"
     plugin = make_plugin(tmp_path / "plug", "p", {"PostToolUse": [group(kind, command(f"touch {ran}"))]})

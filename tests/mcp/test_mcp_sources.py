@@ -49,7 +49,7 @@ def workspace_session(tmp_path, fake, monkeypatch, docs_server, approvals: dict 
 
 async def test_an_approved_workspace_server_starts_once_the_workspace_is_trusted(tmp_path, fake, monkeypatch, docs_server):
     session = workspace_session(tmp_path, fake, monkeypatch, docs_server, {"enableAllProjectMcpServers": True}, trusted=True)
-    assert await offered_mcp_tools(session, fake) == ["mcp__docs__search", "mcp__docs__crash", "mcp__docs__huge"]
+    assert await offered_mcp_tools(session, fake) == ["mcp__docs__search", "mcp__docs__crash", "mcp__docs__huge", "mcp__docs__guard"]
 
 
 async def test_a_workspace_server_nobody_approved_does_not_start(tmp_path, fake, monkeypatch, docs_server):
@@ -98,7 +98,7 @@ def test_strict_mcp_config_uses_only_the_servers_it_is_given(tmp_path, fake, doc
     fake.enqueue(Reply(content=[Text("ok")]))
     print_mode(fake, workspace, "-p", "hi", "--plugin-dir", str(plugin), "--mcp-config", str(config), "--strict-mcp-config")
     names = [t["name"] for t in fake.requests[0].body["tools"] if t["name"].startswith("mcp__")]
-    assert names == ["mcp__cli__search", "mcp__cli__crash", "mcp__cli__huge"]
+    assert names == ["mcp__cli__search", "mcp__cli__crash", "mcp__cli__huge", "mcp__cli__guard"]
 
 
 def test_mcp_add_keeps_a_server_where_claude_code_keeps_yours_and_remove_takes_it_away(tmp_path, isolated_user_dirs):

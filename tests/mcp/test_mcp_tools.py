@@ -46,6 +46,13 @@ def huge() -> str:
     \"\"\"Returns ten megabytes.\"\"\"
     return "x" * 10_000_000
 
+@server.tool()
+def guard(cmd: str) -> str:
+    \"\"\"A hook's check: refuse rm.\"\"\"
+    if cmd.startswith("rm"):
+        return '{"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny", "permissionDecisionReason": "mcp says no"}}'
+    return "{}"
+
 @server.prompt()
 def review(file: str, focus: str) -> str:
     \"\"\"Review a file.\"\"\"
@@ -300,7 +307,7 @@ def test_mcp_list_starts_each_server_and_shows_its_status_and_tools(tmp_path, do
     env = dict(os.environ, MCP_TIMEOUT="3000")
     result = run_skillway(["mcp", "list", "--json", "--plugin-dir", str(plugin)], cwd=workspace, env=env)
     rows = {row["name"]: row for row in json.loads(result.stdout)["servers"]}
-    assert (rows["docs"]["status"], rows["docs"]["tools"], rows["docs"]["plugin"]) == ("connected", 3, "kit")
+    assert (rows["docs"]["status"], rows["docs"]["tools"], rows["docs"]["plugin"]) == ("connected", 4, "kit")
     assert (rows["silent"]["status"], rows["silent"]["error"]) == ("failed", "did not start within 3 s")
     assert result.returncode == 1  # one server is not working
     assert [pid for pid in map(int, pids.read_text().split()) if alive(pid)] == []
@@ -354,3 +361,33 @@ async def test_many_mcp_tools_are_loaded_on_demand_through_tool_search(tmp_path,
     second = [tool["name"] for tool in fake.requests[1].body["tools"] if tool["name"].startswith("mcp__")]
     assert second == ["mcp__plugin_kit_many__t7"]
     assert tool_result(fake.requests[2])["content"] == "tool 7: hi"
+
+
+def guarded_plugin(tmp_path, docs, server: str) -> Path:
+    scripts, pids = docs
+    plugin = mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids)})
+    handler = {"type": "mcp_tool", "server": server, "tool": "guard", "input": {"cmd": "${tool_input.command}"}}
+    write_tree(plugin, {"hooks/hooks.json": json.dumps({"hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [handler]}]}})})
+    return plugin
+
+
+async def test_an_mcp_tool_hook_calls_its_server_with_the_input_filled_in_and_its_answer_decides(tmp_path, fake, docs):
+    session = session_for(tmp_path, fake, guarded_plugin(tmp_path, docs, "plugin:kit:docs"), allowed_tools=("Bash",))
+    fake.enqueue(Reply(content=[ToolUse("Bash", {"command": "rm -rf src"}, id="r"), ToolUse("Bash", {"command": "echo fine"}, id="e")]),
+                 Reply(content=[Text("ok")]))
+    try:
+        await AgentLoop(session).run("clean up")
+    finally:
+        await session.end()
+    results = {r["tool_use_id"]: r["content"] for r in fake.requests[1].body["messages"][-1]["content"]}
+    assert results == {"r": "denied by a PreToolUse hook: mcp says no", "e": "fine\n"}
+
+
+async def test_an_mcp_tool_hook_naming_no_connected_server_decides_nothing_and_says_why(tmp_path, fake, docs):
+    session = session_for(tmp_path, fake, guarded_plugin(tmp_path, docs, "docs"), allowed_tools=("Bash",))
+    try:
+        outcome = await session.hooks.fire("PreToolUse", {"tool_name": "Bash", "tool_input": {"command": "rm x"},
+                                                          "tool_use_id": "t"}, match="Bash")
+    finally:
+        await session.end()
+    assert (outcome.blocked, outcome.warnings) == (False, ["kit: docs/guard: MCP server 'docs' not connected"])

@@ -27,6 +27,10 @@ class McpServers(Protocol):
         """A server's prompt typed as `/mcp__<server>__<prompt> words`; ValueError saying why not."""
         ...
 
+    async def call_for_hook(self, server: str, tool: str, arguments: dict, timeout: float) -> tuple[str | None, str]:
+        """An mcp_tool hook's call: (the tool's text, or None and why there is no usable answer)."""
+        ...
+
     def status(self) -> list[dict]:
         """Each server: name, plugin, transport, status, tools (a count), error, log, origin."""
         ...
@@ -52,6 +56,9 @@ class MissingMcp:
 
     async def close(self) -> None:
         pass
+
+    async def call_for_hook(self, server: str, tool: str, arguments: dict, timeout: float) -> tuple[str | None, str]:
+        return None, f"MCP server '{server}' not connected (the MCP SDK is not installed)"
 
     async def prompt_text(self, name: str, words: list[str]) -> str:
         await self.tools()

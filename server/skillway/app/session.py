@@ -75,6 +75,8 @@ class Session:
             max_output_bytes=int(settings.hook_outputs.max_megabytes * 2**20),
         ))
         self.hooks.context.ask_model = HookModel(self)  # prompt and agent hooks ask this session's model
+        self.hooks.context.call_mcp_tool = lambda server, tool, arguments, timeout: self.mcp.call_for_hook(
+            server, tool, arguments, timeout)  # mcp_tool hooks call this session's servers
         self.injected_context: str = ""
         self.start_outcome: HookOutcome | None = None
         self.notices: list[str] = []  # things to tell the user once (quota warnings): the front end drains it

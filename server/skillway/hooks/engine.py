@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Awaitable, Callable
@@ -58,6 +59,8 @@ class HookContext:
     # Prompt and agent hooks: (the hook, its input JSON, timeout) -> its result in a command's terms
     # and why it failed; the session gives the model behind them (None: such hooks are skipped).
     ask_model: ModelHook | None = None
+    # mcp_tool hooks: (server, tool, arguments, timeout) -> (the tool's text, or None and why it failed).
+    call_mcp_tool: Callable[[str, str, dict, float], Awaitable[tuple[str | None, str]]] | None = None
     # Shows a handler's statusMessage while it runs: (message, the run) -> its result. None: not shown.
     show_status: Callable[[str, Awaitable], Awaitable] | None = None
 
@@ -177,6 +180,8 @@ class HookEngine:
         if handler.type == "http":
             headers = {name: expand_header(value, handler.allowed_env_vars, os.environ) for name, value in handler.headers}
             completed, failure = await post_hook(handler.url or "", payload, headers, timeout)
+        elif handler.type == "mcp_tool":
+            completed, failure = await self._call_mcp_tool(hook, json.loads(payload), timeout)
         elif handler.type in ("prompt", "agent"):
             assert self.context.ask_model is not None  # fire() skips them without one
             completed, failure = await self.context.ask_model(hook, payload.decode(), timeout)
@@ -195,6 +200,28 @@ class HookEngine:
                                                 cwd=self.context.project_dir, timeout=timeout)
         log.debug("hook %s ended %s in %.3f s", redact(hook.label), failure or completed.exit_code, completed.duration)
         return completed, timeout, failure
+
+    async def _call_mcp_tool(self, hook: RegisteredHook, fields: dict, timeout: float) -> tuple[processes.Completed, str | None]:
+        """An mcp_tool hook, as Claude Code runs it: the tool gets the handler's `input` with `${path}`s
+        of the hook input filled in, and its text is read as a hook's JSON output (plain text says
+        nothing); a failure decides nothing, unless `onFailure` blocks."""
+        handler, started = hook.handler, time.monotonic()
+        if self.context.call_mcp_tool is None:
+            text, why = None, "MCP servers are not available here"
+        else:
+            arguments = fill_paths(json.loads(handler.input_json or "{}"), fields)
+            assert isinstance(arguments, dict)  # the loader keeps only an object
+            text, why = await self.context.call_mcp_tool(handler.server or "", handler.tool or "", arguments, timeout)
+        if text is not None:
+            if not text.strip() or text.strip().startswith("{"):
+                return processes.Completed(0, text, "", False, started, time.monotonic()), None
+            if not handler.on_failure_blocks:  # plain text is no hook output: it says nothing
+                return processes.Completed(0, "", "", False, started, time.monotonic()), None
+            why = "the MCP tool's answer is not a hook's JSON output, {} or empty"
+        if handler.on_failure_blocks:
+            reason = f'[{handler.server}/{handler.tool}]: failed; blocking because onFailure is "block": {why}'
+            return processes.Completed(2, "", reason, False, started, time.monotonic()), None
+        return _not_run(), why
 
     def _fold(self, outcome: HookOutcome, hook: RegisteredHook, completed: processes.Completed, timeout: float,
               failure: str | None = None) -> None:
@@ -301,3 +328,28 @@ def _condition_holds(hook: RegisteredHook, fields: dict) -> bool:
 def _not_run() -> processes.Completed:
     now = time.monotonic()
     return processes.Completed(1, "", "", False, now, now)
+
+
+_PATH = re.compile(r"\$\{([a-zA-Z_][a-zA-Z0-9_.]*)\}")
+
+
+def fill_paths(value: object, fields: dict) -> object:
+    """`${tool_input.command}` and other paths of the hook input filled into an mcp_tool hook's input,
+    as Claude Code fills them: inside nested objects and lists; an object becomes its compact JSON, a
+    missing path empty text."""
+    if isinstance(value, dict):
+        return {key: fill_paths(item, fields) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill_paths(item, fields) for item in value]
+    if not isinstance(value, str):
+        return value
+
+    def lookup(match: re.Match[str]) -> str:
+        found: object = fields
+        for part in match.group(1).split("."):
+            found = found.get(part) if isinstance(found, dict) else None
+        if found is None:
+            return ""
+        return found if isinstance(found, str) else json.dumps(found, separators=(",", ":"))
+
+    return _PATH.sub(lookup, value)

@@ -30,7 +30,8 @@ class RegisteredHook:
 
     @property
     def label(self) -> str:
-        text = self.handler.command or self.handler.url or self.handler.prompt or ""
+        handler = self.handler
+        text = handler.command or handler.url or handler.prompt or (f"{handler.server}/{handler.tool}" if handler.tool else "")
         if self.handler.args:
             text += " " + " ".join(self.handler.args)
         return f"{self.plugin.name}: {text}"

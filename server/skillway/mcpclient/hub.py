@@ -118,6 +118,24 @@ class McpHub:
                                if (text := getattr(message.content, "text", None)))
         raise ValueError(f'no MCP prompt named "{name}"')
 
+    async def call_for_hook(self, server: str, tool: str, arguments: dict, timeout: float) -> tuple[str | None, str]:
+        """An mcp_tool hook's call: `server` as Claude Code registers it (`plugin:<plugin>:<name>` for
+        a plugin's); (the result's text, or None and why the call gave no usable answer)."""
+        await self.tools()
+        connection = next((c for c in self._connections.values() if c.spec.registered_name == server), None)
+        if connection is None or connection.session is None:
+            return None, f"MCP server '{server}' not connected"
+        try:
+            result = await asyncio.wait_for(connection.session.call_tool(tool, arguments), timeout)
+        except TimeoutError:
+            return None, f"the MCP server did not answer within {timeout:g} s"
+        except Exception as exc:  # an error answer or a dead server: no usable answer either way
+            return None, f"the call to the MCP server failed: {_reason(exc)}"
+        if getattr(result, "is_error", False):
+            return None, "the MCP tool returned an error"
+        output = tool_output(result)
+        return (output.content if isinstance(output.content, str) else ""), ""
+
     async def call(self, name: str, arguments: dict) -> ToolOutput:
         """Call the tool the model knows as `name`; a failure is an error result, never an exception."""
         for connection in self._connections.values():

@@ -19,10 +19,11 @@ from skillway.plugins.frontmatter import Frontmatter
 from skillway.plugins.model import HookEvent, HookGroup, HookHandler
 
 SCHEMA = "hooks.schema.json"
-_RUNNABLE = {"command", "http", "prompt", "agent"}
+_RUNNABLE = {"command", "http", "prompt", "agent", "mcp_tool"}
 # A handler of these that cannot run may be a guard: as Claude Code does, its whole file is refused.
 _GUARD_EVENTS = frozenset({HookEvent.PRE_TOOL_USE, HookEvent.PERMISSION_REQUEST})
-_NEEDS = {"command": "command", "http": "url", "prompt": "prompt", "agent": "prompt"}  # the field each type runs
+# The field each type runs.
+_NEEDS = {"command": "command", "http": "url", "prompt": "prompt", "agent": "prompt", "mcp_tool": "tool"}
 
 
 def load_hooks_file(path: Path, text: str | None = None) -> tuple[list[HookGroup], list[Problem]]:
@@ -81,6 +82,9 @@ def hook_groups(events: dict, path: Path, locate, pointer: Pointer) -> tuple[lis
                 if kind not in _RUNNABLE:
                     problems.append(warning(path, f'hook type "{kind}" is not supported by skillway; it is skipped', *at))
                     continue
+                if kind == "mcp_tool" and not raw.get("server"):
+                    problems.append(error(path, 'a "mcp_tool" hook needs a "server"', *at))
+                    continue
                 if not raw.get(_NEEDS[kind]):
                     problems.append(error(path, f'a "{kind}" hook needs a "{_NEEDS[kind]}"', *at))
                     continue
@@ -114,6 +118,10 @@ def _handler(raw: dict) -> HookHandler:
         url=raw.get("url"),
         headers=tuple((name, str(value)) for name, value in (raw.get("headers") or {}).items()),
         allowed_env_vars=tuple(raw.get("allowedEnvVars") or ()),
+        server=raw.get("server"),
+        tool=raw.get("tool"),
+        input_json=json.dumps(raw["input"]) if isinstance(raw.get("input"), dict) else None,
+        on_failure_blocks=raw.get("onFailure", "continue") != "continue",
     )
 
 

@@ -37,6 +37,11 @@ class McpServerSpec:
     origin: Path | None = None  # the file that declared it
 
     @property
+    def registered_name(self) -> str:
+        """The name Claude Code registers it under (what an mcp_tool hook's `server` names)."""
+        return f"plugin:{self.plugin}:{self.name}" if self.plugin else self.name
+
+    @property
     def tool_prefix(self) -> str:
         """What its tools' names start with, as Claude Code names them: `mcp__plugin_<plugin>_<server>__`
         for a plugin's server, `mcp__<server>__` otherwise."""

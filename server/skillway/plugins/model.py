@@ -138,6 +138,10 @@ class HookHandler:
     headers: tuple[tuple[str, str], ...] = ()
     allowed_env_vars: tuple[str, ...] = ()  # the variables header values may name
     async_rewake: bool = False  # in the background; exit 2 wakes the model with the hook's message
+    server: str | None = None  # mcp_tool hooks: the server as Claude Code registers it (plugin:<plugin>:<name>)
+    tool: str | None = None
+    input_json: str | None = None  # the tool's arguments, `${path}` placeholders filled from the hook input
+    on_failure_blocks: bool = False  # onFailure other than "continue": no usable answer blocks
 
 
 @dataclass(frozen=True)
