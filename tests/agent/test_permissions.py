@@ -36,6 +36,14 @@ def refusal_of(fake) -> tuple[bool, str]:
     return bool(result.get("is_error")), result["content"]
 
 
+def person_answering(answer: bool, questions: list[str]):
+    """A person who gives `answer` to every question, which `questions` records."""
+    async def ask(question):
+        questions.append(question)
+        return answer
+    return ask
+
+
 async def run_one_call(session, fake, tool: str, tool_input: dict, **loop_options) -> None:
     fake.enqueue(Reply(content=[ToolUse(tool, tool_input, id="t1")]), Reply(content=[Text("done")]))
     await AgentLoop(session, **loop_options).run("go")
@@ -100,12 +108,8 @@ async def test_an_ask_rule_with_nobody_to_ask_refuses_and_says_which_rule(tmp_pa
 async def test_an_ask_rule_asks_the_person_even_for_a_read_only_tool(tmp_path, fake, monkeypatch):
     workspace, plugin = workspace_with(tmp_path, {"permissions": {"ask": ["Read"]}})
     session = open_session(workspace, plugin, fake, monkeypatch, trusted=True)
-    questions = []
-
-    async def ask(question):
-        questions.append(question)
-        return True
-
+    questions: list[str] = []
+    ask = person_answering(True, questions)
     await run_one_call(session, fake, "Read", {"file_path": "src/app.py"}, ask=ask)
     assert questions == ["Allow Read? (the rule Read in your settings asks first)"]
     assert refusal_of(fake) == (False, "     1\tx = 1")
@@ -198,12 +202,8 @@ async def test_the_person_is_asked_only_when_no_permission_request_hook_answers(
         command(f"cat > {notified}")]}]}
     workspace, plugin = workspace_with(tmp_path, hooks=hooks)
     session = open_session(workspace, plugin, fake, monkeypatch, trusted=True)
-    questions = []
-
-    async def ask(question):
-        questions.append(question)
-        return False
-
+    questions: list[str] = []
+    ask = person_answering(False, questions)
     await run_one_call(session, fake, "Bash", {"command": "echo x"}, ask=ask)
     assert questions == ["Allow Bash echo x?"]
     sent = json.loads(notified.read_text())

@@ -21,6 +21,8 @@ from skillway.plugins.discovery import discover
 from skillway.settings import Settings
 from tests.conftest import write_tree
 from tests.fakes.anthropic_server import Reply, Text, ToolUse
+from tests.hooks.hookkit import running as alive
+from tests.lsp.test_transports import free_port
 
 pytestmark = pytest.mark.usefixtures("api_key")
 
@@ -110,14 +112,6 @@ def session_for(tmp_path, fake, plugin: Path, **settings) -> Session:
 def tool_result(request) -> dict:
     (result,) = [b for b in request.body["messages"][-1]["content"] if b.get("type") == "tool_result"]
     return result
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
 
 
 async def test_a_plugin_of_only_a_mcp_json_loads_and_its_tool_answers_the_model(tmp_path, fake, docs):
@@ -211,12 +205,6 @@ async def test_a_huge_result_is_cut_with_a_note(tmp_path, fake, docs):
     content = tool_result(fake.requests[1])["content"]
     assert content == "x" * 100_000 + ("\n[the MCP tool's output was cut at 100,000 of 10,000,000 characters "
                                        "(MAX_MCP_OUTPUT_TOKENS)]")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ class McpServers(Protocol):
         ...
 
     def status(self) -> list[dict]:
-        """Each server: name, plugin, transport, status, tools (a count), error, log, origin."""
+        """Each server: name, plugin, transport, status, tools (a count), tool_names, error, log, origin."""
         ...
 
 
@@ -65,6 +65,6 @@ class MissingMcp:
         raise ValueError(self.problems[0] if self.problems else f'no MCP prompt named "{name}"')
 
     def status(self) -> list[dict]:
-        return [{"name": s.name, "plugin": s.plugin, "transport": s.transport, "status": "failed", "tools": 0,
+        return [{"name": s.name, "plugin": s.plugin, "transport": s.transport, "status": "failed", "tools": 0, "tool_names": [],
                  "error": "needs the MCP SDK: pip install 'skillway[mcp]'", "log": None,
                  "origin": str(s.origin) if s.origin else None} for s in self.servers]

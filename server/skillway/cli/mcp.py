@@ -65,7 +65,7 @@ async def _run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path
     session = Session.open(workspace, plugin_dirs)
     hub = session.mcp
     try:
-        tools = await hub.tools()
+        await hub.tools()  # starts them
         rows = hub.status()
         problems = list(hub.problems)
     finally:
@@ -75,8 +75,6 @@ async def _run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path
         if not rows:
             print(f'skillway: no MCP server named "{args.name}"')
             return 1
-        for row in rows:
-            row["tool_names"] = [t.name for t in tools if t.name.startswith(_prefix(row))]
     working = 0 if all(row["status"] == "connected" for row in rows) else 1
     if args.json:
         print(json.dumps({"servers": rows, "problems": problems}, indent=2))
@@ -88,13 +86,9 @@ async def _run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path
         print(f"{row['name']:<20} {row['transport']:<6} {row['status']:<10} {row['tools']:>3} tools  ({source})")
         if row["error"]:
             print(f"    {row['error']}  (log: {row['log']})")
-        for name in row.get("tool_names", []):
+        for name in row["tool_names"] if args.mcp_command == "get" else []:
             print(f"    {name}")
     for problem in problems:
         print(f"skillway: {problem}")
     return working
 
-
-def _prefix(row: dict) -> str:
-    base = f"plugin_{row['plugin']}_{row['name']}" if row["plugin"] else row["name"]
-    return f"mcp__{base}__"

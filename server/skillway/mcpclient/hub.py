@@ -180,6 +180,7 @@ class McpHub:
         """Each server as `skillway mcp list` shows it (after `tools()` has started them)."""
         return [{"name": c.spec.name, "plugin": c.spec.plugin, "transport": c.spec.transport,
                  "status": "connected" if c.session is not None else "failed", "tools": len(c.tools),
+                 "tool_names": [tool.name for tool in c.tools],
                  "error": c.error, "log": str(c.log_path), "origin": str(c.spec.origin) if c.spec.origin else None}
                 for c in self._connections.values()]
 
