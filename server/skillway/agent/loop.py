@@ -98,9 +98,9 @@ class AgentLoop:
         self.permission_mode = permission_mode  # an agent's own; None: the session's
         self.hook_fields = dict(hook_fields or {})  # added to every hook's input (e.g. another transcript_path)
         settings = session.settings
-        workspace_rules = settings.workspace_allowed_tools if session.workspace_trusted else ()
         permissions = settings.tool_permissions
-        workspace_rules = (*workspace_rules, *permissions.allow) if session.workspace_trusted else workspace_rules
+        # A workspace's allow rules (its skillway settings' and its Claude Code settings') wait for trust.
+        workspace_rules = (*settings.workspace_allowed_tools, *permissions.allow) if session.workspace_trusted else ()
         self.rules = parse_rules((*allowed_tools, *settings.allowed_tools, *workspace_rules))
         self.ask_rules, self.deny_rules = parse_rules(permissions.ask), parse_rules((*permissions.deny, *denied_tools))
         self.max_turns = max_turns
@@ -109,6 +109,7 @@ class AgentLoop:
         invocation = Invocation(session.workspace, session.session_id, session.data_dir, session.workspace_trusted,
                                 settings.argument_base)
         self.context = agent_tools.ToolContext(session.workspace, session.catalog, invocation, editor=editor)
+        self.tool_definitions = agent_tools.definitions(self.tool_names, self.context.catalog)  # the same every turn
 
     async def run(self, prompt: str) -> AgentResult:
         result = AgentResult()
@@ -121,7 +122,7 @@ class AgentLoop:
                 result.stop_reason = "max_turns"
                 return result
             result.turns += 1
-            tools = agent_tools.definitions(self.tool_names, self.context.catalog) + self._mcp_definitions()
+            tools = self.tool_definitions + self._mcp_definitions()
             request = self.session.model_request("agent", messages, instructions=self.instructions, tools=tools,
                                                  model=self.model)
             try:
