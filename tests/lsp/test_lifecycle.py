@@ -227,6 +227,49 @@ async def test_not_trusting_in_the_editor_keeps_the_workspaces_plugin_dirs_out(t
     assert [n for n in names if n.startswith("kit:")] == []
 
 
+def workspace_with_mcp_servers(tmp_path, *names):
+    servers = {name: {"command": "no-such-mcp-server"} for name in names}
+    return write_tree(tmp_path / "ws", {".mcp.json": json.dumps({"mcpServers": servers})}).resolve()
+
+
+def kept_approvals(workspace):
+    path = workspace / ".claude" / "settings.local.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+async def test_trusting_a_workspace_asks_about_each_mcp_server_and_keeps_each_answer(tmp_path):
+    workspace = workspace_with_mcp_servers(tmp_path, "docs", "tracker")
+    answers = ["Trust this workspace", "Use this MCP server", "Continue without using this MCP server"]
+    async with running_server(workspace, tmp_path / "user", None, trust_answers=answers) as client:
+        approvals = await wait_for(lambda: (kept := kept_approvals(workspace)) and "disabledMcpjsonServers" in kept and kept)
+        asked = shown(client)
+    assert approvals == {"enabledMcpjsonServers": ["docs"], "disabledMcpjsonServers": ["tracker"]}
+    assert asked == [
+        f"skillway: {workspace} brings 2 MCP servers in its .mcp.json. Trust this workspace and let them run?",
+        f"skillway: new MCP server found in {workspace / '.mcp.json'}: docs. It runs on this machine with your rights. Use it?",
+        f"skillway: new MCP server found in {workspace / '.mcp.json'}: tracker. It runs on this machine with your rights. Use it?"]
+
+
+async def test_using_all_future_mcp_servers_of_a_workspace_asks_about_no_more(tmp_path):
+    workspace = workspace_with_mcp_servers(tmp_path, "docs", "tracker")
+    answers = ["Trust this workspace", "Use this and all future MCP servers in this project"]
+    async with running_server(workspace, tmp_path / "user", None, trust_answers=answers) as client:
+        approvals = await wait_for(lambda: kept_approvals(workspace))
+        await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="skillway.listCommands"))
+        asked = len(client.messages)
+    assert approvals == {"enabledMcpjsonServers": ["docs"], "enableAllProjectMcpServers": True}
+    assert asked == 2
+
+
+async def test_not_trusting_a_workspace_asks_about_none_of_its_mcp_servers(tmp_path):
+    workspace = workspace_with_mcp_servers(tmp_path, "docs")
+    async with running_server(workspace, tmp_path / "user", None, trust_answers=["Not now"]) as client:
+        await wait_for(lambda: client.messages)
+        await client.workspace_execute_command_async(lsp.ExecuteCommandParams(command="skillway.listCommands"))
+        asked = len(client.messages)
+    assert (asked, kept_approvals(workspace)) == (1, None)
+
+
 async def test_a_hook_s_status_message_shows_as_progress_while_it_runs(tmp_path):
     plugin = write_tree(tmp_path / "warm", {"hooks/hooks.json": json.dumps({"hooks": {"SessionStart": [{"hooks": [
         {"type": "command", "command": "echo warmed", "statusMessage": "Warming the cache"}]}]}})})

@@ -29,7 +29,17 @@ from skillway.plugins.catalog import Catalog
 from skillway.plugins.discovery import PluginSet, discover
 from skillway.plugins.enabled import EnabledPlugins
 from skillway.plugins.fingerprint import hook_fingerprint
-from skillway.plugins.mcp_config import McpServerSpec, mcp_approvals, merged, user_servers, workspace_servers
+from skillway.plugins.mcp_config import (
+    MCP_FILE,
+    McpServerSpec,
+    mcp_approvals,
+    merged,
+    pending_servers,
+    read_servers,
+    record_approval,
+    user_servers,
+    workspace_servers,
+)
 from skillway.plugins.model import HookEvent, Skill
 from skillway.settings import Purpose, Settings, data_dir, load_settings
 from skillway.settings.dirs import claude_user_dir, home_dir
@@ -131,9 +141,28 @@ class Session:
         self._base_prompts.clear()
 
     def waits_for_trust(self) -> bool:
-        """Whether trusting the workspace would change anything: hooks that may not run yet,
-        settings of its own file, enabledPlugins switches or memory imports held back."""
-        return bool(self.untrusted_hooks() or self.held_back())
+        """Whether trusting the workspace would change anything: hooks or `.mcp.json` servers that may
+        not run yet, settings of its own file, enabledPlugins switches or memory imports held back."""
+        return bool(self.untrusted_hooks() or self.untrusted_mcp_servers() or self.held_back())
+
+    def untrusted_mcp_servers(self) -> list[str]:
+        """The workspace's `.mcp.json` servers, by name, while the workspace is not trusted."""
+        if self.workspace_trusted or not (self.workspace / MCP_FILE).is_file():
+            return []
+        return [server.name for server in read_servers(self.workspace / MCP_FILE, None, None, {}, {})[0]]
+
+    def pending_mcp_servers(self) -> list[str]:
+        """The trusted workspace's `.mcp.json` servers nobody has approved or refused: each is asked
+        about, as Claude Code asks, before it may start."""
+        if not self.workspace_trusted:
+            return []
+        return pending_servers(self.workspace, mcp_approvals(claude_user_dir(), self.workspace))
+
+    def answer_mcp_server(self, name: str, answer: str) -> None:
+        """Keep a person's answer about a `.mcp.json` server (APPROVE_ALL, APPROVE or REFUSE); the
+        servers are read again at their first need. Asked before the session's servers start."""
+        record_approval(self.workspace, name, answer)
+        self.__dict__.pop("mcp", None)
 
     def held_back(self) -> tuple[str, ...]:
         """What the workspace asks for that waits for trust, besides its hooks, by name."""

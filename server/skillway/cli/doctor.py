@@ -54,6 +54,7 @@ def _trust_line(session) -> str:
     if session.workspace_trusted:
         return "trusted"
     waiting = [f"{len(session.untrusted_hooks())} hook(s)"] if session.untrusted_hooks() else []
+    waiting += [f".mcp.json servers {', '.join(session.untrusted_mcp_servers())}"] if session.untrusted_mcp_servers() else []
     waiting += [f"settings {', '.join(session.held_back())}"] if session.held_back() else []
     return f"not trusted; waiting: {', '.join(waiting)} (`skillway trust`)" if waiting else "not trusted (nothing waits for it)"
 

@@ -13,6 +13,7 @@ from skillway.lsp.editor import with_progress
 from skillway.lsp.server import SkillwayServer
 from skillway.lsp.sessions import Sessions
 from skillway.model.client import warm_up
+from skillway.plugins.mcp_config import APPROVE, APPROVE_ALL, REFUSE
 
 log = logging.getLogger(__name__)
 TRUST, NOT_NOW = "Trust this workspace", "Not now"
@@ -112,11 +113,12 @@ async def pull_configuration(ls: SkillwayServer) -> dict | None:
 async def start_session(ls: SkillwayServer, session) -> None:
     """Ask about trust when the workspace brings hooks or settings that wait for it, then fire SessionStart."""
     if session.waits_for_trust() and await ask_trust(ls, session.workspace, len(session.untrusted_hooks()),
-                                                    session.held_back()):
+                                                    session.held_back(), len(session.untrusted_mcp_servers())):
         session.trust_workspace()
         if session.settings.held_back or session.plugins.held_back:  # its settings and plugin choices apply from now on
             assert ls.sessions is not None  # made on `initialized`, before any session starts
             session = ls.sessions.open(session.workspace)
+    await approve_mcp_servers(ls, session)
     # A hook's statusMessage shows as progress while it runs, as Claude Code shows it while it waits.
     session.hooks.context.show_status = lambda text, work: with_progress(ls, text, work)
     outcome = await session.start("startup")
@@ -124,10 +126,13 @@ async def start_session(ls: SkillwayServer, session) -> None:
         ls.tell(message, lsp.MessageType.Info)
 
 
-async def ask_trust(ls: SkillwayServer, workspace: Path, count: int, settings: tuple[str, ...] = ()) -> bool:
+async def ask_trust(ls: SkillwayServer, workspace: Path, count: int, settings: tuple[str, ...] = (),
+                    servers: int = 0) -> bool:
     brings = []
     if count:
         brings.append(f"{count} hook{'s' if count > 1 else ''} of its own that run commands on this machine")
+    if servers:
+        brings.append(f"{servers} MCP server{'s' if servers > 1 else ''} in its .mcp.json")
     if settings:
         brings.append(f"settings that decide where requests go and what loads ({', '.join(settings)})")
     params = lsp.ShowMessageRequestParams(
@@ -141,3 +146,33 @@ async def ask_trust(ls: SkillwayServer, workspace: Path, count: int, settings: t
     except Exception:
         return False
     return answer is not None and answer.title == TRUST
+
+
+# Claude Code's three answers about a workspace's `.mcp.json` server, in its words.
+MCP_ANSWERS = {"Use this and all future MCP servers in this project": APPROVE_ALL,
+               "Use this MCP server": APPROVE, "Continue without using this MCP server": REFUSE}
+
+
+async def approve_mcp_servers(ls: SkillwayServer, session) -> None:
+    """Ask about each `.mcp.json` server of a trusted workspace that nobody has approved or refused,
+    and keep the answer where Claude Code keeps it. A dismissed question decides nothing: the server
+    does not start, and the next session asks again."""
+    for name in session.pending_mcp_servers():
+        params = lsp.ShowMessageRequestParams(
+            type=lsp.MessageType.Warning,
+            message=f"skillway: new MCP server found in {session.workspace / '.mcp.json'}: {name}. "
+                    "It runs on this machine with your rights. Use it?",
+            actions=[lsp.MessageActionItem(title=title) for title in MCP_ANSWERS])
+        try:
+            answer = await ls.window_show_message_request_async(params)
+        except Exception:
+            return
+        if answer is None or answer.title not in MCP_ANSWERS:
+            continue
+        try:
+            session.answer_mcp_server(name, MCP_ANSWERS[answer.title])
+        except ValueError as exc:  # the settings file is not one we may rewrite: told, and nothing starts
+            ls.tell(f"cannot keep the answer about the MCP server {name}: {exc}", lsp.MessageType.Error)
+            return
+        if MCP_ANSWERS[answer.title] == APPROVE_ALL:
+            return
