@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx2
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from mcp import ClientSession, MCPError, StdioServerParameters
@@ -28,6 +29,7 @@ from mcp.types import CONNECTION_CLOSED
 
 from skillway.core.placeholders import plugin_data_id
 from skillway.core.secrets import child_environment, redact
+from skillway.mcpclient.headers import server_headers
 from skillway.mcpclient.results import ToolOutput, tool_output
 from skillway.plugins.mcp_config import McpServerSpec
 
@@ -39,6 +41,8 @@ CALL_TIMEOUT_VARIABLE, CALL_TIMEOUT_MS = "MCP_TOOL_TIMEOUT", 600_000
 LOG_TAIL = 5  # lines of a server's log shown when it fails
 MAX_RESTARTS = 1  # a server that dies is started again once
 MAX_TOOL_NAME = 128  # the longest tool name the Messages API takes; Claude Code leaves longer ones out
+NEEDS_SIGN_IN = ("needs sign-in: the server asks for OAuth authorization, and skillway cannot sign in to it; "
+                 "give it a token in \"headers\" or a \"headersHelper\"")
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class _Connection:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task | None = None
     restarts: int = 0
+    needs_sign_in: bool = False
 
 
 class McpHub:
@@ -179,7 +184,8 @@ class McpHub:
     def status(self) -> list[dict[str, Any]]:
         """Each server as `skillway mcp list` shows it (after `tools()` has started them)."""
         return [{"name": c.spec.name, "plugin": c.spec.plugin, "transport": c.spec.transport,
-                 "status": "connected" if c.session is not None else "failed", "tools": len(c.tools),
+                 "status": "connected" if c.session is not None else "needs sign-in" if c.needs_sign_in else "failed",
+                 "tools": len(c.tools),
                  "tool_names": [tool.name for tool in c.tools],
                  "error": c.error, "log": str(c.log_path), "origin": str(c.spec.origin) if c.spec.origin else None}
                 for c in self._connections.values()]
@@ -220,10 +226,16 @@ class McpHub:
         spec = connection.spec
         ready, stop = connection.ready, connection.stop
         session: ClientSession | None = None
+        sign_in = _SignInWatch()
         try:
+            headers: dict[str, str] = {}
+            if spec.transport != "stdio":
+                headers, left_out = await server_headers(spec)
+                if left_out:
+                    self.problems.append(left_out)
             with connection.log_path.open("a", encoding="utf-8") as errlog:
                 async with contextlib.AsyncExitStack() as stack:
-                    read, write = await stack.enter_async_context(self._transport(spec, errlog))
+                    read, write = await stack.enter_async_context(self._transport(spec, errlog, headers, sign_in))
                     session = await stack.enter_async_context(ClientSession(read, write))
                     assert session is not None
                     await session.initialize()
@@ -246,23 +258,24 @@ class McpHub:
             raise
         except BaseException as exc:  # a server may fail in any way; the session goes on
             if connection.ready is ready:
-                connection.error = connection.error or _reason(exc)
+                connection.needs_sign_in = sign_in.asked
+                connection.error = connection.error or (NEEDS_SIGN_IN if sign_in.asked else _reason(exc))
             log.warning("MCP server %s stopped: %s", spec.name, _reason(exc))
         finally:
             if session is None or connection.session is session:
                 connection.session = None
             ready.set()
 
-    def _transport(self, spec: McpServerSpec, errlog):
+    @staticmethod
+    def _transport(spec: McpServerSpec, errlog, headers: dict[str, str], sign_in: httpx2.Auth):
         if spec.transport == "stdio":
             assert spec.command is not None  # the config reader requires it
             params = StdioServerParameters(command=spec.command, args=list(spec.args),
                                            env=child_environment(dict(spec.env)), cwd=spec.cwd)
             return stdio_client(params, errlog=errlog)
-        headers = dict(spec.headers)
         if spec.transport == "sse":
-            return sse_client(spec.url or "", headers=headers)
-        return streamable_http_client(spec.url or "", http_client=create_mcp_http_client(headers=headers))
+            return sse_client(spec.url or "", headers=headers, auth=sign_in)
+        return streamable_http_client(spec.url or "", http_client=create_mcp_http_client(headers=headers, auth=sign_in))
 
     @staticmethod
     def _tail(connection: _Connection) -> str:
@@ -271,6 +284,18 @@ class McpHub:
         except OSError:
             return ""
         return ("\n" + redact("\n".join(lines))) if lines else ""
+
+
+class _SignInWatch(httpx2.Auth):
+    """Notes whether the server answered 401 with a WWW-Authenticate challenge: it wants an OAuth sign-in."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def auth_flow(self, request: httpx2.Request):
+        response = yield request
+        if response.status_code == 401 and "www-authenticate" in response.headers:
+            self.asked = True
 
 
 async def _prompts(session: ClientSession, spec: McpServerSpec) -> list[McpPrompt]:

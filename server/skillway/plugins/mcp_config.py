@@ -34,6 +34,8 @@ class McpServerSpec:
     cwd: Path | None = None
     url: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+    headers_helper: str | None = None  # a command printing a JSON object of headers, over `headers`
+    helper_cwd: Path | None = None  # where that command runs: the plugin's root, else the declaring file's folder
     origin: Path | None = None  # the file that declared it
 
     @property
@@ -111,8 +113,12 @@ def _server(path: Path, name: str, raw: object, plugin: str | None, variables: M
             return None, error(path, f'MCP server "{name}" needs a "url"')
         declared = raw.get("headers")
         headers = declared if isinstance(declared, dict) else {}
+        helper = raw.get("headersHelper")
+        if helper is not None and not isinstance(helper, str):
+            return None, error(path, f'MCP server "{name}": "headersHelper" must be a command (a string)')
         return McpServerSpec(name, plugin, "sse" if kind == "sse" else "http", url=expand(raw["url"]),
-                             headers={str(k): expand(v) for k, v in headers.items()}, origin=path), None
+                             headers={str(k): expand(v) for k, v in headers.items()}, headers_helper=helper or None,
+                             helper_cwd=Path(variables.get("CLAUDE_PLUGIN_ROOT") or path.parent), origin=path), None
     if kind != "stdio":
         return None, warning(path, f'MCP server "{name}": transport "{kind}" is not supported; it is skipped')
     if not isinstance(raw.get("command"), str) or not raw["command"]:
