@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from tests.conftest import write_tree
 from tests.lsp.test_transports import free_port
-from tests.mcp.test_mcp_tools import mcp_plugin, session_for
+from tests.mcp.servers import mcp_plugin, session_for
 
 pytestmark = pytest.mark.usefixtures("api_key")
 

@@ -15,7 +15,7 @@ from skillway.app.session import Session
 from tests.cli_runner import run_skillway
 from tests.conftest import write_tree
 from tests.fakes.anthropic_server import Reply, Text
-from tests.mcp.test_mcp_tools import DOCS_SERVER
+from tests.mcp.servers import DOCS_SERVER
 
 pytestmark = pytest.mark.usefixtures("api_key")
 

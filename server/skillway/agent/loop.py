@@ -16,7 +16,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -111,10 +111,12 @@ class AgentLoop:
         self.context = agent_tools.ToolContext(session.workspace, session.catalog, invocation, editor=editor)
         self.tool_definitions = agent_tools.definitions(self.tool_names, self.context.catalog)  # the same every turn
 
-    async def run(self, prompt: str) -> AgentResult:
+    async def run(self, prompt: str, attachments: Sequence[dict] = ()) -> AgentResult:
+        """Answer `prompt` (after `attachments`, content blocks such as the resources it mentions) to the end."""
         result = AgentResult()
         messages = result.messages
-        self.append(messages, {"role": "user", "content": prompt})
+        content: str | list[dict] = [*attachments, {"type": "text", "text": prompt}] if attachments else prompt
+        self.append(messages, {"role": "user", "content": content})
         await self._load_mcp_tools(result)
         guard = StopGuard()
         while True:

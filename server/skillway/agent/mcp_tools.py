@@ -1,13 +1,13 @@
-"""What the agent needs of a session's MCP servers (`McpServers`: their tools, a call, closing), and
-`MissingMcp`, what stands in when the `mcp` extra is not installed: no tools, and one message saying
-which servers need it."""
+"""What the agent needs of a session's MCP servers (`McpServers`: their tools, prompts and resources,
+a call, closing), and `MissingMcp`, what stands in when the `mcp` extra is not installed: no tools,
+and one message saying which servers need it."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: the SDK is imported where the servers start
-    from skillway.mcpclient.hub import McpTool
+    from skillway.mcpclient.hub import McpResource, McpTool
     from skillway.mcpclient.results import ToolOutput
     from skillway.plugins.mcp_config import McpServerSpec
 
@@ -29,6 +29,12 @@ class McpServers(Protocol):
 
     async def call_for_hook(self, server: str, tool: str, arguments: dict, timeout: float) -> tuple[str | None, str]:
         """An mcp_tool hook's call: (the tool's text, or None and why there is no usable answer)."""
+        ...
+
+    async def resources(self) -> list[McpResource]: ...
+
+    async def read_resource(self, server: str, uri: str) -> list[dict]:
+        """A resource a prompt @-mentions, as the content blocks it carries; ValueError saying why not."""
         ...
 
     def status(self) -> list[dict]:
@@ -63,6 +69,14 @@ class MissingMcp:
     async def prompt_text(self, name: str, words: list[str]) -> str:
         await self.tools()
         raise ValueError(self.problems[0] if self.problems else f'no MCP prompt named "{name}"')
+
+    async def resources(self) -> list[McpResource]:
+        await self.tools()
+        return []
+
+    async def read_resource(self, server: str, uri: str) -> list[dict]:
+        await self.tools()
+        raise ValueError(self.problems[0] if self.problems else f"no MCP server named {server} is running")
 
     def status(self) -> list[dict]:
         return [{"name": s.name, "plugin": s.plugin, "transport": s.transport, "status": "failed", "tools": 0, "tool_names": [],

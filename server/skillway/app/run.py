@@ -148,7 +148,7 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                 session.transcript.append({"role": "user", "content": typed})
                 session.transcript.append({"role": "assistant", "content": [{"type": "text", "text": result.text}]})
             else:
-                result = await ui.working(f"skillway: {typed.split()[0]}", loop.run(prepared.text))
+                result = await ui.working(f"skillway: {typed.split()[0]}", loop.run(prepared.text, prepared.attachments))
     except (ShipError, PromptRefused) as refused:
         return RunOutcome(Status.REFUSED, str(refused), blocked=getattr(refused, "blocked", False))
     except ToolError as refused:  # a forked skill whose agent cannot be found
@@ -168,7 +168,8 @@ def _shipped(shipped: ShipResult) -> RunOutcome:
 
 async def _stream(session: RunContext, prepared: PreparedPrompt, ui: UserInterface, options: RunOptions) -> AgentResult:
     """The next answer of a chat conversation, streamed to `ui` (plain text, no tools)."""
-    messages = [*(options.conversation or ()), {"role": "user", "content": prepared.text}]
+    content = [*prepared.attachments, {"type": "text", "text": prepared.text}] if prepared.attachments else prepared.text
+    messages = [*(options.conversation or ()), {"role": "user", "content": content}]
     session.transcript.append(messages[-1])
     await ui.begin_answer()
     request = session.model_request(Purpose.CHAT, messages, model=options.model or prepared.model, requires_text=True)

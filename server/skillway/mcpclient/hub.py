@@ -30,7 +30,7 @@ from mcp.types import CONNECTION_CLOSED
 from skillway.core.placeholders import plugin_data_id
 from skillway.core.secrets import child_environment, redact
 from skillway.mcpclient.headers import server_headers
-from skillway.mcpclient.results import ToolOutput, tool_output
+from skillway.mcpclient.results import ToolOutput, resource_blocks, tool_output
 from skillway.plugins.mcp_config import McpServerSpec
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,15 @@ class McpPrompt:
     arguments: tuple[str, ...]  # in order: the words typed after the name fill them
 
 
+@dataclass(frozen=True)
+class McpResource:
+    server: str  # the server's name as declared (what a person types after @)
+    uri: str
+    name: str
+    description: str
+    mime_type: str | None
+
+
 @dataclass
 class _Connection:
     spec: McpServerSpec
@@ -70,6 +79,7 @@ class _Connection:
     session: ClientSession | None = None
     tools: list[McpTool] = field(default_factory=list)
     prompts: list[McpPrompt] = field(default_factory=list)
+    resources: list[McpResource] = field(default_factory=list)
     error: str | None = None
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -122,6 +132,27 @@ class McpHub:
             return "\n\n".join(text for message in getattr(result, "messages", [])
                                if (text := getattr(message.content, "text", None)))
         raise ValueError(f'no MCP prompt named "{name}"')
+
+    async def resources(self) -> list[McpResource]:
+        """Every resource the running servers list (the servers start on the first need)."""
+        await self.tools()
+        return [resource for c in self._connections.values() if c.session is not None for resource in c.resources]
+
+    async def read_resource(self, server: str, uri: str) -> list[dict[str, Any]]:
+        """A listed resource's contents as the content blocks a prompt mentioning it carries;
+        ValueError saying why there are none."""
+        await self.tools()
+        connection = next((c for c in self._connections.values() if server in (c.spec.name, c.spec.registered_name)
+                           and c.session is not None), None)
+        if connection is None or connection.session is None:
+            raise ValueError(f"no MCP server named {server} is running")
+        if not any(resource.uri == uri for resource in connection.resources):
+            raise ValueError(f"the MCP server {server} lists no resource {uri}")
+        try:
+            result = await asyncio.wait_for(connection.session.read_resource(uri), self.call_timeout)
+        except Exception as exc:  # an error answer, a dead server, a timeout: nothing is attached
+            raise ValueError(f"the MCP server {server} could not give {uri}: {_reason(exc)}") from None
+        return resource_blocks(server, uri, result)
 
     async def call_for_hook(self, server: str, tool: str, arguments: dict, timeout: float) -> tuple[str | None, str]:
         """An mcp_tool hook's call: `server` as Claude Code registers it (`plugin:<plugin>:<name>` for
@@ -251,6 +282,7 @@ class McpHub:
                         connection.tools.append(McpTool(name, spec.name, tool.name,
                                                         tool.description or "", tool.input_schema))
                     connection.prompts = await _prompts(session, spec)
+                    connection.resources = await _resources(session, spec)
                     connection.session = session
                     ready.set()
                     await stop.wait()
@@ -306,6 +338,15 @@ async def _prompts(session: ClientSession, spec: McpServerSpec) -> list[McpPromp
         return []
     return [McpPrompt(spec.tool_prefix + p.name, spec.name, p.name, p.description or "",
                       tuple(argument.name for argument in p.arguments or ())) for p in listed.prompts]
+
+
+async def _resources(session: ClientSession, spec: McpServerSpec) -> list[McpResource]:
+    """A server's resources; one that has none, or will not list them, has none."""
+    try:
+        listed = await session.list_resources()
+    except Exception:  # resources are optional in MCP too
+        return []
+    return [McpResource(spec.name, str(r.uri), r.name, r.description or "", r.mime_type) for r in listed.resources]
 
 
 def _seconds(variable: str, default_ms: int) -> float:

@@ -1,6 +1,7 @@
 """An MCP tool's result as a tool_result's content: text (resources and structured content as their
 text), images as image blocks, the server's isError kept, and the text cut at MAX_OUTPUT_CHARS as
-Claude Code cuts MCP output (MAX_MCP_OUTPUT_TOKENS, about four characters a token)."""
+Claude Code cuts MCP output (MAX_MCP_OUTPUT_TOKENS, about four characters a token). And a resource a
+prompt mentions, as the blocks Claude Code attaches for it."""
 
 from __future__ import annotations
 
@@ -53,3 +54,21 @@ def _capped(text: str) -> str:
 
 def _capped_block(block: dict[str, Any]) -> dict[str, Any]:
     return {"type": "text", "text": _capped(block["text"])} if block["type"] == "text" else block
+
+
+def resource_blocks(server: str, uri: str, result: Any) -> list[dict[str, Any]]:
+    """A ReadResourceResult as Claude Code attaches a mentioned resource: each text with a line before
+    and after it, a binary content named by its type, and a marker when there is nothing to show."""
+    blocks: list[dict[str, Any]] = []
+    for item in getattr(result, "contents", None) or []:
+        text = getattr(item, "text", None)
+        if isinstance(text, str):
+            blocks += [{"type": "text", "text": "Full contents of resource:"}, {"type": "text", "text": _capped(text)},
+                       {"type": "text", "text": "Do NOT read this resource again unless you think it may have changed, "
+                                                "since you already have the full contents."}]
+        elif getattr(item, "blob", None) is not None:
+            blocks.append({"type": "text", "text": f"[Binary content: {item.mime_type or 'application/octet-stream'}]"})
+    if blocks:
+        return blocks
+    empty = "No content" if not getattr(result, "contents", None) else "No displayable content"
+    return [{"type": "text", "text": f'<mcp-resource server="{server}" uri="{uri}">({empty})</mcp-resource>'}]

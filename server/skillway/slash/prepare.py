@@ -1,5 +1,6 @@
 """From what the user typed to the prompt the model gets: `/name args` is resolved (a skill beats a
-command), UserPromptSubmit hooks may block it or add context, and a command's body is rendered."""
+command), UserPromptSubmit hooks may block it or add context, a command's body is rendered, and the
+MCP resources it @-mentions are attached."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from skillway.agent.mcp_tools import MCP_PREFIX
 from skillway.plugins.catalog import UnknownName
 from skillway.plugins.model import HookEvent, Skill
 from skillway.plugins.render import Invocation, RenderError, render_item, split_arguments
+from skillway.slash.mentions import resource_attachments
 
 
 class PromptRefused(Exception):
@@ -30,6 +32,7 @@ class PreparedPrompt:
     # on `text`; the main conversation gets its final report.
     fork_agent: str | None = None
     disallowed_tools: tuple[str, ...] = ()  # a skill's: refused for the rest of the turn
+    attachments: tuple[dict, ...] = ()  # content blocks that go before the text: the resources it @-mentions
 
 
 async def prepare(session, typed: str, *, argument_base: int | None = None, prompt_id: str | None = None) -> PreparedPrompt:
@@ -43,6 +46,10 @@ async def prepare(session, typed: str, *, argument_base: int | None = None, prom
     if outcome.additional_context:
         context = "\n".join(outcome.additional_context)
         prepared = replace(prepared, text=f"{prepared.text}\n\n<system-reminder>\n{context}\n</system-reminder>")
+    if "@" in typed:
+        attachments, told = await resource_attachments(session.mcp, typed)
+        session.mcp.problems.extend(told)  # told with the servers' own, once
+        prepared = replace(prepared, attachments=tuple(attachments))
     return prepared
 
 
