@@ -22,6 +22,7 @@ from skillway.core.problems import Problem
 from skillway.hooks.engine import HookContext, HookEngine
 from skillway.hooks.outcome import HookOutcome
 from skillway.hooks.registry import HookRegistry, RegisteredHook
+from skillway.mcpclient.pool import McpPool
 from skillway.model.client import ModelClient, ModelRequest, project_name
 from skillway.model.ledger import UsageLedger
 from skillway.model.templates import render
@@ -93,6 +94,8 @@ class Session:
         # Print mode's --mcp-config servers, and --strict-mcp-config: only those.
         self.mcp_config: tuple[McpServerSpec, ...] = ()
         self.strict_mcp = False
+        # The language server's servers, shared by its sessions and kept warm; None: the session's own.
+        self.mcp_pool: McpPool | None = None
         # Held by a /ship run: another one's turn would interleave with it in the transcript the gate reads.
         self.ship_lock = asyncio.Lock()
         # Made once per session: its plugins and workspace do not change while it lives.
@@ -200,7 +203,8 @@ class Session:
             except ImportError:
                 hub = MissingMcp(servers)
             else:
-                hub = McpHub(servers, self.data_dir / "mcp-logs" / self.session_id)
+                pool = self.mcp_pool or McpPool(self.data_dir / "mcp-logs" / self.session_id)
+                hub = McpHub(servers, pool, cwd=self.workspace, owns_pool=self.mcp_pool is None)
         hub.problems += [problem.format() for problem in problems]  # told with the servers' own
         return hub
 

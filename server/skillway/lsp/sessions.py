@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import logging
+import os
 from pathlib import Path
 
 from skillway.app.session import Session
@@ -12,7 +13,8 @@ from skillway.completion.engine import CompletionEngine, CompletionSettings
 from skillway.completion.prompt import session_fetch
 from skillway.core.problems import Problem
 from skillway.lsp.documents import path_of
-from skillway.settings import load_settings
+from skillway.mcpclient.pool import IDLE_SECONDS, McpPool
+from skillway.settings import data_dir, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +27,13 @@ class Sessions:
         self.by_folder: dict[Path, Session] = {}
         self.engines: dict[Path, CompletionEngine] = {}
         self.started: dict[Path, asyncio.Task] = {}
+        # One pool for the editor's sessions: a server they declare alike starts once and stays warm.
+        self.mcp_pool = McpPool(data_dir() / "mcp-logs" / f"editor-{os.getpid()}", linger=IDLE_SECONDS)
 
     def open(self, folder: Path) -> Session:
         folder = folder.resolve()
         session = Session.open(folder, self.plugin_dirs, lsp_options=self.options)
+        session.mcp_pool = self.mcp_pool
         self.by_folder[folder] = session
         self.engines[folder] = CompletionEngine(session_fetch(session), self._completion_settings(session))
         return session
@@ -78,6 +83,7 @@ class Sessions:
         self.engines.clear()
         self.started.clear()
         await asyncio.gather(*(s.end(reason) for s in ending), return_exceptions=True)
+        await self.mcp_pool.close()  # the servers kept warm go with the editor
 
 
 def session_for(ls, uri: str | None) -> Session | None:

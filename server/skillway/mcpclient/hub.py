@@ -1,101 +1,47 @@
-"""A session's MCP servers: started on first need (all at once, each within a timeout), kept
-connected until the session closes them, their tools listed and called by the names the model sees.
-
-Each connection lives in a task of its own, as the SDK's transports want (a context entered and left
-in one task); a server that fails to start is reported once, with its log's last lines, and the
-others go on. A stdio server is a child in its own session, with skillway's credentials removed from
-its environment and its stderr in a log file of its own.
+"""A session's MCP servers: started on first need (all at once, each within a timeout), held until
+the session closes them, their tools listed and called by the names the model sees. The connections
+come from a pool: the session's own, or the language server's, shared by its sessions and kept warm.
+A server that fails to start is told once, with its log's last lines, and the others go on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx2
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
-from mcp import ClientSession, MCPError, StdioServerParameters
-from mcp.client.sse import sse_client
-from mcp.client.stdio import stdio_client
-from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+from mcp import MCPError
 from mcp.types import CONNECTION_CLOSED
 
-from skillway.core.placeholders import plugin_data_id
-from skillway.core.secrets import child_environment, redact
-from skillway.mcpclient.headers import server_headers
+from skillway.core.secrets import redact
+from skillway.mcpclient.connection import Connection, McpPrompt, McpResource, McpTool
+from skillway.mcpclient.connection import reason as _reason
+from skillway.mcpclient.pool import McpPool
 from skillway.mcpclient.results import ToolOutput, resource_blocks, tool_output
 from skillway.plugins.mcp_config import McpServerSpec
+
+__all__ = ["McpHub", "McpPrompt", "McpResource", "McpTool"]
 
 log = logging.getLogger(__name__)
 
 # Milliseconds, as Claude Code reads them: how long a server may take to start, and a call to answer.
 START_TIMEOUT_VARIABLE, START_TIMEOUT_MS = "MCP_TIMEOUT", 30_000
 CALL_TIMEOUT_VARIABLE, CALL_TIMEOUT_MS = "MCP_TOOL_TIMEOUT", 600_000
-LOG_TAIL = 5  # lines of a server's log shown when it fails
 MAX_RESTARTS = 1  # a server that dies is started again once
-MAX_TOOL_NAME = 128  # the longest tool name the Messages API takes; Claude Code leaves longer ones out
-NEEDS_SIGN_IN = ("needs sign-in: the server asks for OAuth authorization, and skillway cannot sign in to it; "
-                 "give it a token in \"headers\" or a \"headersHelper\"")
-
-
-@dataclass(frozen=True)
-class McpTool:
-    name: str  # what the model calls it: mcp__<server>__<tool>
-    server: str
-    tool: str  # the server's own name for it
-    description: str
-    input_schema: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class McpPrompt:
-    name: str  # what a person types: /mcp__<server>__<prompt>
-    server: str
-    prompt: str  # the server's own name for it
-    description: str
-    arguments: tuple[str, ...]  # in order: the words typed after the name fill them
-
-
-@dataclass(frozen=True)
-class McpResource:
-    server: str  # the server's name as declared (what a person types after @)
-    uri: str
-    name: str
-    description: str
-    mime_type: str | None
-
-
-@dataclass
-class _Connection:
-    spec: McpServerSpec
-    log_path: Path
-    session: ClientSession | None = None
-    tools: list[McpTool] = field(default_factory=list)
-    prompts: list[McpPrompt] = field(default_factory=list)
-    resources: list[McpResource] = field(default_factory=list)
-    error: str | None = None
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task | None = None
-    restarts: int = 0
-    needs_sign_in: bool = False
 
 
 class McpHub:
-    def __init__(self, servers: list[McpServerSpec], log_dir: Path, *, start_timeout: float | None = None,
-                 call_timeout: float | None = None) -> None:
+    def __init__(self, servers: list[McpServerSpec], pool: McpPool, *, cwd: Path | None = None, owns_pool: bool = False,
+                 start_timeout: float | None = None, call_timeout: float | None = None) -> None:
         self.servers = servers
-        self.log_dir = log_dir
+        self.pool = pool
+        self.owns_pool = owns_pool  # the session's own pool goes with it; a shared one outlives it
+        self.cwd = cwd  # where stdio servers without a `cwd` of their own run: the workspace
         self.start_timeout = start_timeout or _seconds(START_TIMEOUT_VARIABLE, START_TIMEOUT_MS)
         self.call_timeout = call_timeout or _seconds(CALL_TIMEOUT_VARIABLE, CALL_TIMEOUT_MS)
-        self._connections: dict[str, _Connection] = {}
+        self._connections: dict[str, Connection] = {}
         self._started: asyncio.Task | None = None
         self.problems: list[str] = []  # what failed, each told once (the front end drains it)
 
@@ -195,22 +141,19 @@ class McpHub:
             return tool_output(result)
         return ToolOutput(f"no MCP tool named {name}", True)
 
-    def _gone(self, connection: _Connection, exc: BaseException) -> ToolOutput:
+    def _gone(self, connection: Connection, exc: BaseException) -> ToolOutput:
         """The server died during a call: the call fails, and the next one starts it again."""
         connection.session, connection.error = None, _reason(exc)
         connection.stop.set()
-        return ToolOutput(f"the MCP server {connection.spec.name} failed: {connection.error}{self._tail(connection)}", True)
+        return ToolOutput(f"the MCP server {connection.spec.name} failed: {connection.error}{connection.tail()}", True)
 
-    async def _restart(self, connection: _Connection) -> None:
+    async def _restart(self, connection: Connection) -> None:
         connection.restarts += 1
-        connection.error = None
-        connection.ready, connection.stop = asyncio.Event(), asyncio.Event()
-        connection.task = asyncio.ensure_future(self._serve(connection))
+        connection.start()
         try:
             await asyncio.wait_for(connection.ready.wait(), self.start_timeout)
         except TimeoutError:
-            connection.error = f"did not start again within {self.start_timeout:g} s"
-            connection.stop.set()
+            connection.failed(f"did not start again within {self.start_timeout:g} s")
 
     def status(self) -> list[dict[str, Any]]:
         """Each server as `skillway mcp list` shows it (after `tools()` has started them)."""
@@ -222,131 +165,29 @@ class McpHub:
                 for c in self._connections.values()]
 
     async def close(self) -> None:
-        """Stop every server (a stdio server's process with it) and wait for them to be gone."""
+        """Let go of every server: they stop (a stdio server's process with it) once no session holds
+        them, and are gone when this returns unless a shared pool keeps them warm."""
         if self._started is not None and not self._started.done():
             self._started.cancel()
-        for connection in self._connections.values():
-            connection.stop.set()
-        tasks = [c.task for c in self._connections.values() if c.task is not None]
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=10)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(self._started, return_exceptions=True)
+        held, self._connections = list(self._connections.values()), {}
+        await asyncio.gather(*(self.pool.release(connection) for connection in held), return_exceptions=True)
+        if self.owns_pool:
+            await self.pool.close()
 
     async def _start_all(self) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
         for spec in self.servers:
-            key = spec.tool_prefix
-            connection = _Connection(spec, self.log_dir / f"{plugin_data_id(key.strip('_'))}.log")
-            self._connections[key] = connection
-            connection.task = asyncio.ensure_future(self._serve(connection))
+            cwd = spec.cwd or (self.cwd if spec.transport == "stdio" else None)
+            self._connections[spec.tool_prefix] = self.pool.acquire(spec, cwd)
         waits = [asyncio.wait_for(c.ready.wait(), self.start_timeout) for c in self._connections.values()]
         for connection, done in zip(list(self._connections.values()),
                                     await asyncio.gather(*waits, return_exceptions=True), strict=True):
-            if isinstance(done, BaseException) and connection.error is None:
-                connection.error = f"did not start within {self.start_timeout:g} s"
-                connection.stop.set()
+            if isinstance(done, BaseException):
+                connection.failed(f"did not start within {self.start_timeout:g} s")
+            self.problems += connection.notes
             if connection.error:
                 self.problems.append(f"MCP server {connection.spec.name} ({connection.spec.origin}): "
-                                     f"{connection.error}{self._tail(connection)}")
-
-    async def _serve(self, connection: _Connection) -> None:
-        """One server's connection, from start to stop, in this task. (A restart runs another one: this
-        one only ever touches its own session and events.)"""
-        spec = connection.spec
-        ready, stop = connection.ready, connection.stop
-        session: ClientSession | None = None
-        sign_in = _SignInWatch()
-        try:
-            headers: dict[str, str] = {}
-            if spec.transport != "stdio":
-                headers, left_out = await server_headers(spec)
-                if left_out:
-                    self.problems.append(left_out)
-            with connection.log_path.open("a", encoding="utf-8") as errlog:
-                async with contextlib.AsyncExitStack() as stack:
-                    read, write = await stack.enter_async_context(self._transport(spec, errlog, headers, sign_in))
-                    session = await stack.enter_async_context(ClientSession(read, write))
-                    assert session is not None
-                    await session.initialize()
-                    listed = await session.list_tools()
-                    connection.tools = []
-                    for tool in listed.tools:
-                        name = spec.tool_prefix + tool.name
-                        wrong = (f"its full name is longer than {MAX_TOOL_NAME} characters" if len(name) > MAX_TOOL_NAME
-                                 else schema_problem(tool.input_schema))
-                        if wrong:  # the API would refuse every request carrying it: it is left out
-                            self.problems.append(f"MCP server {spec.name}: tool {tool.name} is left out: {wrong}")
-                            continue
-                        connection.tools.append(McpTool(name, spec.name, tool.name,
-                                                        tool.description or "", tool.input_schema))
-                    connection.prompts = await _prompts(session, spec)
-                    connection.resources = await _resources(session, spec)
-                    connection.session = session
-                    ready.set()
-                    await stop.wait()
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:  # a server may fail in any way; the session goes on
-            if connection.ready is ready:
-                connection.needs_sign_in = sign_in.asked
-                connection.error = connection.error or (NEEDS_SIGN_IN if sign_in.asked else _reason(exc))
-            log.warning("MCP server %s stopped: %s", spec.name, _reason(exc))
-        finally:
-            if session is None or connection.session is session:
-                connection.session = None
-            ready.set()
-
-    @staticmethod
-    def _transport(spec: McpServerSpec, errlog, headers: dict[str, str], sign_in: httpx2.Auth):
-        if spec.transport == "stdio":
-            assert spec.command is not None  # the config reader requires it
-            params = StdioServerParameters(command=spec.command, args=list(spec.args),
-                                           env=child_environment(dict(spec.env)), cwd=spec.cwd)
-            return stdio_client(params, errlog=errlog)
-        if spec.transport == "sse":
-            return sse_client(spec.url or "", headers=headers, auth=sign_in)
-        return streamable_http_client(spec.url or "", http_client=create_mcp_http_client(headers=headers, auth=sign_in))
-
-    @staticmethod
-    def _tail(connection: _Connection) -> str:
-        try:
-            lines = connection.log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-LOG_TAIL:]
-        except OSError:
-            return ""
-        return ("\n" + redact("\n".join(lines))) if lines else ""
-
-
-class _SignInWatch(httpx2.Auth):
-    """Notes whether the server answered 401 with a WWW-Authenticate challenge: it wants an OAuth sign-in."""
-
-    def __init__(self) -> None:
-        self.asked = False
-
-    def auth_flow(self, request: httpx2.Request):
-        response = yield request
-        if response.status_code == 401 and "www-authenticate" in response.headers:
-            self.asked = True
-
-
-async def _prompts(session: ClientSession, spec: McpServerSpec) -> list[McpPrompt]:
-    """A server's prompts; a server that has none, or will not list them, has none."""
-    try:
-        listed = await session.list_prompts()
-    except Exception:  # prompts are optional in MCP: a server without them may answer with an error
-        return []
-    return [McpPrompt(spec.tool_prefix + p.name, spec.name, p.name, p.description or "",
-                      tuple(argument.name for argument in p.arguments or ())) for p in listed.prompts]
-
-
-async def _resources(session: ClientSession, spec: McpServerSpec) -> list[McpResource]:
-    """A server's resources; one that has none, or will not list them, has none."""
-    try:
-        listed = await session.list_resources()
-    except Exception:  # resources are optional in MCP too
-        return []
-    return [McpResource(spec.name, str(r.uri), r.name, r.description or "", r.mime_type) for r in listed.resources]
+                                     f"{connection.error}{connection.tail()}")
 
 
 def _seconds(variable: str, default_ms: int) -> float:
@@ -356,21 +197,3 @@ def _seconds(variable: str, default_ms: int) -> float:
     except ValueError:
         log.warning("%s=%r is not a number of milliseconds; using %d", variable, os.environ[variable], default_ms)
         return default_ms / 1000
-
-
-def schema_problem(schema: object) -> str | None:
-    """Why a tool's input schema cannot go to the model (the Messages API wants an object schema), or None."""
-    if not isinstance(schema, dict) or schema.get("type") != "object":
-        return 'its input schema is not a JSON Schema of "type": "object"'
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        return f"its input schema is not valid JSON Schema: {exc.message}"
-    return None
-
-
-def _reason(exc: BaseException) -> str:
-    """What an exception group from the transport comes down to, in one line."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return redact(str(exc)) or type(exc).__name__
