@@ -296,3 +296,18 @@ async def test_an_mcp_tool_hook_naming_no_connected_server_decides_nothing_and_s
     finally:
         await session.end()
     assert (outcome.blocked, outcome.warnings) == (False, ["kit: docs/guard: MCP server 'docs' not connected"])
+
+
+async def test_an_mcp_tool_hook_on_session_start_calls_nothing_and_says_servers_are_not_there_yet(tmp_path, fake, docs):
+    scripts, pids = docs
+    plugin = mcp_plugin(tmp_path, {"docs": stdio(scripts / "docs.py", pids)})
+    handler = {"type": "mcp_tool", "server": "plugin:kit:docs", "tool": "guard", "onFailure": "block"}
+    write_tree(plugin, {"hooks/hooks.json": json.dumps({"hooks": {"SessionStart": [{"hooks": [handler]}]}})})
+    session = session_for(tmp_path, fake, plugin)
+    try:
+        outcome = await session.start()
+    finally:
+        await session.end()
+    assert outcome.warnings == ["kit: plugin:kit:docs/guard: mcp_tool hooks are not available for the 'SessionStart' hook event "
+                                "(no MCP client context)"]
+    assert not pids.exists()  # no server started for it

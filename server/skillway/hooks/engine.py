@@ -206,6 +206,10 @@ class HookEngine:
         of the hook input filled in, and its text is read as a hook's JSON output (plain text says
         nothing); a failure decides nothing, unless `onFailure` blocks."""
         handler, started = hook.handler, time.monotonic()
+        event = fields.get("hook_event_name")
+        if event == "Setup" or (event == HookEvent.SESSION_START and fields.get("source") not in ("clear", "compact")):
+            # Claude Code's servers are not connected yet when a session starts: none is called, whatever onFailure says.
+            return _not_run(), f"mcp_tool hooks are not available for the '{event}' hook event (no MCP client context)"
         if self.context.call_mcp_tool is None:
             text, why = None, "MCP servers are not available here"
         else:
