@@ -135,3 +135,31 @@ async def test_without_a_permission_request_answer_the_person_decides_in_the_edi
             command="skillway.runSlashCommand", arguments=[{"command": "shell", "arguments": "echo"}]))
         assert tool_result(fake.requests[1]) == (True, "Bash is not permitted (add it to allowed-tools)")
         assert [m.message for m in client.messages if m.message.startswith("skillway: Allow")] == ["skillway: Allow Bash echo asked?"]
+
+
+async def test_the_prompts_of_running_mcp_servers_are_completed_as_slash_commands(tmp_path):
+    import asyncio
+    import sys
+    import textwrap
+
+    from tests.hooks.hookkit import running as alive
+    from tests.mcp.servers import DOCS_SERVER
+
+    script = tmp_path / "docs.py"
+    script.write_text(textwrap.dedent(DOCS_SERVER))
+    plugin = tmp_path / "kit"
+    plugin.mkdir()
+    (plugin / ".mcp.json").write_text(json.dumps({"mcpServers": {"docs": {
+        "command": sys.executable, "args": [str(script), str(tmp_path / "pids")]}}}))
+    async with serving(tmp_path, options={"pluginDirs": [str(plugin)]}) as served:
+        chat = open_document(served.client, served.workspace / "notes.chat.md", "/mcp", language="markdown")
+        for _ in range(200):  # the first completion starts the servers; a later one has their prompts
+            items = {item.label: item for item in (await complete(served.client, chat, 0, 4)).items}
+            if "/mcp__plugin_kit_docs__review" in items:
+                break
+            await asyncio.sleep(0.1)
+    review = items["/mcp__plugin_kit_docs__review"]
+    assert (review.detail, review.text_edit.new_text) == ("Review a file.", "/mcp__plugin_kit_docs__review ")
+    assert review.documentation.value.startswith("`/mcp__plugin_kit_docs__review <file> <focus>` (prompt of the MCP server docs)")
+    pids = [int(pid) for pid in (tmp_path / "pids").read_text().split()]
+    assert [pid for pid in pids if alive(pid)] == []  # the editor's shutdown stopped its server

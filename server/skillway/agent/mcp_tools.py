@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: the SDK is imported where the servers start
-    from skillway.mcpclient.hub import McpResource, McpTool
+    from skillway.mcpclient.hub import McpPrompt, McpResource, McpTool
     from skillway.mcpclient.results import ToolOutput
     from skillway.plugins.mcp_config import McpServerSpec
 
@@ -32,6 +32,14 @@ class McpServers(Protocol):
         ...
 
     async def resources(self) -> list[McpResource]: ...
+
+    def warm(self) -> None:
+        """Start the servers in the background, if nothing has yet."""
+        ...
+
+    def running_prompts(self) -> list[McpPrompt]:
+        """The prompts of the servers running now (none is waited for)."""
+        ...
 
     async def read_resource(self, server: str, uri: str) -> list[dict]:
         """A resource a prompt @-mentions, as the content blocks it carries; ValueError saying why not."""
@@ -72,6 +80,12 @@ class MissingMcp:
 
     async def resources(self) -> list[McpResource]:
         await self.tools()
+        return []
+
+    def warm(self) -> None:
+        pass
+
+    def running_prompts(self) -> list[McpPrompt]:
         return []
 
     async def read_resource(self, server: str, uri: str) -> list[dict]:

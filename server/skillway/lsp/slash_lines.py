@@ -42,6 +42,17 @@ def slash_completion(ls: SkillwayServer, params: lsp.CompletionParams) -> list[l
                                                   f"{entry.item.description}"),
             filter_text=f"/{entry.qualified}",
             text_edit=lsp.TextEdit(range=lsp.Range(start=start, end=params.position), new_text=f"/{entry.qualified} ")))
+    # The MCP servers' prompts, of those running; the others start now, for the next completion.
+    session.mcp.warm()
+    for prompt in session.mcp.running_prompts():
+        hint = "".join(f" <{argument}>" for argument in prompt.arguments)
+        items.append(lsp.CompletionItem(
+            label=f"/{prompt.name}", kind=lsp.CompletionItemKind.Function, detail=prompt.description[:120],
+            documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
+                                            value=f"`/{prompt.name}{hint}` (prompt of the MCP server {prompt.server})\n\n"
+                                                  f"{prompt.description}"),
+            filter_text=f"/{prompt.name}",
+            text_edit=lsp.TextEdit(range=lsp.Range(start=start, end=params.position), new_text=f"/{prompt.name} ")))
     return items
 
 

@@ -49,10 +49,19 @@ class McpHub:
         """Every tool of every server that started; the servers start on the first call."""
         if not self.servers:
             return []
-        if self._started is None:
-            self._started = asyncio.ensure_future(self._start_all())
+        self.warm()
+        assert self._started is not None
         await asyncio.shield(self._started)
         return [tool for connection in self._connections.values() for tool in connection.tools]
+
+    def warm(self) -> None:
+        """Start the servers now, in the background, if nothing has yet (a person is about to need them)."""
+        if self.servers and self._started is None:
+            self._started = asyncio.ensure_future(self._start_all())
+
+    def running_prompts(self) -> list[McpPrompt]:
+        """The prompts of the servers running now, without waiting for any (for completion as one types)."""
+        return [prompt for c in self._connections.values() if c.session is not None for prompt in c.prompts]
 
     async def prompts(self) -> list[McpPrompt]:
         """Every prompt of every server that started (the servers start on the first need)."""
