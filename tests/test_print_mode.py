@@ -48,7 +48,8 @@ def test_json_output_has_the_claude_shape(fake, workspace):
     data = json.loads(result.stdout)
     assert result.returncode == 0
     assert set(data) == {"type", "subtype", "is_error", "result", "session_id", "num_turns", "duration_ms",
-                         "duration_api_ms", "total_cost_usd", "usage"}
+                         "duration_api_ms", "total_cost_usd", "usage", "stop_reason", "permission_denials",
+                         "result_index", "uuid"}
     assert (data["type"], data["subtype"], data["is_error"], data["result"], data["num_turns"]) == ("result", "success", False, "Done.", 1)
     assert data["usage"] == {"input_tokens": 100, "output_tokens": 7, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
     assert data["total_cost_usd"] == pytest.approx((100 * 3 + 7 * 15) / 1e6)
@@ -58,10 +59,22 @@ def test_stream_json_prints_one_event_per_line(fake, workspace):
     fake.enqueue(Reply(content=[ToolUse("Read", {"file_path": "src/app.py"}, id="t1")]), Reply(content=[Text("42.")]))
     result = run(fake, workspace, "-p", "read it", "--output-format", "stream-json", "--bare")
     events = [json.loads(line) for line in result.stdout.splitlines()]
+    # As claude -p prints them: no echo of the prompt, one assistant line per block, the tool results.
     assert [(e["type"], e.get("subtype")) for e in events] == [
-        ("system", "init"), ("user", None), ("assistant", None), ("user", None), ("assistant", None), ("result", "success")]
-    assert events[3]["message"]["content"][0]["type"] == "tool_result"
+        ("system", "init"), ("assistant", None), ("user", None), ("assistant", None), ("result", "success")]
+    assert events[1]["message"]["content"] == [{"type": "tool_use", "id": "t1", "name": "Read", "input": {"file_path": "src/app.py"}}]
+    assert (events[1]["message"]["stop_reason"], events[1]["parent_tool_use_id"]) == (None, None)
+    assert events[2]["message"]["content"][0]["type"] == "tool_result"
     assert events[-1]["num_turns"] == 2
+
+
+def test_a_stream_json_assistant_answer_prints_one_line_per_content_block(fake, workspace):
+    fake.enqueue(Reply(content=[Text("Reading."), ToolUse("Read", {"file_path": "src/app.py"}, id="t1")]),
+                 Reply(content=[Text("42.")]))
+    result = run(fake, workspace, "-p", "read it", "--output-format", "stream-json", "--bare")
+    answers = [json.loads(line) for line in result.stdout.splitlines() if json.loads(line)["type"] == "assistant"]
+    assert [a["message"]["content"][0]["type"] for a in answers] == ["text", "tool_use", "text"]
+    assert answers[0]["message"]["id"] == answers[1]["message"]["id"]  # two blocks of one answer
 
 
 def test_prompt_from_stdin(fake, workspace):

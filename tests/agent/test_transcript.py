@@ -48,3 +48,27 @@ def test_the_api_key_is_redacted_from_anything_written(tmp_path, monkeypatch):
     transcript.append({"role": "user", "content": "my key is sk-ant-test-0123456789"})
     assert "sk-ant-test" not in transcript.path.read_text()
     assert transcript.messages()[0]["content"] == "my key is [REDACTED]"
+
+
+def test_the_conversation_to_resume_leaves_out_an_answer_whose_tool_calls_never_got_results(tmp_path):
+    transcript = Transcript(tmp_path / "t.jsonl", "s", tmp_path)
+    transcript.append({"role": "user", "content": "read it"})
+    transcript.append({"id": "m1", "role": "assistant", "model": "m", "usage": {"input_tokens": 1},
+                       "content": [{"type": "text", "text": "Sure."}]})
+    transcript.append({"role": "user", "content": "and the other one"})
+    transcript.append({"id": "m2", "role": "assistant", "model": "m",
+                       "content": [{"type": "tool_use", "id": "t", "name": "Read", "input": {}}]})  # cut off here
+    assert transcript.conversation() == [
+        {"role": "user", "content": "read it"}, {"role": "assistant", "content": [{"type": "text", "text": "Sure."}]},
+        {"role": "user", "content": "and the other one"}]
+
+
+def test_a_resumed_transcript_goes_on_from_its_last_line(tmp_path):
+    first = Transcript(tmp_path / "t.jsonl", "s", tmp_path)
+    last = first.append({"role": "user", "content": "hi"})
+    with (tmp_path / "t.jsonl").open("a") as stream:
+        stream.write('{"cut off')  # a line a crash left half written
+    again = Transcript(tmp_path / "t.jsonl", "s", tmp_path)
+    again.append({"role": "user", "content": "again"})
+    assert again.records()[-1]["parentUuid"] == last
+    assert [r["message"]["content"] for r in again.records()] == ["hi", "again"]

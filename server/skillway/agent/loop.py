@@ -111,10 +111,12 @@ class AgentLoop:
         self.context = agent_tools.ToolContext(session.workspace, session.catalog, invocation, editor=editor)
         self.tool_definitions = agent_tools.definitions(self.tool_names, self.context.catalog)  # the same every turn
 
-    async def run(self, prompt: str, attachments: Sequence[dict] = ()) -> AgentResult:
-        """Answer `prompt` (after `attachments`, content blocks such as the resources it mentions) to the end."""
+    async def run(self, prompt: str, attachments: Sequence[dict] = (), history: Sequence[dict] = ()) -> AgentResult:
+        """Answer `prompt` (after `attachments`, content blocks such as the resources it mentions) to the
+        end, following the conversation `history` (sent again as it is, not written again)."""
         result = AgentResult()
         messages = result.messages
+        messages.extend(history)
         content: str | list[dict] = [*attachments, {"type": "text", "text": prompt}] if attachments else prompt
         self.append(messages, {"role": "user", "content": content})
         await self._load_mcp_tools(result)

@@ -7,6 +7,7 @@ A sub-agent writes its own file beside it (`agent_transcript_path`).
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +20,15 @@ class Transcript:
         self.path = path
         self.session_id = session_id
         self.cwd = cwd
-        self.last_uuid: str | None = None
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(exist_ok=True)
+        if path.stat().st_size:  # a last line a crash cut off must not swallow the next one
+            with path.open("rb+") as stream:
+                stream.seek(-1, os.SEEK_END)
+                if stream.read(1) != b"\n":
+                    stream.write(b"\n")
+        records = self.records()
+        self.last_uuid: str | None = records[-1].get("uuid") if records else None  # a resumed one goes on its chain
 
     def append(self, message: dict) -> str:
         """Append one API message (`{"role": ..., "content": ...}`, an assistant one with its `id`)."""
@@ -45,7 +52,34 @@ class Transcript:
         """The transcript of a sub-agent started in this session."""
         return Transcript(self.path.with_suffix("") / "subagents" / f"agent-{agent_id}.jsonl", self.session_id, self.cwd)
 
+    def records(self) -> list[dict]:
+        """Every line written so far; a line that is not a JSON object (cut off by a crash) is left out."""
+        records = []
+        with self.path.open(encoding="utf-8", errors="replace") as stream:
+            for line in stream:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(record, dict) and isinstance(record.get("message"), dict):
+                    records.append(record)
+        return records
+
     def messages(self) -> list[dict]:
         """The API messages written so far, in order."""
-        with self.path.open(encoding="utf-8") as stream:
-            return [json.loads(line)["message"] for line in stream if line.strip()]
+        return [record["message"] for record in self.records()]
+
+    def conversation(self) -> list[dict]:
+        """The messages to send again when the session goes on, as the model saw them (role and content
+        only); an answer whose tool calls never got their results (the run was cut off) is left out,
+        as the API would refuse it."""
+        messages = [{"role": m["role"], "content": m["content"]} for m in self.messages()
+                    if m.get("role") in ("user", "assistant") and "content" in m]
+        while messages and messages[-1]["role"] == "assistant" and _calls_tools(messages[-1]):
+            messages.pop()
+        return messages
+
+
+def _calls_tools(message: dict) -> bool:
+    content = message["content"]
+    return isinstance(content, list) and any(isinstance(b, dict) and b.get("type") == "tool_use" for b in content)

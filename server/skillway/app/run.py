@@ -99,6 +99,9 @@ class RunOptions:
     model: str | None = None
     max_cost_usd: float | None = None
     conversation: tuple[dict[str, Any], ...] | None = None
+    # The session's earlier messages, sent again before the prompt (a resumed session, a later turn of
+    # print mode's stream-json input); None: the prompt starts a conversation of its own.
+    history: tuple[dict[str, Any], ...] | None = None
     reviewer_timeout: float = REVIEWER_TIMEOUT  # seconds each reviewer of a fan-out may take
 
 
@@ -148,7 +151,8 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                 session.transcript.append({"role": "user", "content": typed})
                 session.transcript.append({"role": "assistant", "content": [{"type": "text", "text": result.text}]})
             else:
-                result = await ui.working(f"skillway: {typed.split()[0]}", loop.run(prepared.text, prepared.attachments))
+                result = await ui.working(f"skillway: {typed.split()[0]}",
+                                          loop.run(prepared.text, prepared.attachments, options.history or ()))
     except (ShipError, PromptRefused) as refused:
         return RunOutcome(Status.REFUSED, str(refused), blocked=getattr(refused, "blocked", False))
     except ToolError as refused:  # a forked skill whose agent cannot be found

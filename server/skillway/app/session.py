@@ -62,14 +62,16 @@ def project_slug(workspace: Path) -> str:
 
 class Session:
     def __init__(self, workspace: Path, plugins: PluginSet, settings: Settings, *, session_id: str | None = None,
-                 trust_fingerprint: str | None = None, permission_mode: str = "default", read_memory: bool = True) -> None:
+                 trust_fingerprint: str | None = None, permission_mode: str = "default", read_memory: bool = True,
+                 transcript_path: Path | None = None) -> None:
         self.workspace = workspace.resolve()
         self.plugins = plugins
         self.settings = settings
         self.session_id = session_id or str(uuid.uuid4())
         self.data_dir = data_dir()
+        # A resumed session goes on writing where it was written (its own workspace's folder).
         self.transcript = Transcript(
-            self.data_dir / "transcripts" / project_slug(self.workspace) / f"{self.session_id}.jsonl",
+            transcript_path or self.data_dir / "transcripts" / project_slug(self.workspace) / f"{self.session_id}.jsonl",
             self.session_id, self.workspace)
         self.trust_store = TrustStore(self.data_dir)
         # What trusting this workspace covers: its hooks and the settings its file holds back until then.
@@ -106,7 +108,8 @@ class Session:
 
     @classmethod
     def open(cls, workspace: Path, plugin_dirs: Sequence[Path] = (), *, lsp_options: dict[str, Any] | None = None,
-             bare: bool = False, as_trusted: bool = False, permission_mode: str = "default") -> Session:
+             bare: bool = False, as_trusted: bool = False, permission_mode: str = "default",
+             session_id: str | None = None, transcript_path: Path | None = None) -> Session:
         """Load settings and plugins for `workspace`. `bare`: no plugins, so no hooks either, and no memory.
 
         What the workspace asks for is read first (reading runs nothing) to know what trusting it
@@ -122,7 +125,8 @@ class Session:
             requests["enabledPlugins"] = switches
         if not requests:  # nothing waits for trust but hooks, which are held back where they run
             return cls(workspace, PluginSet() if bare else discover(workspace, settings, plugin_dirs), settings,
-                       permission_mode=permission_mode, read_memory=not bare)
+                       permission_mode=permission_mode, read_memory=not bare, session_id=session_id,
+                       transcript_path=transcript_path)
         # The fingerprint covers every hook trusting would let run, so it is taken from all plugins (bare too).
         plugins = discover(workspace, settings, plugin_dirs, workspace_trusted=True)
         fingerprint = hook_fingerprint(plugins.plugins, requests)
@@ -130,7 +134,8 @@ class Session:
             settings = load_settings(workspace, lsp_options=lsp_options)
             plugins = discover(workspace, settings, plugin_dirs)
         return cls(workspace, PluginSet() if bare else plugins, settings, trust_fingerprint=fingerprint,
-                   permission_mode=permission_mode, read_memory=not bare)
+                   permission_mode=permission_mode, read_memory=not bare, session_id=session_id,
+                       transcript_path=transcript_path)
 
     # --- trust ---------------------------------------------------------------------------------
 

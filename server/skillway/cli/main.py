@@ -27,9 +27,17 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="Claude-Code-style plugins and the code API in any LSP editor.")
     parser.add_argument("--version", action="version", version=f"skillway {__version__}")
     printing = parser.add_argument_group("print mode (like claude -p)")
-    printing.add_argument("-p", "--print", dest="print_prompt", metavar="PROMPT",
+    printing.add_argument("-p", "--print", dest="print_prompt", metavar="PROMPT", nargs="?", const="",
                           help="run one prompt or /command and print the answer (- reads it from stdin)")
     printing.add_argument("--output-format", choices=["text", "json", "stream-json"], default="text")
+    printing.add_argument("--input-format", choices=["text", "stream-json"], default="text",
+                          help="stream-json: the turns come from stdin, one user message a line")
+    printing.add_argument("-r", "--resume", metavar="SESSION_ID", help="go on with a stored session")
+    printing.add_argument("-c", "--continue", dest="continue_latest", action="store_true",
+                          help="go on with this workspace's latest session")
+    printing.add_argument("--session-id", metavar="UUID", help="the new session's id")
+    printing.add_argument("--fork-session", action="store_true",
+                          help="with --resume or --continue: go on from a copy, under a new id")
     printing.add_argument("--max-turns", type=int, default=20, metavar="N")
     printing.add_argument("--model", metavar="MODEL", help="a model id or sonnet / opus / haiku")
     printing.add_argument("--allowedTools", "--allowed-tools", dest="allowed_tools", action="append", default=[],
@@ -112,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     mcp_get = mcp_commands.add_parser("get", parents=[common], help="one server and its tools")
     mcp_get.add_argument("name", metavar="NAME")
     mcp_get.add_argument("--json", action="store_true", help="print JSON")
+
+    sessions = commands.add_parser("sessions", parents=[_common_options("group")], help="the stored sessions")
+    session_commands = sessions.add_subparsers(dest="sessions_command", metavar="ACTION", required=True)
+    session_list = session_commands.add_parser("list", parents=[common], help="each session: id, workspace, turns, cost")
+    session_list.add_argument("--json", action="store_true", help="print JSON")
+    session_list.add_argument("--all", action="store_true", help="every workspace's, not only this one's")
 
     plugins = commands.add_parser("plugins", parents=[_common_options("group")], help="list, show, validate or install plugins")
     plugin_commands = plugins.add_subparsers(dest="plugins_command", metavar="ACTION", required=True)
@@ -199,5 +213,8 @@ def _run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> 
     if args.command == "mcp":
         from skillway.cli import mcp
         return mcp.run(args, workspace, plugin_dirs)
+    if args.command == "sessions":
+        from skillway.cli import sessions
+        return sessions.run(args, workspace)
     from skillway.cli import plugins
     return plugins.run(args, workspace, plugin_dirs)

@@ -3,6 +3,7 @@ output, and the stream's final line), with the exit code that goes with it."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from skillway.app.run import RunOutcome, Status
@@ -11,8 +12,10 @@ from skillway.ship.summary import summary as ship_summary
 EXIT_OK, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
 
 
-def result_event(outcome: RunOutcome, session_id: str, seconds: float) -> tuple[int, dict[str, Any]]:
-    """(exit code, result event) of a run that took `seconds`."""
+def result_event(outcome: RunOutcome, session_id: str, seconds: float, index: int = 0,
+                 session_cost: float | None = None) -> tuple[int, dict[str, Any]]:
+    """(exit code, result event) of a run that took `seconds`: the `index`th turn of the process, whose
+    turns have cost `session_cost` so far (Claude Code's total_cost_usd sums them)."""
     result = outcome.result
     code, subtype = EXIT_OK, "success"
     if outcome.status is not Status.ANSWERED:
@@ -28,11 +31,15 @@ def result_event(outcome: RunOutcome, session_id: str, seconds: float) -> tuple[
         "num_turns": result.turns if result else 0,
         "duration_ms": round(seconds * 1000),
         "duration_api_ms": round(result.api_ms) if result else 0,
-        "total_cost_usd": round(result.cost_usd, 6) if result else 0.0,
+        "total_cost_usd": round(session_cost if session_cost is not None else result.cost_usd if result else 0.0, 6),
         "usage": {"input_tokens": result.input_tokens if result else 0,
                   "output_tokens": result.output_tokens if result else 0,
                   "cache_creation_input_tokens": result.cache_write_tokens if result else 0,
                   "cache_read_input_tokens": result.cache_read_tokens if result else 0},
+        "stop_reason": result.stop_reason if result else None,
+        "permission_denials": [],
+        "result_index": index,
+        "uuid": str(uuid.uuid4()),
     }
     if outcome.ship is not None:
         event["ship"] = ship_summary(outcome.ship)

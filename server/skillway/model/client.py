@@ -85,7 +85,11 @@ class ModelResponse:
         return [block for block in self.content if block.get("type") == "tool_use"]
 
     def as_message(self) -> dict:
-        return {"id": self.id, "role": "assistant", "model": self.model, "content": self.content}
+        """The answer as the transcript keeps it (the API gets its role and content back)."""
+        usage = {"input_tokens": self.usage.input_tokens, "output_tokens": self.usage.output_tokens,
+                 "cache_creation_input_tokens": self.usage.cache_write_tokens,
+                 "cache_read_input_tokens": self.usage.cache_read_tokens}
+        return {"id": self.id, "role": "assistant", "model": self.model, "content": self.content, "usage": usage}
 
 
 @dataclass(frozen=True)
