@@ -78,11 +78,12 @@ def list_sessions(data_dir: Path, workspace_slug: str | None = None) -> list[Sto
     """Every stored session (or a workspace's), the one written to last first."""
     folder = transcripts_dir(data_dir)
     paths = [p for p in folder.glob(f"{workspace_slug or '*'}/*.jsonl") if is_session_id(p.stem)] if folder.is_dir() else []
-    summaries = [summary for path in paths if (summary := _summary(path)) is not None]
+    summaries = [found for path in paths if (found := summary(path)) is not None]
     return sorted(summaries, key=lambda s: s.updated, reverse=True)
 
 
-def _summary(path: Path) -> StoredSession | None:
+def summary(path: Path) -> StoredSession | None:
+    """One stored session summed up; None when nothing is in it yet."""
     records = Transcript(path, path.stem, Path()).records()
     if not records:
         return None

@@ -178,8 +178,8 @@ def _main(argv: list[str] | None) -> int:
     workspace = cwd.resolve()
     plugin_dirs = [p.resolve() for s in scopes for p in getattr(args, f"{s}_plugin_dirs", [])]
     if args.command is None and args.print_prompt is None:
-        parser.print_help()
-        return 0
+        from skillway.cli import repl  # no prompt: the interactive terminal
+        return repl.run(args, workspace, plugin_dirs)
     return _run(args, workspace, plugin_dirs)
 
 
