@@ -159,9 +159,19 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a program ended by SIGPIPE
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, warm: bool = True) -> int:
+    """The command line. Print mode runs in the warm process when there is one (`warm`: may it; the
+    warm process's own runs may not, they are its)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if warm and any(a in ("-p", "--print") for a in arguments):
+        from skillway.cli.daemon import run_through_daemon
+
+        code = run_through_daemon(arguments)
+        if code is not None:
+            return code
+    arguments = [a for a in arguments if a != "--no-daemon"]
     try:
-        return _main(argv)
+        return _main(arguments)
     except BrokenPipeError:
         # The reader went away (`skillway ... | head`): stop quietly. Later writes, and the flush at
         # exit, go to /dev/null instead of raising again.
