@@ -61,20 +61,36 @@ class Transcript:
                     record = json.loads(line)
                 except ValueError:
                     continue
-                if isinstance(record, dict) and isinstance(record.get("message"), dict):
+                if isinstance(record, dict) and (isinstance(record.get("message"), dict) or record.get("type") == "system"):
                     records.append(record)
         return records
 
     def messages(self) -> list[dict]:
         """The API messages written so far, in order."""
-        return [record["message"] for record in self.records()]
+        return [record["message"] for record in self.records() if "message" in record]
+
+    def append_boundary(self, trigger: str, tokens_before: int) -> None:
+        """Mark a compaction: the conversation to send again starts after it (everything before stays
+        in the file), as Claude Code's `compact_boundary` line marks it."""
+        line_id = str(uuid.uuid4())
+        record = {"type": "system", "subtype": "compact_boundary", "content": "Conversation compacted",
+                  "uuid": line_id, "parentUuid": None, "logicalParentUuid": self.last_uuid,
+                  "sessionId": self.session_id, "cwd": str(self.cwd),
+                  "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                  "compactMetadata": {"trigger": trigger, "preTokens": tokens_before}}
+        with self.path.open("a", encoding="utf-8") as stream:
+            stream.write(json.dumps(record) + "\n")
+        self.last_uuid = line_id
 
     def conversation(self) -> list[dict]:
         """The messages to send again when the session goes on, as the model saw them (role and content
-        only); an answer whose tool calls never got their results (the run was cut off) is left out,
-        as the API would refuse it."""
-        messages = [{"role": m["role"], "content": m["content"]} for m in self.messages()
-                    if m.get("role") in ("user", "assistant") and "content" in m]
+        only), from the last compaction on; an answer whose tool calls never got their results (the
+        run was cut off) is left out, as the API would refuse it."""
+        records = self.records()
+        boundaries = [i for i, record in enumerate(records) if record.get("subtype") == "compact_boundary"]
+        since = records[boundaries[-1] + 1:] if boundaries else records
+        messages = [{"role": m["role"], "content": m["content"]} for r in since if isinstance(m := r.get("message"), dict)
+                    and m.get("role") in ("user", "assistant") and "content" in m]
         while messages and messages[-1]["role"] == "assistant" and _calls_tools(messages[-1]):
             messages.pop()
         return messages

@@ -87,11 +87,11 @@ def summary(path: Path) -> StoredSession | None:
     records = Transcript(path, path.stem, Path()).records()
     if not records:
         return None
-    prompts = [text for record in records if (text := _prompt_text(record["message"])) is not None]
+    messages = [record["message"] for record in records if "message" in record]
+    prompts = [text for message in messages if (text := _prompt_text(message)) is not None]
     tokens_in = tokens_out = 0
     cost = 0.0
-    for record in records:
-        message = record["message"]
+    for message in messages:
         usage = message.get("usage") if message.get("role") == "assistant" else None
         if not isinstance(usage, dict):
             continue
@@ -107,7 +107,7 @@ def summary(path: Path) -> StoredSession | None:
 
 def _prompt_text(message: dict[str, object]) -> str | None:
     """What a person typed, when `message` is a prompt (not a tool result, not an answer)."""
-    if message.get("role") != "user":
+    if message.get("role") != "user" or message.get("compact_summary"):
         return None
     content = message.get("content")
     if isinstance(content, str):

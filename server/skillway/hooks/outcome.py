@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from skillway.plugins.model import HookEvent
 
 # Plain stdout joins the model's context only for these events; elsewhere it is just logged.
-PLAIN_TEXT_CONTEXT_EVENTS = frozenset({HookEvent.SESSION_START, HookEvent.USER_PROMPT_SUBMIT})
+# Events whose plain stdout is read (PreCompact's adds to the compaction's instructions, as in Claude Code).
+PLAIN_TEXT_CONTEXT_EVENTS = frozenset({HookEvent.SESSION_START, HookEvent.USER_PROMPT_SUBMIT, HookEvent.PRE_COMPACT})
 # Exit 2 or `decision: block` stops the action for these; elsewhere the reason is only shown.
 # (PermissionRequest's exit 2 decides nothing, as in Claude Code: only its JSON decision answers the prompt.)
 BLOCKABLE_EVENTS = frozenset({HookEvent.PRE_TOOL_USE, HookEvent.POST_TOOL_USE, HookEvent.USER_PROMPT_SUBMIT, HookEvent.STOP,

@@ -173,6 +173,9 @@ class Settings:
     # Characters of SessionStart context injected into every model request (over it, the largest
     # contributions are cut with a note).
     context_budget: Whole = 12_000
+    # A session whose last request carried this many tokens is compacted before its next turn (its
+    # older turns summed up in one message); 0: never on its own (/compact still does it).
+    auto_compact_tokens: Whole = 150_000
     # The code API. Credentials come only from the environment (ANTHROPIC_API_KEY or
     # ANTHROPIC_AUTH_TOKEN), never from a settings file that might be committed.
     base_url: Text | None = None
