@@ -94,3 +94,27 @@ async def test_an_answer_cut_off_leaves_no_fragment_in_the_buffer_only_why(tmp_p
                    "nothing was applied.")
         assert result == {"ok": False, "error": message}
         assert applied_text(text, client.applied_edits) == text + f"\n## skillway\n\n_[{message}]_\n"
+
+
+async def test_a_stored_session_opens_as_a_chat_buffer_to_go_on_with(tmp_path):
+    from skillway.agent.transcript import Transcript
+    from skillway.app.session import project_slug
+
+    session_id = "12345678-1234-1234-1234-123456789abc"
+    async with serving(tmp_path) as served:
+        transcript = Transcript(tmp_path / "user" / "data" / "transcripts" / project_slug(served.workspace) /
+                                f"{session_id}.jsonl", session_id, served.workspace)
+        transcript.append({"role": "user", "content": "what does main return?"})
+        transcript.append({"id": "m1", "role": "assistant", "content": [
+            {"type": "text", "text": "Let me look."}, {"type": "tool_use", "id": "t", "name": "Read", "input": {}}]})
+        transcript.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "42"}]})
+        transcript.append({"id": "m2", "role": "assistant", "content": [{"type": "text", "text": "It returns 42."}]})
+        result = await served.client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+            command="skillway.openSession", arguments=[session_id]))
+        unknown = await served.client.workspace_execute_command_async(lsp.ExecuteCommandParams(
+            command="skillway.openSession", arguments=["87654321-1234-1234-1234-123456789abc"]))
+    chat = served.workspace / ".skillway" / "chats" / f"{session_id}.chat.md"
+    assert result == {"ok": True, "report": chat.as_uri()}
+    assert chat.read_text() == ("## You\n\nwhat does main return?\n\n"
+                                "## skillway\n\nLet me look.\n\n_[used Read]_\n\nIt returns 42.\n\n## You\n\n")
+    assert unknown == {"ok": False, "error": "No conversation found with session ID: 87654321-1234-1234-1234-123456789abc"}

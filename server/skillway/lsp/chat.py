@@ -1,11 +1,14 @@
 """`skillway.sendChat`: the conversation in a chat buffer goes through run_prompt, and the answer
-streams into the buffer (lsp/buffer.py); a /ship decision is appended as the answer."""
+streams into the buffer (lsp/buffer.py); a /ship decision is appended as the answer.
+`skillway.openSession ID`: a stored session opened as a chat buffer, to go on with there."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+from skillway.agent.transcript import Transcript
+from skillway.app import stored
 from skillway.app.run import RunOptions, Status
 from skillway.app.session import Session
 from skillway.lsp.buffer import Appender, ChatInterface, end_of, separator
@@ -13,16 +16,32 @@ from skillway.lsp.documents import document, path_of
 from skillway.lsp.editor import run_in_editor, show_document
 from skillway.lsp.feature import CommandHandler, CommandResult, Feature
 from skillway.lsp.server import SkillwayServer
+from skillway.lsp.sessions import session_for
 from skillway.lsp.ship import present_ship
 from skillway.ship.orchestrator import ShipResult
-from skillway.slash.chat import ASSISTANT_HEADING, USER_HEADING, parse_conversation
+from skillway.slash.chat import ASSISTANT_HEADING, USER_HEADING, parse_conversation, render_conversation
 
 
 class ChatFeature(Feature):
     """`skillway.sendChat`: the conversation in a chat buffer goes to the model; the answer streams in."""
 
     def commands(self) -> dict[str, tuple[type[Any], CommandHandler]]:
-        return {"skillway.sendChat": (str, self.send_chat)}
+        return {"skillway.sendChat": (str, self.send_chat), "skillway.openSession": (str, self.open_session)}
+
+    async def open_session(self, session_id: str) -> CommandResult:
+        """A stored session (print mode's, the terminal's) as a chat buffer in the workspace's
+        `.skillway/chats/`, opened in the editor, to go on with there."""
+        session = session_for(self.server, None)
+        found = stored.find(session.data_dir, session_id) if session is not None else None
+        if session is None or found is None:
+            return self._refused(f"No conversation found with session ID: {session_id}")
+        chat = session.workspace / ".skillway" / "chats" / f"{session_id}.chat.md"
+        if not chat.exists():  # an earlier opening may have gone on already: it is kept
+            chat.parent.mkdir(parents=True, exist_ok=True)
+            chat.write_text(render_conversation(Transcript(found, session_id, session.workspace).conversation()),
+                            encoding="utf-8")
+        await show_document(self.server, chat.as_uri())
+        return CommandResult(ok=True, report=chat.as_uri())
 
     async def send_chat(self, uri: str) -> CommandResult:
         ls = self.server
