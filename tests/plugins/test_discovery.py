@@ -86,4 +86,4 @@ def test_missing_plugin_dir_is_a_problem_not_a_crash(tmp_path):
 
 
 def test_workspace_sources_are_not_trusted_by_default_and_the_others_are():
-    assert [s.trusted_by_default for s in Source] == [True, True, True, False]
+    assert [s.trusted_by_default for s in Source] == [True, True, True, False, True]

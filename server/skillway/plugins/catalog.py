@@ -57,7 +57,7 @@ class Catalog:
                              and e.qualified == entry.qualified), None)
                 if twin is None:
                     self.agents.append(entry)
-                elif plugin.source is Source.WORKSPACE:  # the workspace's agent wins over the user's
+                elif plugin.source in (Source.WORKSPACE, Source.COMMAND_LINE):  # over the user's; --agents over all
                     self.agents[self.agents.index(twin)] = entry
 
         # What the model may run with the Skill tool: commands and skills (user-invocable or not)

@@ -50,6 +50,7 @@ class Source(str, enum.Enum):
     USER = "user"  # plugin folders from the user's settings
     PLUGIN_DIR = "plugin-dir"  # --plugin-dir
     WORKSPACE = "workspace"  # the workspace's .claude/, .claude-plugin/ and its marketplace
+    COMMAND_LINE = "command-line"  # print mode's --settings hooks and --agents: typed by the user
 
     @property
     def trusted_by_default(self) -> bool:

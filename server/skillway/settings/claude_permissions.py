@@ -44,12 +44,13 @@ def workspace_permissions(workspace: Path) -> ToolPermissions:
     return found
 
 
-def read_permissions(path: Path) -> ToolPermissions:
-    """The rules of one settings file. A wrong entry is left out with a warning naming the file and
-    its place; the file's other keys are not ours (its hooks load with the plugins) and a file that
-    does not parse is reported by the hooks loader, so it is skipped here quietly."""
+def read_permissions(path: Path, text: str | None = None) -> ToolPermissions:
+    """The rules of one settings file (with `text`: that text, named `path`). A wrong entry is left out
+    with a warning naming the file and its place; the file's other keys are not ours (its hooks load
+    with the plugins) and a file that does not parse is reported by the hooks loader, so it is
+    skipped here quietly."""
     try:
-        located = located_json.parse(path.read_text(encoding="utf-8-sig"))
+        located = located_json.parse(path.read_text(encoding="utf-8-sig") if text is None else text)
     except (OSError, UnicodeDecodeError, located_json.JsonSyntaxError, RecursionError):
         return ToolPermissions()
     permissions = located.value.get("permissions") if isinstance(located.value, dict) else None
