@@ -13,18 +13,21 @@ hooks, `append` records a message; `run_agent=` replaces what the Agent tool doe
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from skillway.agent import tool_search
+from skillway.agent import structured, tool_search
 from skillway.agent import tools as agent_tools
 from skillway.agent.mcp_tools import MCP_PREFIX
 from skillway.core.permission_rules import allowed, matching_rule, parse_rules, subject_of, workspace_path
 from skillway.hooks.engine import StopGuard
+from skillway.model.client import Done, Fallback, ModelResponse, RawEvent
 from skillway.model.errors import Kind, ModelError
 from skillway.model.prices import estimate_cost
 from skillway.plugins.catalog import UnknownName
@@ -57,6 +60,8 @@ class AgentResult:
     cost_usd: float = 0.0
     api_ms: float = 0.0
     notices: list[str] = field(default_factory=list)
+    structured_output: dict | None = None  # what the StructuredOutput tool was given (--json-schema)
+    errors: list[str] = field(default_factory=list)  # why a run that did not finish its task ended
 
 
 # The Agent tool: (its input, the run whose usage it adds to) -> the tool's result text. A ToolError
@@ -72,8 +77,21 @@ class AgentLoop:
                  max_cost_usd: float | None = None, ask=None, editor=None,
                  subagent_tools: list[str] | None = None, run_agent: AgentRunner | None = None,
                  hook_fields: Mapping[str, str] | None = None, denied_tools: tuple[str, ...] = (),
-                 permission_mode: str | None = None, mcp_names: tuple[str, ...] | None = ()) -> None:
+                 permission_mode: str | None = None, mcp_names: tuple[str, ...] | None = (),
+                 system_prompt: str | None = None, fallback_model: str | None = None,
+                 json_schema: dict | None = None, on_event: Callable[[dict], None] | None = None,
+                 partial_messages: bool = False) -> None:
         self.session = session
+        self.system_prompt = system_prompt  # replaces the base system prompt (None: skillway's own)
+        self.fallback_model = fallback_model  # answers when the model is overloaded or unknown
+        # --json-schema: the final answer is a StructuredOutput call matching this schema.
+        self.json_schema = json_schema
+        self.structured_failures, self.structured_error, self.nudged = 0, "", False
+        # What happens on the way besides messages (print mode's stream-json shows it): each request
+        # ("requesting"), a fallback ("model_fallback"), and with `partial_messages` each streaming
+        # event of an answer ("stream_event").
+        self.on_event = on_event or (lambda event: None)
+        self.partial_messages = partial_messages
         # The MCP tools it may use: None every one; else those named (a tool, or a whole server
         # `mcp__<server>`); by default those its tools list names (every one when it has none).
         self.mcp_names = (None if tools is None else tuple(t for t in tools if t.startswith(MCP_PREFIX))) \
@@ -110,6 +128,8 @@ class AgentLoop:
                                 settings.argument_base)
         self.context = agent_tools.ToolContext(session.workspace, session.catalog, invocation, editor=editor)
         self.tool_definitions = agent_tools.definitions(self.tool_names, self.context.catalog)  # the same every turn
+        if json_schema is not None:
+            self.tool_definitions.append(structured.definition(json_schema))
 
     async def run(self, prompt: str, attachments: Sequence[dict] = (), history: Sequence[dict] = ()) -> AgentResult:
         """Answer `prompt` (after `attachments`, content blocks such as the resources it mentions) to the
@@ -128,9 +148,11 @@ class AgentLoop:
             result.turns += 1
             tools = self.tool_definitions + self._mcp_definitions()
             request = self.session.model_request("agent", messages, instructions=self.instructions, tools=tools,
-                                                 model=self.model)
+                                                 model=self.model, base=self.system_prompt,
+                                                 skills="Skill" in self.tool_names,
+                                                 fallback_model=self.fallback_model, raw_events=self.partial_messages)
             try:
-                response = await self.session.model.create(request)
+                response = await self._answer(request, result)
             except ModelError as exc:
                 await self._fire_stop_failure(exc)
                 raise
@@ -149,13 +171,30 @@ class AgentLoop:
                     result.stop_reason = "hook_stopped"
                     result.notices += [self.stopping] if self.stopping else []
                     return result
-                continue
-            result.text = response.text
-            woken = self._rewakes()
-            if woken:  # a background hook reported in while the model answered: it goes back to work
-                self.append(messages, {"role": "user", "content": woken})
-                continue
-            outcome = await self.fire_stop(guard, response.text)
+                if self.json_schema is None:
+                    continue
+                if self.structured_failures >= structured.MAX_ATTEMPTS:
+                    result.turns += 1  # the tool round counts as a turn, as Claude Code counts it
+                    result.stop_reason = "structured_output_retries"
+                    result.errors.append(structured.exhausted(self.structured_error))
+                    return result
+                if result.structured_output is None or any(b["name"] != structured.NAME for b in response.tool_uses):
+                    continue
+                result.turns += 1
+                result.text, result.stop_reason = json.dumps(result.structured_output, separators=(",", ":")), "tool_use"
+                last = result.text
+            else:
+                result.text = last = response.text
+                woken = self._rewakes()
+                if woken:  # a background hook reported in while the model answered: it goes back to work
+                    self.append(messages, {"role": "user", "content": woken})
+                    continue
+                if self.json_schema is not None and result.structured_output is None and not self.nudged:
+                    self.nudged = True  # once: a second answer in text ends the run with that text
+                    self.append(messages, {"role": "user", "content": [{"type": "text", "text": structured.NUDGE}],
+                                           "isSynthetic": True})
+                    continue
+            outcome = await self.fire_stop(guard, last)
             result.notices += outcome.system_messages + outcome.warnings
             if outcome.stop:
                 result.stop_reason = "hook_stopped"
@@ -164,6 +203,27 @@ class AgentLoop:
                 result.notices += [w for w in outcome.warnings if w not in result.notices]
                 return result
             self.append(messages, {"role": "user", "content": outcome.reason or "Continue."})
+
+    async def _answer(self, request, result: AgentResult) -> ModelResponse:
+        """The model's answer to `request`, streamed so that `on_event` sees its events as they come. A
+        switch to the fallback model is told (a notice, an event) and kept for the rest of the run."""
+        self.on_event({"type": "requesting"})
+        async with contextlib.aclosing(self.session.model.stream(request)) as events:
+            async for event in events:
+                if isinstance(event, RawEvent):
+                    self.on_event({"type": "stream_event", "event": event.data})
+                elif isinstance(event, Fallback):
+                    self.model = self.fallback_model
+                    cause = (f"due to high demand for {event.original_model}" if event.trigger == "overloaded"
+                             else f"because {event.original_model} is not available")
+                    content = f"Switched to {event.fallback_model} {cause}"
+                    result.notices.append(content)
+                    self.on_event({"type": "model_fallback", "trigger": event.trigger,
+                                   "original_model": event.original_model, "fallback_model": event.fallback_model,
+                                   "content": content})
+                elif isinstance(event, Done):
+                    return event.response
+        raise AssertionError("a stream ends with Done or an error")  # pragma: no cover
 
     async def _fire_stop_failure(self, exc: ModelError) -> None:
         """The turn ends on an API error: StopFailure instead of Stop, as Claude Code fires it (its output is not read)."""
@@ -223,6 +283,8 @@ class AgentLoop:
         """One tool call (a `tool_use` block): its PreToolUse hooks and permissions, the tool, its
         PostToolUse hooks; the `tool_result` block. Usage of a sub-agent it starts adds to `result`."""
         name, tool_input, tool_id = agent_tools.canonical(block["name"]), dict(block.get("input") or {}), block["id"]
+        if name == structured.NAME and self.json_schema is not None:
+            return self._structured_output(tool_input, tool_id, result)
         denied = await self._refusal(name, tool_input, tool_id)
         if denied is not None:
             return {"type": "tool_result", "tool_use_id": tool_id, "content": denied, "is_error": True}
@@ -260,6 +322,17 @@ class AgentLoop:
         for text in added:  # an MCP tool's result may be blocks (an image): the text follows them
             output = output + f"\n\n{text}" if isinstance(output, str) else [*output, {"type": "text", "text": text}]
         return {"type": "tool_result", "tool_use_id": tool_id, "content": output, "is_error": is_error}
+
+    def _structured_output(self, tool_input: dict[str, Any], tool_id: str, result: AgentResult) -> dict:
+        """A StructuredOutput call: kept when it matches the schema, else the model is told why."""
+        assert self.json_schema is not None
+        wrong = structured.mismatch(self.json_schema, tool_input)
+        if wrong is None:
+            result.structured_output = tool_input
+            return {"type": "tool_result", "tool_use_id": tool_id, "content": structured.ACCEPTED}
+        self.structured_failures += 1
+        self.structured_error = wrong
+        return {"type": "tool_result", "tool_use_id": tool_id, "content": wrong, "is_error": True}
 
     def _note_stop(self, outcome) -> None:
         """A tool hook's `continue: false`: the call goes as decided, then the turn ends."""
@@ -351,7 +424,7 @@ class AgentLoop:
                              agent_slots=self.agent_slots, subagent_tools=self.subagent_tools,
                              denied_tools=self.denied_tools, allowed_tools=allowed_tools, ask=ask,
                              hook_fields=inherited | mode, permission_mode=persona.permission_mode,
-                             mcp_names=None if persona.tools is None else ())
+                             mcp_names=None if persona.tools is None else (), fallback_model=self.fallback_model)
             registry = self.session.hooks.registry
             own_hooks = registry.add_frontmatter(entry.plugin, persona.hooks, agent_id, stop_as=HookEvent.SUBAGENT_STOP)
             try:

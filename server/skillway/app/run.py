@@ -59,6 +59,12 @@ class UserInterface(Protocol):
         """The stream failed midway and starts over: what was streamed is to be dropped."""
         ...
 
+    def event(self, event: dict[str, Any]) -> None:
+        """Something on the way of the agent's answer: a request sent (`requesting`), a switch to the
+        fallback model (`model_fallback`), a streaming event of the API (`stream_event`, when
+        RunOptions.partial_messages asks for them)."""
+        ...
+
 
 class QuietInterface:
     """No one to show anything to, and no one to ask: a tool call no rule allows is refused."""
@@ -86,6 +92,9 @@ class QuietInterface:
     async def restart_answer(self) -> None:
         pass
 
+    def event(self, event: dict[str, Any]) -> None:
+        pass
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -93,6 +102,11 @@ class RunOptions:
     user message): the answer is streamed text, with no tools."""
 
     instructions: str | None = None  # appended to the system prompt
+    system_prompt: str | None = None  # replaces skillway's own system prompt (the memory still follows)
+    tools: tuple[str, ...] | None = None  # the built-in tools offered (None: all of them); MCP tools stay
+    fallback_model: str | None = None  # answers when the model is overloaded or not found
+    json_schema: dict[str, Any] | None = None  # the answer is a StructuredOutput call matching it
+    partial_messages: bool = False  # UserInterface.event gets each streaming event of the answers
     allowed_tools: tuple[str, ...] = ()
     disallowed_tools: tuple[str, ...] = ()  # deny rules, above every allow
     max_turns: int = 20
@@ -143,7 +157,10 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                              max_turns=options.max_turns, model=options.model or prepared.model,
                              max_cost_usd=options.max_cost_usd, on_message=ui.message,
                              ask=ui.ask_permission, editor=ui.editor, hook_fields={"prompt_id": prompt_id},
-                             denied_tools=options.disallowed_tools + prepared.disallowed_tools)
+                             denied_tools=options.disallowed_tools + prepared.disallowed_tools,
+                             **_tool_choice(options.tools), system_prompt=options.system_prompt,
+                             fallback_model=options.fallback_model, json_schema=options.json_schema,
+                             on_event=ui.event, partial_messages=options.partial_messages)
             if prepared.fork_agent:
                 result = await ui.working(f"skillway: {typed.split()[0]}", loop.run_forked(
                     prepared.fork_agent, prepared.text, prepared.allowed_tools + options.allowed_tools))
@@ -162,6 +179,14 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
     except ModelError as error:
         return RunOutcome(Status.FAILED, error.message, error=error)
     return RunOutcome(Status.ANSWERED, result.text, result, command=prepared.command)
+
+
+def _tool_choice(tools: tuple[str, ...] | None) -> dict[str, Any]:
+    """The AgentLoop arguments of a run limited to `tools`: only those built-in tools, for its
+    sub-agents too; every MCP tool still."""
+    if tools is None:
+        return {}
+    return {"tools": list(tools), "subagent_tools": list(tools), "mcp_names": None}
 
 
 def _shipped(shipped: ShipResult) -> RunOutcome:

@@ -41,7 +41,7 @@ from skillway.plugins.mcp_config import (
     user_servers,
     workspace_servers,
 )
-from skillway.plugins.model import HookEvent, Skill
+from skillway.plugins.model import HookEvent, Plugin, Skill
 from skillway.settings import Purpose, Settings, data_dir, load_settings
 from skillway.settings.dirs import claude_user_dir, home_dir
 from skillway.settings.memory import Memory, load_memory
@@ -109,13 +109,15 @@ class Session:
     @classmethod
     def open(cls, workspace: Path, plugin_dirs: Sequence[Path] = (), *, lsp_options: dict[str, Any] | None = None,
              bare: bool = False, as_trusted: bool = False, permission_mode: str = "default",
-             session_id: str | None = None, transcript_path: Path | None = None) -> Session:
+             session_id: str | None = None, transcript_path: Path | None = None,
+             extra_plugins: Sequence[Plugin] = ()) -> Session:
         """Load settings and plugins for `workspace`. `bare`: no plugins, so no hooks either, and no memory.
 
         What the workspace asks for is read first (reading runs nothing) to know what trusting it
         covers; unless it is trusted (or `as_trusted`, for `skillway trust`), its settings that wait
         for trust are then held back, and so are the plugins its own pluginDirs named and the
-        switches its enabledPlugins makes to the user's own plugins.
+        switches its enabledPlugins makes to the user's own plugins. `extra_plugins` (print mode's
+        --settings hooks and --agents) come last, and with `bare` too: the user typed them.
         """
         workspace = workspace.resolve()
         settings = load_settings(workspace, lsp_options=lsp_options, workspace_trusted=True)
@@ -124,7 +126,9 @@ class Session:
         if switches:
             requests["enabledPlugins"] = switches
         if not requests:  # nothing waits for trust but hooks, which are held back where they run
-            return cls(workspace, PluginSet() if bare else discover(workspace, settings, plugin_dirs), settings,
+            found = PluginSet() if bare else discover(workspace, settings, plugin_dirs)
+            found.plugins += extra_plugins
+            return cls(workspace, found, settings,
                        permission_mode=permission_mode, read_memory=not bare, session_id=session_id,
                        transcript_path=transcript_path)
         # The fingerprint covers every hook trusting would let run, so it is taken from all plugins (bare too).
@@ -133,7 +137,9 @@ class Session:
         if not as_trusted and not TrustStore(data_dir()).is_trusted(workspace, fingerprint):
             settings = load_settings(workspace, lsp_options=lsp_options)
             plugins = discover(workspace, settings, plugin_dirs)
-        return cls(workspace, PluginSet() if bare else plugins, settings, trust_fingerprint=fingerprint,
+        plugins = PluginSet() if bare else plugins
+        plugins.plugins += extra_plugins
+        return cls(workspace, plugins, settings, trust_fingerprint=fingerprint,
                    permission_mode=permission_mode, read_memory=not bare, session_id=session_id,
                        transcript_path=transcript_path)
 
@@ -251,17 +257,19 @@ class Session:
         return self._memory
 
     def model_request(self, purpose: Purpose | str, messages: list[dict[str, Any]], *, instructions: str | None = None,
-                      **options: Any) -> ModelRequest:
+                      base: str | None = None, skills: bool = True, **options: Any) -> ModelRequest:
         """A request carrying what every request of this session carries: the base system prompt with
         the memory (agent and chat) and the injected SessionStart context (both cached), then
-        `instructions` (a command's or agent's body)."""
+        `instructions` (a command's or agent's body). `base` replaces skillway's base prompt (print
+        mode's --system-prompt; the memory still follows it); `skills`: list the skills (agent
+        requests, where the Skill tool is offered)."""
         purpose = Purpose(purpose)
-        system = self._base_prompt(purpose)
-        if purpose is Purpose.AGENT and self.skills_listing():
-            system += "\n\n" + self.skills_listing()
-        if instructions:
-            system += "\n\n" + instructions
-        return ModelRequest(purpose, messages, system=system, context=self.injected_context or None, **options)
+        parts = [self._base_prompt(purpose) if base is None else self._with_memory(purpose, base)]
+        if purpose is Purpose.AGENT and skills:
+            parts.append(self.skills_listing())
+        parts.append(instructions or "")
+        system = "\n\n".join(part for part in parts if part)
+        return ModelRequest(purpose, messages, system=system or None, context=self.injected_context or None, **options)
 
     def skills_listing(self, budget: int = SKILLS_LISTING_BUDGET) -> str:
         """The skills the model may invoke, by name and description only (their bodies load on
@@ -291,12 +299,14 @@ class Session:
 
     def _base_prompt(self, purpose: Purpose) -> str:
         if purpose not in self._base_prompts:
-            prompt = render("system.md.j2", purpose=purpose, project_dir=self.workspace)
-            memory = self.memory().files if purpose in MEMORY_PURPOSES else []
-            if memory:
-                prompt += "\n\n" + render("memory.md.j2", files=memory)
-            self._base_prompts[purpose] = prompt
+            self._base_prompts[purpose] = self._with_memory(
+                purpose, render("system.md.j2", purpose=purpose, project_dir=self.workspace))
         return self._base_prompts[purpose]
+
+    def _with_memory(self, purpose: Purpose, prompt: str) -> str:
+        """`prompt`, then the memory (CLAUDE.md) for the purposes that carry it."""
+        memory = self.memory().files if purpose in MEMORY_PURPOSES else []
+        return "\n\n".join(filter(None, [prompt, render("memory.md.j2", files=memory) if memory else ""]))
 
     # --- lifecycle -----------------------------------------------------------------------------
 

@@ -50,6 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
     printing.add_argument("--permission-mode", default="default",
                           choices=["default", "acceptEdits", "plan", "bypassPermissions", "dontAsk"])
     printing.add_argument("--append-system-prompt", metavar="TEXT")
+    printing.add_argument("--append-system-prompt-file", metavar="FILE", help="append FILE's text to the system prompt")
+    printing.add_argument("--system-prompt", metavar="TEXT", help="replace skillway's system prompt with TEXT")
+    printing.add_argument("--system-prompt-file", metavar="FILE", help="replace skillway's system prompt with FILE's text")
+    printing.add_argument("--tools", metavar="TOOLS",
+                          help='the built-in tools offered, e.g. "Bash,Read" ("" none, default all)')
+    printing.add_argument("--fallback-model", metavar="MODEL",
+                          help="answer on MODEL when the model is overloaded or not found")
+    printing.add_argument("--json-schema", metavar="SCHEMA",
+                          help="a JSON Schema the final answer must match (the result's structured_output)")
+    printing.add_argument("--settings", metavar="FILE|JSON", help="more settings for this run: permissions and hooks")
+    printing.add_argument("--agents", metavar="JSON",
+                          help='more sub-agent types: {"name": {"description", "prompt", "tools", "model"}}')
+    printing.add_argument("--include-partial-messages", action="store_true",
+                          help="with stream-json: also print the streaming events of each answer")
     printing.add_argument("--bare", action="store_true", help="no plugins and no hooks")
     printing.add_argument("--max-budget-usd", type=float, metavar="USD", help="stop the run once it has cost this much")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -10,6 +10,9 @@ from skillway.app.run import RunOutcome, Status
 from skillway.ship.summary import summary as ship_summary
 
 EXIT_OK, EXIT_ERROR, EXIT_BLOCKED = 0, 1, 2
+# How an answered run that did not do its task ended (AgentResult.stop_reason), as Claude Code's subtype.
+_ERROR_SUBTYPES = {"max_turns": "error_max_turns", "budget": "error_max_budget_usd",
+                   "structured_output_retries": "error_max_structured_output_retries"}
 
 
 def result_event(outcome: RunOutcome, session_id: str, seconds: float, index: int = 0,
@@ -20,13 +23,15 @@ def result_event(outcome: RunOutcome, session_id: str, seconds: float, index: in
     code, subtype = EXIT_OK, "success"
     if outcome.status is not Status.ANSWERED:
         code, subtype = (EXIT_BLOCKED if outcome.blocked else EXIT_ERROR), "error_during_execution"
-    elif result is not None and result.stop_reason in ("max_turns", "budget"):
-        code, subtype = EXIT_ERROR, "error_max_turns" if result.stop_reason == "max_turns" else "error_max_budget_usd"
+    elif result is not None and result.stop_reason in _ERROR_SUBTYPES:
+        code, subtype = EXIT_ERROR, _ERROR_SUBTYPES[result.stop_reason]
     event: dict[str, Any] = {
         "type": "result",
         "subtype": subtype,
         "is_error": code != EXIT_OK,
         "result": outcome.text,
+        # --json-schema: what the StructuredOutput call was given (`result` holds it as JSON text)
+        **({"structured_output": result.structured_output} if result and result.structured_output is not None else {}),
         "session_id": session_id,
         "num_turns": result.turns if result else 0,
         "duration_ms": round(seconds * 1000),
@@ -41,6 +46,9 @@ def result_event(outcome: RunOutcome, session_id: str, seconds: float, index: in
         "result_index": index,
         "uuid": str(uuid.uuid4()),
     }
+    if result is not None and result.errors:  # a run that gave up on its task says why, and has no result
+        del event["result"]
+        event["errors"] = list(result.errors)
     if outcome.ship is not None:
         event["ship"] = ship_summary(outcome.ship)
     return code, event

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +53,9 @@ class ModelRequest:
     temperature: float | None = None
     ledger_purpose: str | None = None  # what the ledger calls it (e.g. "action"); default: purpose
     requires_text: bool = False  # an answer without text is incomplete (an edit, a chat answer)
+    # Another model to answer on when this one is overloaded (529, after the retries) or not found (404).
+    fallback_model: str | None = None
+    raw_events: bool = False  # also yield each streaming event of the API as it came (RawEvent)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "purpose", Purpose(self.purpose))  # a wrong purpose fails here, by its name
@@ -114,7 +117,26 @@ class Done:
     response: ModelResponse
 
 
-StreamEvent = TextDelta | ToolUse | Restart | Done
+@dataclass(frozen=True)
+class RawEvent:
+    """One streaming event of the API as it arrived (message_start, content_block_delta, ...)."""
+
+    data: dict
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """The model could not answer (`trigger`: overloaded, model_not_found); the request goes to
+    `fallback_model` instead. What streamed before this is dropped, as after a Restart."""
+
+    trigger: str
+    original_model: str
+    fallback_model: str
+    reason: str  # the error the original model gave
+
+
+StreamEvent = TextDelta | ToolUse | Restart | Done | RawEvent | Fallback
+FALLBACK_TRIGGERS = {Kind.OVERLOADED: "overloaded", Kind.NOT_FOUND: "model_not_found"}
 
 # HTTP requests sent for the call running in this task: the SDK retries inside one call, and each try
 # passes the HTTP client's request hook, which counts it here.
@@ -212,7 +234,28 @@ class ModelClient:
         raise AssertionError("a stream ends with Done or an error")  # pragma: no cover
 
     async def stream(self, request: ModelRequest) -> AsyncGenerator[StreamEvent, None]:
-        """Text deltas and finished tool_use blocks as they arrive, then Done."""
+        """Text deltas and finished tool_use blocks as they arrive, then Done. A request with a
+        `fallback_model` whose model is overloaded (after the retries) or unknown says so (Fallback)
+        and goes on with the fallback model."""
+        fallback = request.fallback_model
+        if fallback is None:
+            async for event in self._stream(request):
+                yield event
+            return
+        try:
+            async for event in self._stream(replace(request, fallback_model=None)):
+                yield event
+        except ModelError as exc:
+            original, other = self.model_for(request), self.model_for(replace(request, model=fallback))
+            trigger = FALLBACK_TRIGGERS.get(exc.kind)
+            if trigger is None or other == original:
+                raise
+            log.info("falling back from %s to %s: %s", original, other, exc.message)
+            yield Fallback(trigger, original, other, exc.message)
+            async for event in self._stream(replace(request, model=other, fallback_model=None)):
+                yield event
+
+    async def _stream(self, request: ModelRequest) -> AsyncGenerator[StreamEvent, None]:
         credential, _ = self._credential()
         account = account_key(self.base_url, credential)
         timeout = self.settings.timeouts.for_purpose(request.purpose)
@@ -272,6 +315,8 @@ class ModelClient:
             try:
                 async for event in stream:
                     kind = event.type
+                    if request.raw_events:
+                        yield RawEvent(event.to_dict(mode="json"))
                     if kind == "message_start":
                         response.id, response.model = event.message.id, event.message.model
                         _add_usage(response.usage, event.message.usage)
