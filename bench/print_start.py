@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.fakes.anthropic_server import FakeAnthropic, Reply, Text  # noqa: E402
+from tests.fakes.anthropic_server import FakeAnthropic, Reply, Text
 
 
 def timed(argv: list[str], env: dict, cwd: Path) -> float:
@@ -67,7 +67,8 @@ def main() -> None:
     warm, alone = medians["skillway -p hi (warm process)"], medians["skillway -p hi --no-daemon"]
     print(f"  warm / by itself: {warm / alone:.2f}")
     if claude:
-        print(f"  warm / claude: {warm / medians['claude -p hi']:.2f}   by itself / claude: {alone / medians['claude -p hi']:.2f}")
+        theirs = medians["claude -p hi"]
+        print(f"  warm / claude: {warm / theirs:.2f}   by itself / claude: {alone / theirs:.2f}")
     else:
         print("  (claude is not installed: set CLAUDE_BIN to compare)")
 

@@ -95,3 +95,38 @@ def test_a_conversation_is_due_for_compaction_once_its_last_request_reaches_the_
 
 def test_the_summary_is_what_the_summary_tags_hold_or_the_whole_answer():
     assert (summary_of("a <summary> b </summary> c"), summary_of("just text")) == ("b", "just text")
+
+
+def stream_turns(*prompts: str) -> str:
+    return "".join(json.dumps({"type": "user", "message": {"role": "user", "content": p}}) + "\n" for p in prompts)
+
+
+def test_compact_typed_in_print_mode_sums_up_and_the_next_turn_goes_on_from_the_summary(fake, tmp_path):
+    from tests.test_print_mode import run
+
+    workspace = write_tree(tmp_path / "ws", {"a.txt": "x\n"})
+    fake.enqueue(Reply(content=[Text("One.")]), Reply(content=[Text("<summary>We said one.</summary>")]),
+                 Reply(content=[Text("Two.")]))
+    result = run(fake, workspace, "-p", "--input-format", "stream-json", "--output-format", "stream-json", "--bare",
+                 stdin=stream_turns("first", "/compact keep the numbers", "second"))
+    results = [json.loads(line) for line in result.stdout.splitlines() if json.loads(line)["type"] == "result"]
+    assert [r["result"].splitlines()[0].split(":")[0] for r in results] == ["One.", "Compacted", "Two."]
+    assert results[1]["result"].endswith("tokens of conversation summed up.\n\nWe said one.")
+    assert fake.requests[1].body["messages"][-1]["content"].endswith("Also keep in mind:\nkeep the numbers")
+    after = fake.requests[2].body["messages"]
+    assert [m["role"] for m in after] == ["user", "user"]
+    assert "We said one." in after[0]["content"] and after[1] == {"role": "user", "content": "second"}
+
+
+def test_a_conversation_past_the_setting_is_compacted_before_its_next_turn(fake, tmp_path):
+    from tests.test_print_mode import run
+
+    workspace = write_tree(tmp_path / "ws", {"a.txt": "x\n"})
+    write_tree(tmp_path / "user" / "config", {"settings.json": json.dumps({"autoCompactTokens": 100})})
+    fake.enqueue(Reply(content=[Text("One.")], usage={"input_tokens": 120, "output_tokens": 5}),
+                 Reply(content=[Text("<summary>Said one.</summary>")]), Reply(content=[Text("Two.")]))
+    result = run(fake, workspace, "-p", "--input-format", "stream-json", "--output-format", "stream-json", "--bare",
+                 stdin=stream_turns("first", "second"))
+    assert "skillway: the conversation was compacted: 125 tokens summed up" in result.stderr
+    assert "Said one." in fake.requests[2].body["messages"][0]["content"]
+    assert fake.requests[2].body["messages"][-1] == {"role": "user", "content": "second"}

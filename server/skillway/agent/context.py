@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # for annotations only: the session imports all of these at r
     from skillway.agent.mcp_tools import McpServers
     from skillway.agent.transcript import Transcript
     from skillway.hooks.engine import HookEngine
+    from skillway.hooks.outcome import HookOutcome
     from skillway.model.client import ModelClient, ModelRequest
     from skillway.plugins.catalog import Catalog
     from skillway.settings import Purpose, Settings
@@ -43,4 +44,8 @@ class RunContext(Protocol):
     def model_request(self, purpose: Purpose | str, messages: list[dict[str, Any]], *, instructions: str | None = None,
                       **options: Any) -> ModelRequest:
         """A request carrying what every request of the session carries (system prompt, injected context)."""
+        ...
+
+    async def start(self, source: str = "startup", model: str | None = None) -> HookOutcome:
+        """Fire SessionStart (again, after a compaction); what its hooks add goes into every request."""
         ...

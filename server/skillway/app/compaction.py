@@ -15,10 +15,9 @@ from skillway.plugins.model import HookEvent
 from skillway.settings import Purpose
 
 if TYPE_CHECKING:
-    from skillway.app.session import Session
+    from skillway.agent.context import RunContext as Session
 
 COMMAND = "/compact"
-POST_COMPACT = "PostCompact"
 
 SUMMARY_REQUEST = """\
 Stop here and write a summary of this conversation so far, for yourself to go on from: the rest of it
@@ -83,7 +82,7 @@ async def compact(session: Session, *, trigger: str, instructions: str = "", mod
     session.transcript.append({"role": "user", "compact_summary": True,
                                "content": CONTINUATION.format(summary=summary, transcript=session.transcript.path)})
     started = await session.start("compact", model=model)
-    post = await session.hooks.fire(POST_COMPACT, {"trigger": trigger, "compact_summary": response.text}, match=trigger)
+    post = await session.hooks.fire(HookEvent.POST_COMPACT, {"trigger": trigger, "compact_summary": response.text}, match=trigger)
     notices = (*pre.warnings, *started.warnings, *started.system_messages, *post.warnings)
     return Compacted(summary, before, tuple(notices))
 

@@ -17,6 +17,8 @@ from typing import Any, Protocol, TypeVar
 from skillway.agent.context import RunContext
 from skillway.agent.loop import AgentLoop, AgentResult, RunInterrupted
 from skillway.agent.tools import Editor, ToolError
+from skillway.app.compaction import COMMAND as COMPACT
+from skillway.app.compaction import compact, needs_compaction
 from skillway.model.client import Done, Restart, TextDelta
 from skillway.model.errors import ModelError
 from skillway.settings import Purpose
@@ -147,6 +149,14 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
         if fan_out_command(session, typed) is not None:  # /ship: skillway runs the reviewers itself
             return _shipped(await run_ship(session, typed, on_event=ui.progress, on_message=ui.message,
                                            reviewer_timeout=options.reviewer_timeout))
+        if typed == COMPACT or typed.startswith(COMPACT + " "):  # built in, as in Claude Code
+            return await _compacted(session, "manual", typed[len(COMPACT):].strip(), options)
+        notices: list[str] = []
+        if options.history is not None and needs_compaction(session):  # a long conversation goes on from a summary
+            done = await compact(session, trigger="auto", model=options.model)
+            if done is not None:
+                notices = [f"the conversation was compacted: {done.tokens_before:,} tokens summed up", *done.notices]
+                options = replace(options, history=tuple(session.transcript.conversation()))
         prompt_id = str(uuid.uuid4())  # every hook of this prompt's run says which prompt it belongs to
         prepared = await prepare(session, typed, prompt_id=prompt_id)
         if options.conversation is not None:
@@ -178,7 +188,19 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
         return RunOutcome(Status.REFUSED, f"stopped by a PermissionRequest hook: {interrupted}")
     except ModelError as error:
         return RunOutcome(Status.FAILED, error.message, error=error)
+    result.notices[:0] = notices
     return RunOutcome(Status.ANSWERED, result.text, result, command=prepared.command)
+
+
+async def _compacted(session: RunContext, trigger: str, instructions: str, options: RunOptions) -> RunOutcome:
+    """`/compact [what to keep]`: the conversation summed up; the summary is the answer."""
+    try:
+        done = await compact(session, trigger=trigger, instructions=instructions, model=options.model)
+    except ModelError as error:
+        return RunOutcome(Status.FAILED, error.message, error=error)
+    text = (f"Compacted: {done.tokens_before:,} tokens of conversation summed up.\n\n{done.summary}" if done
+            else "Nothing to compact yet.")
+    return RunOutcome(Status.ANSWERED, text, AgentResult(text=text, turns=0, notices=list(done.notices) if done else []))
 
 
 def _tool_choice(tools: tuple[str, ...] | None) -> dict[str, Any]:

@@ -27,7 +27,8 @@ from skillway.ship.orchestrator import ShipEvent
 
 T = TypeVar("T")
 BUILT_IN = {"/resume": "[ID] go on with a stored session (none: list this workspace's)",
-            "/clear": "start a new session", "/cost": "what this session has cost", "/usage": "the usage window's figures",
+            "/clear": "start a new session", "/compact": "[what to keep] sum the conversation up and go on from that",
+            "/cost": "what this session has cost", "/usage": "the usage window's figures",
             "/help": "what can be typed", "/exit": "leave"}
 ANSWERS = "(y)es once, (a)lways in this session, (n)o"
 RESULT_LINES = 3  # lines of a tool's result shown under its call

@@ -36,7 +36,7 @@ EVENT_TIMEOUTS: dict[str, float] = {HookEvent.USER_PROMPT_SUBMIT: 30.0}
 TYPE_TIMEOUTS = {"prompt": 30.0, "agent": 60.0}  # a model's answer is quick or not coming
 # Events whose input has no permission_mode in Claude Code 2.1.328 (no tool or turn is in question).
 WITHOUT_PERMISSION_MODE = frozenset({HookEvent.SESSION_START, HookEvent.SESSION_END, HookEvent.SUBAGENT_START,
-                                     HookEvent.NOTIFICATION, HookEvent.PRE_COMPACT, "PostCompact"})
+                                     HookEvent.NOTIFICATION, HookEvent.PRE_COMPACT, HookEvent.POST_COMPACT})
 SESSION_END_BUDGET = 1.5  # seconds shared by all SessionEnd handlers: ending must stay quick
 OUTPUT_CAP = 10_000
 STOP_BLOCK_LIMIT = 8

@@ -33,6 +33,7 @@ class HookEvent(enum.StrEnum):
     SUBAGENT_START = "SubagentStart"
     SUBAGENT_STOP = "SubagentStop"
     PRE_COMPACT = "PreCompact"
+    POST_COMPACT = "PostCompact"
 
     @classmethod
     def named(cls, name: str) -> HookEvent | str:
