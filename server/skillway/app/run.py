@@ -150,6 +150,9 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
             return _shipped(await run_ship(session, typed, on_event=ui.progress, on_message=ui.message,
                                            reviewer_timeout=options.reviewer_timeout))
         if typed == COMPACT or typed.startswith(COMPACT + " "):  # built in, as in Claude Code
+            if options.conversation is not None:  # a chat buffer's conversation is its text, which is the person's
+                return RunOutcome(Status.REFUSED, "/compact sums up a stored session (the terminal, print mode); "
+                                                  "a chat buffer's conversation is its own text")
             return await _compacted(session, "manual", typed[len(COMPACT):].strip(), options)
         notices: list[str] = []
         if options.history is not None and needs_compaction(session):  # a long conversation goes on from a summary
