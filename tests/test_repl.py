@@ -167,3 +167,12 @@ def test_ctrl_c_cancels_a_turn_and_keeps_what_arrived(fake, terminal):
     assert [block["type"] for block in messages[2]["content"]] == ["tool_result"]
     assert messages[-1] == {"role": "user", "content": "go on"}
     assert json.dumps(messages).count("never shown") == 0
+
+
+@needs_tmux
+def test_an_answer_shows_word_by_word_as_it_streams(fake, terminal):
+    fake.enqueue(Reply(content=[Text("alpha beta gamma")], token_delay=2))  # a word every 2 s: a wide margin
+    terminal.keys("say it", "Enter")
+    shown = terminal.wait_for("alpha")
+    assert "gamma" not in shown  # on the screen before the answer is complete
+    terminal.wait_for("alpha beta gamma\n>")

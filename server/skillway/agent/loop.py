@@ -27,7 +27,7 @@ from skillway.agent import tools as agent_tools
 from skillway.agent.mcp_tools import MCP_PREFIX
 from skillway.core.permission_rules import allowed, matching_rule, parse_rules, subject_of, workspace_path
 from skillway.hooks.engine import StopGuard
-from skillway.model.client import Done, Fallback, ModelResponse, RawEvent
+from skillway.model.client import Done, Fallback, ModelResponse, RawEvent, Restart, TextDelta
 from skillway.model.errors import Kind, ModelError
 from skillway.model.prices import estimate_cost
 from skillway.plugins.catalog import UnknownName
@@ -210,7 +210,11 @@ class AgentLoop:
         self.on_event({"type": "requesting"})
         async with contextlib.aclosing(self.session.model.stream(request)) as events:
             async for event in events:
-                if isinstance(event, RawEvent):
+                if isinstance(event, TextDelta):  # for a front end that shows the answer as it comes
+                    self.on_event({"type": "text", "text": event.text})
+                elif isinstance(event, Restart):
+                    self.on_event({"type": "restart"})
+                elif isinstance(event, RawEvent):
                     self.on_event({"type": "stream_event", "event": event.data})
                 elif isinstance(event, Fallback):
                     self.model = self.fallback_model

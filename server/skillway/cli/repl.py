@@ -42,16 +42,27 @@ class TerminalInterface(QuietInterface):
         self.write = write
         self.ask_line = ask_line
         self.always: set[str] = set()  # questions answered "always": asked no more in this session
+        self.streamed = False  # the answer's text was shown as it came
+
+    def event(self, event: dict[str, Any]) -> None:
+        if event["type"] == "text":
+            self.write(event["text"])
+            self.streamed = True
+        elif event["type"] == "restart" and self.streamed:
+            self.write("\n[the answer was cut off and starts over]\n")
 
     def message(self, message: dict[str, Any]) -> None:
         content = message.get("content")
         blocks = content if isinstance(content, list) else []
         if message.get("role") == "assistant":
+            if self.streamed:  # its text is on the screen already
+                self.write("\n")
             for block in blocks:
-                if block.get("type") == "text" and block.get("text", "").strip():
+                if block.get("type") == "text" and block.get("text", "").strip() and not self.streamed:
                     self.write(block["text"].rstrip() + "\n")
                 elif block.get("type") == "tool_use":
                     self.write(f"● {block.get('name')}({_brief(block.get('input'))})\n")
+            self.streamed = False
         for block in blocks:
             if block.get("type") == "tool_result":
                 lines = _text_of(block.get("content")).splitlines() or ["(no output)"]
