@@ -130,3 +130,8 @@ def test_a_conversation_past_the_setting_is_compacted_before_its_next_turn(fake,
     assert "skillway: the conversation was compacted: 125 tokens summed up" in result.stderr
     assert "Said one." in fake.requests[2].body["messages"][0]["content"]
     assert fake.requests[2].body["messages"][-1] == {"role": "user", "content": "second"}
+    # The next request is shorter than the summary's, which carried the whole conversation.
+    assert len(json.dumps(fake.requests[2].body["messages"])) < len(json.dumps(fake.requests[1].body["messages"]))
+    transcript = next((tmp_path / "user" / "data" / "transcripts").glob("*/*.jsonl"))
+    kept = [json.loads(line).get("message", {}).get("content") for line in transcript.read_text().splitlines()]
+    assert "first" in kept and "second" in kept and [{"type": "text", "text": "One."}] in kept  # every turn

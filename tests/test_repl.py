@@ -132,8 +132,8 @@ def test_an_answer_shows_on_the_terminal(fake, terminal):
 
 @needs_tmux
 def test_tab_completes_a_command_with_its_argument_hint_shown(terminal):
-    terminal.keys("/skillway:rev")
-    terminal.wait_for("> /skillway:rev")
+    terminal.keys("/rev")
+    terminal.wait_for("> /rev")
     terminal.keys("Tab")
     shown = terminal.wait_for("> /skillway:review\n")  # the pane shows no trailing space
     assert "/skillway:review  [path or base-ref]  Review the current change" in shown
@@ -176,3 +176,16 @@ def test_an_answer_shows_word_by_word_as_it_streams(fake, terminal):
     shown = terminal.wait_for("alpha")
     assert "gamma" not in shown  # on the screen before the answer is complete
     terminal.wait_for("alpha beta gamma\n>")
+
+
+@needs_tmux
+def test_resume_goes_back_into_a_stored_session(fake, workspace, terminal):
+    fake.enqueue(Reply(content=[Text("Noted: 7.")]))
+    earlier = run(fake, workspace, "-p", "remember 7", "--output-format", "json", "--bare")
+    session_id = json.loads(earlier.stdout)["session_id"]
+    fake.enqueue(Reply(content=[Text("It was 7.")]))
+    terminal.keys(f"/resume {session_id}", "Enter")
+    terminal.wait_for(f"session {session_id}")
+    terminal.keys("what number?", "Enter")
+    terminal.wait_for("It was 7.")
+    assert [m["content"] for m in fake.requests[-1].body["messages"] if m["role"] == "user"] == ["remember 7", "what number?"]

@@ -13,6 +13,7 @@ bypasses it.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import select
@@ -52,8 +53,16 @@ def runtime_dir() -> Path:
 def code_stamp() -> str:
     """What code a process runs: the interpreter, and when skillway's files last changed."""
     package = Path(__file__).resolve().parents[1]
-    newest = max((p.stat().st_mtime_ns for p in package.rglob("*.py")), default=0)
-    return f"{sys.executable}:{package}:{newest}"
+    newest, folders = 0, [str(package)]
+    while folders:  # os.scandir: a few milliseconds, where Path.rglob takes fifty (every run pays it)
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        folders.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    newest = max(newest, entry.stat(follow_symlinks=False).st_mtime_ns)
+    return f"{os.path.realpath(sys.executable)}:{package}:{newest}"
 
 
 # --- the run's side ---------------------------------------------------------------------------------
@@ -258,10 +267,16 @@ def _forward_signal(conn: socket.socket, runs: dict[int, tuple[int, socket.socke
 def _warm_up() -> None:
     """What a print-mode run would import: done once here, inherited by every forked run."""
     import skillway.app.session
-    import skillway.cli.printmode  # noqa: F401
-    from skillway.model.client import warm_up
+    import skillway.cli.printmode
+    import skillway.model.templates  # noqa: F401  (jinja2)
+    from skillway.cli.main import build_parser
+    from skillway.model.client import preload
 
-    warm_up().join()  # the SDK, imported before any fork (no thread may be running then)
+    build_parser()
+    preload()  # the SDK and its HTTP stack (no thread is left running: a fork copies only this one)
+    # What is loaded now stays as it is: a run's garbage collections do not walk (and so copy) it.
+    gc.collect()
+    gc.freeze()
 
 
 def _log(text: str) -> None:

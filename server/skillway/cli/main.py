@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ def _common_options(scope: str) -> argparse.ArgumentParser:
     return common
 
 
+@functools.cache  # built once a process: the warm process builds it, and its runs find it built
 def build_parser() -> argparse.ArgumentParser:
     common = _common_options("command")
     parser = argparse.ArgumentParser(prog="skillway", parents=[_common_options("top")],

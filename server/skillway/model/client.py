@@ -149,6 +149,17 @@ async def _count_attempt(request) -> None:
         counter[0] += 1
 
 
+def preload() -> None:
+    """For a process that forks runs (print mode's warm process): what every request needs loaded
+    once, the SDK and the HTTP stack it sends with, without sending anything."""
+    import anthropic
+
+    anthropic.AsyncAnthropic(api_key="preload", base_url="http://127.0.0.1:9")  # builds its transport (and TLS setup)
+    for name in ("httpcore2", "h11", "anyio._backends._asyncio", "truststore", "opentelemetry.propagate"):
+        with contextlib.suppress(ImportError):  # the SDK's own dependencies, loaded at its first request
+            importlib.import_module(name)
+
+
 def warm_up() -> threading.Thread:
     """Import the SDK in the background, so the first request does not pay for it."""
     thread = threading.Thread(target=importlib.import_module, args=("anthropic",), name="skillway-sdk-warm-up", daemon=True)
