@@ -96,18 +96,19 @@ def turns(*prompts: str) -> str:
 
 
 def test_stream_json_input_runs_a_turn_per_line_each_following_the_last(fake, workspace):
-    fake.enqueue(Reply(content=[Text("One.")]), Reply(content=[Text("Two.")]))
+    fake.enqueue(Reply(content=[Text("One.")]), Reply(content=[Text("Two.")]), Reply(content=[Text("Three.")]))
     result = run(fake, workspace, "-p", "--input-format", "stream-json", "--output-format", "stream-json", "--bare",
-                 stdin=turns("first", "second"))
+                 stdin=turns("first", "second", "third"))
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(e["type"], e.get("subtype")) for e in events] == [
-        ("system", "init"), ("assistant", None), ("result", "success"),
-        ("system", "init"), ("assistant", None), ("result", "success")]
-    assert [e["result_index"] for e in events if e["type"] == "result"] == [0, 1]
+        ("system", "init"), ("assistant", None), ("result", "success")] * 3
+    assert [(e["result_index"], e["result"]) for e in events if e["type"] == "result"] == [
+        (0, "One."), (1, "Two."), (2, "Three.")]
     assert len({e["session_id"] for e in events}) == 1
-    assert fake.requests[1].body["messages"] == [
+    assert fake.requests[2].body["messages"] == [
         {"role": "user", "content": "first"}, {"role": "assistant", "content": [{"type": "text", "text": "One."}]},
-        {"role": "user", "content": "second"}]
+        {"role": "user", "content": "second"}, {"role": "assistant", "content": [{"type": "text", "text": "Two."}]},
+        {"role": "user", "content": "third"}]
 
 
 def test_a_stream_json_line_that_is_not_json_ends_the_run_with_exit_1(fake, workspace):
