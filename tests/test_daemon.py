@@ -10,6 +10,7 @@ import struct
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +115,10 @@ def test_a_run_of_other_code_makes_the_warm_process_leave(warm, fake):
         assert time.monotonic() < deadline, "the warm process stayed"
         time.sleep(0.05)
     assert not (warm.runtime / "print.sock").exists()
+
+
+def test_the_warm_process_keeps_no_credentials_of_the_run_that_started_it(warm, fake):
+    warmed(warm, fake)
+    pid = int((warm.runtime / "print.pid").read_text())
+    environment = (Path("/proc") / str(pid) / "environ").read_bytes().split(b"\0")
+    assert not [entry for entry in environment if entry.startswith(b"ANTHROPIC_API_KEY=")]

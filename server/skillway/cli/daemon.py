@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from skillway.core.secrets import child_environment
+
 IDLE_SECONDS = 600.0
 SOCKET_NAME, PID_NAME, LOG_NAME = "print.sock", "print.pid", "print.log"
 MAX_REQUEST = 4 * 2**20  # bytes of arguments and environment
@@ -110,7 +112,9 @@ def _start_daemon(folder: Path) -> None:
     log = (folder / LOG_NAME).open("a")
     with log:
         subprocess.Popen([sys.executable, "-m", "skillway.cli.daemon"], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                         start_new_session=True, close_fds=True, env={**os.environ, "SKILLWAY_RUNTIME_DIR": str(folder)})
+                         start_new_session=True, close_fds=True,
+                         # Each run brings its own environment; the process keeps none of the credentials.
+                         env=child_environment({"SKILLWAY_RUNTIME_DIR": str(folder)}))
 
 
 def _send(connection: socket.socket, message: dict) -> None:
