@@ -19,7 +19,8 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("SKILLWAY_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("SKILLWAY_DATA_DIR", str(home / "data"))
     monkeypatch.delenv("SKILLWAY_PLUGIN_DIRS", raising=False)
-    # Print-mode runs in subprocesses run by themselves: only the warm process's own tests start one.
+    # Print-mode runs in subprocesses run by themselves: only the warm process's own tests start one
+    # (the helpers that clear SKILLWAY_* variables for a subprocess keep this one).
     monkeypatch.setenv("SKILLWAY_NO_DAEMON", "1")
     # The user's ~/.claude/ (CLAUDE.md, commands, skills, agents, settings.json) is the test's own.
     (home / "home").mkdir()

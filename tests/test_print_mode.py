@@ -29,7 +29,7 @@ def tools_plugin(tmp_path):
 
 
 def run(fake, workspace, *args, user_dirs=None, stdin=None, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "SKILLWAY_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "SKILLWAY_")) or k == "SKILLWAY_NO_DAEMON"}
     home = user_dirs or workspace.parent / "user"
     env.update(ANTHROPIC_BASE_URL=fake.base_url, ANTHROPIC_API_KEY="sk-test-print-0123",
                SKILLWAY_CONFIG_DIR=str(home / "config"), SKILLWAY_DATA_DIR=str(home / "data"), **(env_extra or {}))

@@ -79,7 +79,7 @@ def test_neovim_completes_and_refactors_through_skillway(tmp_path, keyed_fake):
     out.mkdir()
     state = tmp_path / "nvim-state"  # Neovim's lsp.log lands here, not in the real user's folders
 
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANTHROPIC_", "SKILLWAY_"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANTHROPIC_", "SKILLWAY_")) or key == "SKILLWAY_NO_DAEMON"}
     env.update(
         ANTHROPIC_BASE_URL=keyed_fake.base_url,
         ANTHROPIC_API_KEY=API_KEY,

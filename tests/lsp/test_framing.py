@@ -91,7 +91,7 @@ class Server:
 
 
 def server_env(tmp_path) -> dict:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANTHROPIC_", "SKILLWAY_"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANTHROPIC_", "SKILLWAY_")) or key == "SKILLWAY_NO_DAEMON"}
     env.update(SKILLWAY_CONFIG_DIR=str(tmp_path / "config"), SKILLWAY_DATA_DIR=str(tmp_path / "data"))
     return env
 

@@ -22,7 +22,7 @@ def user_settings(home: Path, data: dict) -> Path:
 def cli_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment of a user with an API key and their own settings and data folders (no
     ANTHROPIC_BASE_URL: where requests go comes from the settings files)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "SKILLWAY_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "SKILLWAY_")) or k == "SKILLWAY_NO_DAEMON"}
     env.update(ANTHROPIC_API_KEY=KEY, SKILLWAY_CONFIG_DIR=str(home / "config"), SKILLWAY_DATA_DIR=str(home / "data"))
     env.update(extra)
     return env

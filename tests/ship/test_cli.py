@@ -20,7 +20,7 @@ def reviewing(fake):
 
 @pytest.fixture
 def env(isolated_user_dirs, fake):
-    return {**{k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "SKILLWAY_"))},
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "SKILLWAY_")) or k == "SKILLWAY_NO_DAEMON"},
             "SKILLWAY_CONFIG_DIR": str(isolated_user_dirs / "config"), "SKILLWAY_DATA_DIR": str(isolated_user_dirs / "data"),
             "ANTHROPIC_API_KEY": "sk-test-0123456789", "ANTHROPIC_BASE_URL": fake.base_url}
 

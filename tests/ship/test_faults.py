@@ -59,8 +59,8 @@ def tripwire():
 @pytest.fixture
 def base_env(isolated_user_dirs):
     return {**{k: v for k, v in os.environ.items()
-               if not k.startswith(("ANTHROPIC_", "SKILLWAY_")) and k.upper() not in ("HTTPS_PROXY", "HTTP_PROXY",
-                                                                                   "ALL_PROXY", "NO_PROXY")},
+               if (not k.startswith(("ANTHROPIC_", "SKILLWAY_")) or k == "SKILLWAY_NO_DAEMON")
+               and k.upper() not in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")},
             "SKILLWAY_CONFIG_DIR": str(isolated_user_dirs / "config"), "SKILLWAY_DATA_DIR": str(isolated_user_dirs / "data")}
 
 
