@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import uuid
 from collections.abc import Sequence
 from functools import cached_property
@@ -18,6 +17,7 @@ from typing import Any
 from skillway.agent.hook_model import HookModel
 from skillway.agent.mcp_tools import McpServers, MissingMcp
 from skillway.agent.transcript import Transcript
+from skillway.app.stored import project_slug, transcripts_dir
 from skillway.core.problems import Problem
 from skillway.hooks.engine import HookContext, HookEngine
 from skillway.hooks.outcome import HookOutcome
@@ -56,10 +56,6 @@ MEMORY_PURPOSES = (Purpose.AGENT, Purpose.CHAT)
 SKILLS_LISTING_BUDGET = 8_000  # characters: about 2,000 tokens of skill names and descriptions
 
 
-def project_slug(workspace: Path) -> str:
-    return re.sub(r"[^A-Za-z0-9]", "-", str(workspace))
-
-
 class Session:
     def __init__(self, workspace: Path, plugins: PluginSet, settings: Settings, *, session_id: str | None = None,
                  trust_fingerprint: str | None = None, permission_mode: str = "default", read_memory: bool = True,
@@ -71,7 +67,7 @@ class Session:
         self.data_dir = data_dir()
         # A resumed session goes on writing where it was written (its own workspace's folder).
         self.transcript = Transcript(
-            transcript_path or self.data_dir / "transcripts" / project_slug(self.workspace) / f"{self.session_id}.jsonl",
+            transcript_path or transcripts_dir(self.data_dir) / project_slug(self.workspace) / f"{self.session_id}.jsonl",
             self.session_id, self.workspace)
         self.trust_store = TrustStore(self.data_dir)
         # What trusting this workspace covers: its hooks and the settings its file holds back until then.

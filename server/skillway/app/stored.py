@@ -18,6 +18,11 @@ TITLE_LENGTH = 80
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
+def project_slug(workspace: Path) -> str:
+    """The folder a workspace's transcripts are kept in, named as Claude Code names it."""
+    return re.sub(r"[^A-Za-z0-9]", "-", str(workspace))
+
+
 def is_session_id(text: str) -> bool:
     """Whether `text` is a UUID, as Claude Code checks a session id (any 8-4-4-4-12 hex digits)."""
     return bool(_UUID.match(text))
@@ -54,6 +59,37 @@ def fork(source: Path, new_id: str) -> Path:
     temporary.write_text("".join(lines), encoding="utf-8")
     os.replace(temporary, target)
     return target
+
+
+class SessionRefused(Exception):
+    """The session asked for cannot be had (Claude Code's words say why); nothing has started."""
+
+
+def choose(data_dir: Path, workspace: Path, *, resume: str | None = None, continue_latest: bool = False,
+           session_id: str | None = None, fork_session: bool = False) -> tuple[str | None, Path | None, bool]:
+    """(the session's id, the transcript it goes on writing, whether it resumes one), as Claude Code
+    decides them from --resume, --continue, --session-id and --fork-session."""
+    if session_id is not None and not is_session_id(session_id):
+        raise SessionRefused("Invalid session ID. Must be a valid UUID.")
+    if (resume is not None or continue_latest) and session_id and not fork_session:
+        raise SessionRefused("--session-id with --continue or --resume also needs --fork-session.")
+    source: Path | None = None
+    if resume is not None:
+        source = find(data_dir, resume)
+        if source is None:
+            raise SessionRefused(f"No conversation found with session ID: {resume}" if is_session_id(resume)
+                                 else f'--resume needs a session ID: "{resume}" is not a UUID')
+    elif continue_latest:
+        found = latest(data_dir, project_slug(workspace.resolve()))
+        source = find(data_dir, found) if found else None  # none yet: a new session, as Claude Code starts one
+    if session_id and find(data_dir, session_id) is not None:
+        raise SessionRefused(f"Session ID {session_id} is already in use.")
+    if source is None:
+        return session_id, None, False
+    if fork_session:
+        new_id = session_id or new_session_id()
+        return new_id, fork(source, new_id), True
+    return source.stem, source, True
 
 
 @dataclass(frozen=True)

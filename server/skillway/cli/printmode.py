@@ -23,7 +23,7 @@ from skillway.agent.loop import ALL_TOOLS
 from skillway.agent.tools import canonical
 from skillway.app import stored
 from skillway.app.run import QuietInterface, RunOptions, Status, run_prompt
-from skillway.app.session import Session, project_slug
+from skillway.app.session import Session
 from skillway.cli.printresult import result_event
 from skillway.cli.printstream import PartialMessages, init_line, message_lines, system_line
 from skillway.plugins.command_line import CommandLineSettings, FlagError, command_line_plugin, read_agents
@@ -64,7 +64,7 @@ class PrintOptions:
 
 
 class PrintError(Exception):
-    """The run cannot start: said on stderr, exit code 1, nothing on stdout."""
+    """The run cannot go on (a stdin line that is not a turn): said on stderr, exit code 1."""
 
 
 class _PrintInterface(QuietInterface):
@@ -91,33 +91,6 @@ class _PrintInterface(QuietInterface):
         shown = system_line(event, self.session_id)
         if shown is not None and (event["type"] != "requesting" or self.partial is not None):
             self.emit(shown)
-
-
-def choose_session(options: PrintOptions, data: Path) -> tuple[str | None, Path | None, bool]:
-    """(the session's id, the transcript it goes on writing, whether it resumes one), as Claude Code
-    decides them from --resume, --continue, --session-id and --fork-session; PrintError with its words."""
-    if options.session_id is not None and not stored.is_session_id(options.session_id):
-        raise PrintError("Invalid session ID. Must be a valid UUID.")
-    resuming = options.resume is not None or options.continue_latest
-    if resuming and options.session_id and not options.fork_session:
-        raise PrintError("--session-id with --continue or --resume also needs --fork-session.")
-    source: Path | None = None
-    if options.resume is not None:
-        source = stored.find(data, options.resume)
-        if source is None:
-            raise PrintError(f"No conversation found with session ID: {options.resume}" if stored.is_session_id(options.resume)
-                             else f'--resume needs a session ID: "{options.resume}" is not a UUID')
-    elif options.continue_latest:
-        latest = stored.latest(data, project_slug(options.workspace.resolve()))
-        source = stored.find(data, latest) if latest else None  # none yet: a new session, as Claude Code starts one
-    if options.session_id and stored.find(data, options.session_id) is not None:
-        raise PrintError(f"Session ID {options.session_id} is already in use.")
-    if source is None:
-        return options.session_id, None, False
-    if options.fork_session:
-        new_id = options.session_id or stored.new_session_id()
-        return new_id, stored.fork(source, new_id), True
-    return source.stem, source, True
 
 
 def stdin_turns(stream: TextIO) -> Iterator[str]:
@@ -147,10 +120,12 @@ def stdin_turns(stream: TextIO) -> Iterator[str]:
 
 async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr, stdin: TextIO | None = None) -> int:
     try:
-        session_id, transcript, resumed = choose_session(options, data_dir())
+        session_id, transcript, resumed = stored.choose(data_dir(), options.workspace, resume=options.resume,
+                                                        continue_latest=options.continue_latest,
+                                                        session_id=options.session_id, fork_session=options.fork_session)
         flags = CommandLineSettings(options.settings, options.workspace)
         agents = read_agents(options.agents, options.workspace) if options.agents is not None else []
-    except (PrintError, FlagError) as refused:
+    except (stored.SessionRefused, FlagError) as refused:
         print(f"skillway: {refused}", file=err)
         return 1
     extra = [command_line_plugin(options.workspace, flags, agents)] if flags.hooks or agents else []

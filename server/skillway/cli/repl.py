@@ -330,14 +330,13 @@ def _completer(repl_session: Callable[[], Session]):
 
 
 def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> int:
-    from skillway.cli.printmode import PrintError, PrintOptions, choose_session
     from skillway.settings import data_dir
 
     try:
-        session_id, transcript, resumed = choose_session(PrintOptions(
-            prompt="", workspace=workspace, resume=args.resume, continue_latest=args.continue_latest,
-            session_id=args.session_id, fork_session=args.fork_session), data_dir())
-    except PrintError as refused:
+        session_id, transcript, resumed = stored.choose(data_dir(), workspace, resume=args.resume,
+                                                        continue_latest=args.continue_latest,
+                                                        session_id=args.session_id, fork_session=args.fork_session)
+    except stored.SessionRefused as refused:
         print(f"skillway: {refused}", file=sys.stderr)
         return 1
 
