@@ -4,7 +4,11 @@ plugin and session that carry them."""
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from skillway.app.session import Session
@@ -90,3 +94,27 @@ def session_for(tmp_path, fake, plugin: Path, **settings) -> Session:
     workspace = write_tree(tmp_path / "ws", {"a.txt": "x\n"})
     chosen = Settings(base_url=fake.base_url, **settings)
     return Session(workspace, discover(workspace, chosen, [plugin], include_bundled=False), chosen)
+
+
+@contextmanager
+def http_server_at(argv: list[str], port: int):
+    """A server started with `argv` that listens on 127.0.0.1:`port`: its MCP URL, until the block ends."""
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_listening(port, lambda: server.poll() is None)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        server.kill()
+        server.wait()
+
+
+def wait_listening(port: int, alive) -> None:
+    """Until something listens on 127.0.0.1:`port` (at most 30 s, and while `alive()`)."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline and alive(), "the HTTP server never listened"
+            time.sleep(0.1)

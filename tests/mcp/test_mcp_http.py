@@ -4,11 +4,8 @@ Code sends them; a helper that fails; a server that asks for an OAuth sign-in.""
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import uvicorn
@@ -18,7 +15,7 @@ from starlette.routing import Route
 
 from tests.conftest import write_tree
 from tests.lsp.test_transports import free_port
-from tests.mcp.servers import mcp_plugin, session_for
+from tests.mcp.servers import http_server_at, mcp_plugin, session_for, wait_listening
 
 pytestmark = pytest.mark.usefixtures("api_key")
 
@@ -37,29 +34,13 @@ server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[1]))
 """
 
 
-def wait_listening(port: int, alive) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline and alive(), "the HTTP server never listened"
-            time.sleep(0.1)
-
-
 @pytest.fixture
 def http_server(tmp_path):
     """A server over streamable HTTP on 127.0.0.1 whose one tool tells the headers it got: its URL."""
     script = write_tree(tmp_path / "servers", {"headers.py": HEADERS_SERVER}) / "headers.py"
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(script), str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_listening(port, lambda: server.poll() is None)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        server.kill()
-        server.wait()
+    with http_server_at([sys.executable, str(script), str(port)], port) as url:
+        yield url
 
 
 async def headers_seen(tmp_path, fake, entry: dict) -> tuple[dict, list[str]]:

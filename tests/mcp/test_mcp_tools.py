@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +19,7 @@ from tests.conftest import write_tree
 from tests.fakes.anthropic_server import Reply, Text, ToolUse
 from tests.hooks.hookkit import running as alive
 from tests.lsp.test_transports import free_port
-from tests.mcp.servers import mcp_plugin, session_for, stdio
+from tests.mcp.servers import http_server_at, mcp_plugin, session_for, stdio
 
 pytestmark = pytest.mark.usefixtures("api_key")
 
@@ -129,21 +126,8 @@ def http_server(docs):
     """The docs server over streamable HTTP on 127.0.0.1: its URL."""
     scripts, pids = docs
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(scripts / "docs.py"), str(pids), str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the HTTP server never listened"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        server.kill()
-        server.wait()
+    with http_server_at([sys.executable, str(scripts / "docs.py"), str(pids), str(port)], port) as url:
+        yield url
 
 
 async def test_a_streamable_http_server_answers_the_model(tmp_path, fake, http_server):

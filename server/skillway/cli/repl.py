@@ -212,8 +212,8 @@ def _text_of(content: object) -> str:
 class LineReader:
     """Plain lines from stdin (not a terminal): a prompt per line, a question's answer on the next."""
 
-    def __init__(self, stream=sys.stdin, write: Callable[[str], None] | None = None) -> None:
-        self.stream, self.write = stream, write or (lambda text: None)
+    def __init__(self, stream=None, write: Callable[[str], None] | None = None) -> None:
+        self.stream, self.write = stream or sys.stdin, write or (lambda text: None)  # stdin as it is when reading starts
 
     async def read(self, prompt: str) -> str:
         line = await asyncio.to_thread(self.stream.readline)
