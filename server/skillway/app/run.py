@@ -115,9 +115,9 @@ class RunOptions:
     model: str | None = None
     max_cost_usd: float | None = None
     conversation: tuple[dict[str, Any], ...] | None = None
-    # The session's earlier messages, sent again before the prompt (a resumed session, a later turn of
-    # print mode's stream-json input); None: the prompt starts a conversation of its own.
-    history: tuple[dict[str, Any], ...] | None = None
+    # The prompt follows the session's conversation so far (its transcript since the last compaction:
+    # a resumed session, the terminal's and print mode's turns); False: it starts one of its own.
+    follow_session: bool = False
     reviewer_timeout: float = REVIEWER_TIMEOUT  # seconds each reviewer of a fan-out may take
 
 
@@ -155,11 +155,11 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                                                   "a chat buffer's conversation is its own text")
             return await _compacted(session, "manual", typed[len(COMPACT):].strip(), options)
         notices: list[str] = []
-        if options.history is not None and needs_compaction(session):  # a long conversation goes on from a summary
+        if options.follow_session and needs_compaction(session):  # a long conversation goes on from a summary
             done = await compact(session, trigger="auto", model=options.model)
             if done is not None:
                 notices = [f"the conversation was compacted: {done.tokens_before:,} tokens summed up", *done.notices]
-                options = replace(options, history=tuple(session.transcript.conversation()))
+        history = session.transcript.conversation() if options.follow_session else []
         prompt_id = str(uuid.uuid4())  # every hook of this prompt's run says which prompt it belongs to
         prepared = await prepare(session, typed, prompt_id=prompt_id)
         if options.conversation is not None:
@@ -182,7 +182,7 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                 session.transcript.append({"role": "assistant", "content": [{"type": "text", "text": result.text}]})
             else:
                 result = await ui.working(f"skillway: {typed.split()[0]}",
-                                          loop.run(prepared.text, prepared.attachments, options.history or ()))
+                                          loop.run(prepared.text, prepared.attachments, history))
     except (ShipError, PromptRefused) as refused:
         return RunOutcome(Status.REFUSED, str(refused), blocked=getattr(refused, "blocked", False))
     except ToolError as refused:  # a forked skill whose agent cannot be found

@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -155,7 +155,8 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr, stdin
                      disallowed_tools=options.disallowed_tools,
                      max_turns=options.max_turns, model=options.model, max_cost_usd=options.max_budget_usd,
                      system_prompt=options.system_prompt, tools=options.tools, fallback_model=options.fallback_model,
-                     json_schema=options.json_schema, partial_messages=stream and options.include_partial_messages)
+                     json_schema=options.json_schema, partial_messages=stream and options.include_partial_messages,
+                     follow_session=True)
     tool_names = list(options.tools) if options.tools is not None else ALL_TOOLS
     code, spent = 0, 0.0
     turns = stdin_turns(stdin or sys.stdin) if options.input_format == "stream-json" else iter([options.prompt])
@@ -164,8 +165,7 @@ async def run_print(options: PrintOptions, out=sys.stdout, err=sys.stderr, stdin
             started = time.monotonic()
             if stream:
                 emit(init_line(session, options.model or session.settings.models.agent, tool_names, options.permission_mode))
-            history = tuple(session.transcript.conversation())  # every turn follows the ones before
-            outcome = await run_prompt(session, prompt, ui, replace(run, history=history))
+            outcome = await run_prompt(session, prompt, ui, run)
             for notice in outcome.notices:
                 print(f"skillway: {notice}", file=err)
             spent += outcome.result.cost_usd if outcome.result is not None else 0.0

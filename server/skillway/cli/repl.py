@@ -130,7 +130,7 @@ class Repl:
         self.write(f"skillway: session {self.session.session_id} in {self.session.workspace} (/help for help)\n")
 
     async def _turn(self, typed: str) -> None:
-        options = RunOptions(history=tuple(self.session.transcript.conversation()))
+        options = RunOptions(follow_session=True)
         task = asyncio.ensure_future(run_prompt(self.session, typed, self.ui, options))
         try:
             outcome = await self.reader.while_running(task)
