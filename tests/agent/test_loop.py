@@ -189,8 +189,8 @@ async def test_an_ask_decision_asks_and_follows_the_answer(tmp_path, fake):
     hooks = {"PreToolUse": [{"matcher": "Glob", "hooks": [{"type": "command", "command": f"echo '{json.dumps(ask)}'"}]}]}
     questions = []
 
-    async def answer(question: str) -> bool:
-        questions.append(question)
+    async def answer(asked) -> bool:
+        questions.append(asked.question)
         return len(questions) == 1  # yes the first time, no the second
 
     for _ in range(2):

@@ -38,8 +38,8 @@ def refusal_of(fake) -> tuple[bool, str]:
 
 def person_answering(answer: bool, questions: list[str]):
     """A person who gives `answer` to every question, which `questions` records."""
-    async def ask(question):
-        questions.append(question)
+    async def ask(asked):
+        questions.append(asked.question)
         return answer
     return ask
 

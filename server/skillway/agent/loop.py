@@ -45,6 +45,7 @@ ALL_TOOLS = [*READ_ONLY_TOOLS, "Agent", *EDIT_TOOLS, "Bash"]
 MAX_PARALLEL_AGENTS = 20
 FORK_DEFAULT_AGENT = "general-purpose"  # what a skill with `context: fork` runs as when it names no agent
 MAX_DEPTH = 3
+INTERRUPTED = "[Request interrupted by user]"  # what a cancelled answer is followed by, as Claude Code writes it
 
 
 @dataclass
@@ -64,6 +65,21 @@ class AgentResult:
     errors: list[str] = field(default_factory=list)  # why a run that did not finish its task ended
 
 
+@dataclass(frozen=True)
+class PermissionAsk:
+    """A tool call no rule decided, put to the person: the question, the call, and the rule that
+    would allow its like (what "always" remembers)."""
+
+    question: str
+    tool_name: str
+    tool_input: dict[str, Any]
+    tool_use_id: str
+    rule: str  # e.g. `Bash(npm:*)`, `Edit`
+
+
+# Asks the person; True when they allow it.
+Asker = Callable[[PermissionAsk], Awaitable[bool]]
+
 # The Agent tool: (its input, the run whose usage it adds to) -> the tool's result text. A ToolError
 # it raises becomes an error result.
 AgentRunner = Callable[[dict, AgentResult], Awaitable[str]]
@@ -74,7 +90,7 @@ class AgentLoop:
                  allowed_tools: tuple[str, ...] = (), max_turns: int = 20, model: str | None = None,
                  on_message=None, depth: int = 0, transcript=None, agent: tuple[str, str] | None = None,
                  agent_slots: asyncio.Semaphore | None = None, max_tokens: int | None = None,
-                 max_cost_usd: float | None = None, ask=None, editor=None,
+                 max_cost_usd: float | None = None, ask: Asker | None = None, editor=None, shell=None,
                  subagent_tools: list[str] | None = None, run_agent: AgentRunner | None = None,
                  hook_fields: Mapping[str, str] | None = None, denied_tools: tuple[str, ...] = (),
                  permission_mode: str | None = None, mcp_names: tuple[str, ...] | None = (),
@@ -109,7 +125,7 @@ class AgentLoop:
         self.subagent_tools = subagent_tools  # the most a sub-agent started here may use (None: its own list)
         self.agent_slots = agent_slots or asyncio.Semaphore(MAX_PARALLEL_AGENTS)
         self.max_tokens, self.max_cost_usd = max_tokens, max_cost_usd  # a budget for the whole run
-        self.ask = ask  # async (question) -> bool, where a person can be asked; None: "ask" refuses
+        self.ask = ask  # where a person can be asked; None: "ask" refuses
         self.agent_runner: AgentRunner = run_agent or self.run_agent  # what the Agent tool does
         self.stopping: str | None = None  # set when a tool hook ends the turn (its stopReason, maybe "")
         self.denied_tools = denied_tools  # deny rules of this run (--disallowedTools), for its sub-agents too
@@ -126,7 +142,7 @@ class AgentLoop:
         self.on_message = on_message or (lambda message: None)  # stream-json prints each one
         invocation = Invocation(session.workspace, session.session_id, session.data_dir, session.workspace_trusted,
                                 settings.argument_base)
-        self.context = agent_tools.ToolContext(session.workspace, session.catalog, invocation, editor=editor)
+        self.context = agent_tools.ToolContext(session.workspace, session.catalog, invocation, editor=editor, shell=shell)
         self.tool_definitions = agent_tools.definitions(self.tool_names, self.context.catalog)  # the same every turn
         if json_schema is not None:
             self.tool_definitions.append(structured.definition(json_schema))
@@ -208,11 +224,23 @@ class AgentLoop:
         """The model's answer to `request`, streamed so that `on_event` sees its events as they come. A
         switch to the fallback model is told (a notice, an event) and kept for the rest of the run."""
         self.on_event({"type": "requesting"})
+        arrived: list[str] = []  # the answer's text so far: kept in the transcript when the run is cancelled
+        try:
+            return await self._streamed(request, result, arrived)
+        except asyncio.CancelledError:
+            if arrived:
+                self.transcript.append({"role": "assistant", "content": [{"type": "text", "text": "".join(arrived)}]})
+            self.transcript.append({"role": "user", "content": [{"type": "text", "text": INTERRUPTED}]})
+            raise
+
+    async def _streamed(self, request, result: AgentResult, arrived: list[str]) -> ModelResponse:
         async with contextlib.aclosing(self.session.model.stream(request)) as events:
             async for event in events:
                 if isinstance(event, TextDelta):  # for a front end that shows the answer as it comes
+                    arrived.append(event.text)
                     self.on_event({"type": "text", "text": event.text})
                 elif isinstance(event, Restart):
+                    arrived.clear()
                     self.on_event({"type": "restart"})
                 elif isinstance(event, RawEvent):
                     self.on_event({"type": "stream_event", "event": event.data})
@@ -406,7 +434,8 @@ class AgentLoop:
         except UnknownName as exc:
             raise agent_tools.ToolError(str(exc)) from None
 
-    async def run_subagent(self, entry, prompt: str, *, allowed_tools: tuple[str, ...] = (), ask=None) -> AgentResult:
+    async def run_subagent(self, entry, prompt: str, *, allowed_tools: tuple[str, ...] = (),
+                           ask: Asker | None = None) -> AgentResult:
         """A sub-agent: the persona's body as its system prompt, its own tools, transcript and hooks;
         `allowed_tools` and `ask` as for any loop (a forked skill's rules, the person who ran it)."""
         persona = entry.item
@@ -478,7 +507,7 @@ class AgentLoop:
             return None
         else:
             reason = ""
-        return await self._permission_prompt(name, tool_input, subject, reason)
+        return await self._permission_prompt(name, tool_input, tool_id, subject, reason)
 
     def _runs_unasked(self, name: str, subject: str | None) -> bool:
         if name in READ_ONLY_TOOLS or name in ("Agent", tool_search.NAME):
@@ -488,7 +517,8 @@ class AgentLoop:
             return True
         return allowed(self.rules, name, subject)
 
-    async def _permission_prompt(self, name: str, tool_input: dict, subject: str | None, reason: str) -> str | None:
+    async def _permission_prompt(self, name: str, tool_input: dict, tool_id: str, subject: str | None,
+                                 reason: str) -> str | None:
         """The call needs a yes: PermissionRequest hooks may answer for the user (an allow may
         replace the input; a deny's message is what the model gets); else the user is asked, where
         one can be (Notification hooks hear of it); else it is refused."""
@@ -509,7 +539,7 @@ class AgentLoop:
             await self.session.hooks.fire(HookEvent.NOTIFICATION, {
                 "message": f"skillway needs your permission to use {name}",
                 "notification_type": "permission_prompt"}, match="permission_prompt")
-            if await self.ask(question):
+            if await self.ask(PermissionAsk(question, name, tool_input, tool_id, rule_text(name, subject))):
                 return None
         if reason:
             return f"needs your approval, which was not given: {reason}"
@@ -532,12 +562,22 @@ class RunInterrupted(Exception):
     """A PermissionRequest hook denied a call with `interrupt: true`: the whole run stops."""
 
 
+def _rule_content(name: str, subject: str | None) -> str | None:
+    return f"{subject.split()[0]}:*" if name == "Bash" and subject and subject.split() else None
+
+
 def permission_suggestions(name: str, subject: str | None) -> list[dict]:
     """The rule Claude Code would offer to remember with the answer: a command's first word as a
     prefix for Bash, the tool itself otherwise."""
-    content = f"{subject.split()[0]}:*" if name == "Bash" and subject and subject.split() else None
+    content = _rule_content(name, subject)
     rule = {"toolName": name} | ({"ruleContent": content} if content else {})
     return [{"type": "addRules", "rules": [rule], "behavior": "allow", "destination": "localSettings"}]
+
+
+def rule_text(name: str, subject: str | None) -> str:
+    """That rule as settings write it: `Bash(npm:*)`, `Edit`."""
+    content = _rule_content(name, subject)
+    return f"{name}({content})" if content else name
 
 
 def fork_prompt(skill: Skill, body: str) -> str:

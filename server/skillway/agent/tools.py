@@ -27,11 +27,27 @@ class ToolError(Exception):
 
 
 class Editor(Protocol):
-    """Files as the editor has them: its unsaved text, and changes through workspace/applyEdit."""
+    """Files as the editor has them: its unsaved text, and changes it makes itself (so they land in
+    its undo history)."""
 
-    def text_of(self, path: Path) -> str | None: ...
+    async def text_of(self, path: Path) -> str | None:
+        """The editor's text of `path`; None when it has none of its own (the disk's is read)."""
+        ...
 
     async def replace(self, path: Path, text: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ShellResult:
+    exit_code: int | None  # None: it was killed (the timeout)
+    output: str  # stdout and stderr as they came
+    timed_out: bool = False
+
+
+class Shell(Protocol):
+    """Where the Bash tool's commands run when not here: the editor's own terminal."""
+
+    async def run(self, command: str, cwd: Path, env: dict[str, str], timeout: float) -> ShellResult: ...
 
 
 @dataclass(frozen=True)
@@ -41,12 +57,15 @@ class ToolContext:
     invocation: Invocation  # what a skill's or command's body is rendered with
     bash_timeout: float = 120.0
     editor: Editor | None = None  # in the editor, files change through it; None: the disk
+    shell: Shell | None = None  # the editor's terminal runs Bash; None: a subprocess here
 
 
-def _current_text(context: ToolContext, path: Path) -> str:
-    text = context.editor.text_of(path) if context.editor is not None else None
-    if text is not None:
-        return text
+async def _current_text(context: ToolContext, path: Path) -> str:
+    text = await context.editor.text_of(path) if context.editor is not None else None
+    return text if text is not None else _disk_text(path)
+
+
+def _disk_text(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -136,6 +155,16 @@ def inside(workspace: Path, relative: str) -> Path:
     return path
 
 
+async def _run_bash(context: ToolContext, command: str) -> ShellResult:
+    if context.shell is not None:
+        return await context.shell.run(command, context.workspace, {"CLAUDE_PROJECT_DIR": str(context.workspace)},
+                                       context.bash_timeout)
+    done = await processes.run(["sh", "-c", command], cwd=context.workspace,
+                               env=child_environment({"CLAUDE_PROJECT_DIR": str(context.workspace)}),
+                               timeout=context.bash_timeout)
+    return ShellResult(done.exit_code, done.stdout + done.stderr, done.timed_out)
+
+
 async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
     if name == "Skill":
         try:
@@ -148,10 +177,11 @@ async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
         return f"Command {entry.qualified}:\n\n{text}"
     if name == "Read":
         path = inside(context.workspace, str(tool_input.get("file_path", "")))
-        if not path.is_file():
+        unsaved = await context.editor.text_of(path) if context.editor is not None else None
+        if unsaved is None and not path.is_file():
             raise ToolError(f"{tool_input.get('file_path')} is not a file")
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = (path.read_text(encoding="utf-8") if unsaved is None else unsaved).splitlines()
         except UnicodeDecodeError:
             raise ToolError(f"{tool_input.get('file_path')} is not a text file") from None
         start = max(1, int(tool_input.get("offset") or 1))
@@ -191,7 +221,7 @@ async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
     if name == "Edit":
         path = inside(context.workspace, str(tool_input.get("file_path", "")))
         old, new = str(tool_input.get("old_string", "")), str(tool_input.get("new_string", ""))
-        text = _current_text(context, path)
+        text = await _current_text(context, path)
         count = text.count(old) if old else 0
         if count == 0:
             raise ToolError("old_string was not found in the file")
@@ -200,13 +230,11 @@ async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
         await _store(context, path, text.replace(old, new) if tool_input.get("replace_all") else text.replace(old, new, 1))
         return f"edited {path.relative_to(context.workspace.resolve())}"
     if name == "Bash":
-        done = await processes.run(["sh", "-c", str(tool_input.get("command", ""))], cwd=context.workspace,
-                                   env=child_environment({"CLAUDE_PROJECT_DIR": str(context.workspace)}),
-                                   timeout=context.bash_timeout)
-        if done.timed_out:
+        ran = await _run_bash(context, str(tool_input.get("command", "")))
+        if ran.timed_out:
             raise ToolError(f"the command timed out after {context.bash_timeout:g} s")
-        output = (done.stdout + done.stderr)[-30_000:]
-        if done.exit_code != 0:
-            raise ToolError(f"exit code {done.exit_code}\n{output}")
+        output = ran.output[-30_000:]
+        if ran.exit_code != 0:
+            raise ToolError(f"exit code {ran.exit_code}\n{output}")
         return output or "(no output)"
     raise ToolError(f"unknown tool {name}")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from skillway.agent.context import RunContext
-from skillway.agent.loop import AgentLoop, AgentResult, RunInterrupted
-from skillway.agent.tools import Editor, ToolError
+from skillway.agent.loop import AgentLoop, AgentResult, PermissionAsk, RunInterrupted
+from skillway.agent.tools import Editor, Shell, ToolError
 from skillway.app.compaction import COMMAND as COMPACT
 from skillway.app.compaction import compact, needs_compaction
 from skillway.model.client import Done, Restart, TextDelta
@@ -31,7 +31,8 @@ T = TypeVar("T")
 class UserInterface(Protocol):
     """What a front end does for a run. `QuietInterface` is the one that does nothing."""
 
-    editor: Editor | None  # the agent's Edit and Write go through it (the editor's unsaved text); None: the disk
+    editor: Editor | None  # the agent's Read, Edit and Write go through it (the editor's unsaved text); None: the disk
+    shell: Shell | None  # the agent's Bash runs there (the editor's terminal); None: a subprocess
 
     async def working(self, title: str, work: Awaitable[T]) -> T:
         """Show that `work` is running (a progress bar, a spinner) until it is done; return its result."""
@@ -45,8 +46,8 @@ class UserInterface(Protocol):
         """A message of the conversation, as it is added to the transcript."""
         ...
 
-    async def ask_permission(self, question: str) -> bool:
-        """A yes/no question (a tool call no rule allows); False when nobody can answer."""
+    async def ask_permission(self, asked: PermissionAsk) -> bool:
+        """A tool call no rule allows, put to the person; False when nobody can answer."""
         ...
 
     async def begin_answer(self) -> None:
@@ -72,6 +73,7 @@ class QuietInterface:
     """No one to show anything to, and no one to ask: a tool call no rule allows is refused."""
 
     editor: Editor | None = None
+    shell: Shell | None = None
 
     async def working(self, title: str, work: Awaitable[T]) -> T:
         return await work
@@ -82,7 +84,7 @@ class QuietInterface:
     def message(self, message: dict[str, Any]) -> None:
         pass
 
-    async def ask_permission(self, question: str) -> bool:
+    async def ask_permission(self, asked: PermissionAsk) -> bool:
         return False
 
     async def begin_answer(self) -> None:
@@ -169,7 +171,7 @@ async def run_prompt(session: RunContext, typed: str, ui: UserInterface, options
                              allowed_tools=prepared.allowed_tools + options.allowed_tools,
                              max_turns=options.max_turns, model=options.model or prepared.model,
                              max_cost_usd=options.max_cost_usd, on_message=ui.message,
-                             ask=ui.ask_permission, editor=ui.editor, hook_fields={"prompt_id": prompt_id},
+                             ask=ui.ask_permission, editor=ui.editor, shell=ui.shell, hook_fields={"prompt_id": prompt_id},
                              denied_tools=options.disallowed_tools + prepared.disallowed_tools,
                              **_tool_choice(options.tools), system_prompt=options.system_prompt,
                              fallback_model=options.fallback_model, json_schema=options.json_schema,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from skillway.app import stored
-from skillway.app.run import QuietInterface, RunOptions, Status, run_prompt
+from skillway.app.run import PermissionAsk, QuietInterface, RunOptions, Status, run_prompt
 from skillway.app.session import Session
 from skillway.ship.orchestrator import ShipEvent
 
@@ -74,7 +74,8 @@ class TerminalInterface(QuietInterface):
         said = {"start": "reviewing…", "retry": f"retrying: {event.detail}", "done": event.detail or "done"}
         self.write(f"  {event.reviewer}: {said.get(event.kind, event.kind)}\n")
 
-    async def ask_permission(self, question: str) -> bool:
+    async def ask_permission(self, asked: PermissionAsk) -> bool:
+        question = asked.question
         if question in self.always:
             return True
         while True:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lsprotocol import types as lsp
 
-from skillway.app.run import QuietInterface, RunOptions, RunOutcome, Status, run_prompt
+from skillway.app.run import PermissionAsk, QuietInterface, RunOptions, RunOutcome, Status, run_prompt
 from skillway.lsp.documents import document, path_of, utf16_length
 from skillway.lsp.server import SkillwayServer
 
@@ -110,7 +110,7 @@ class EditorFiles:
     def __init__(self, ls: SkillwayServer) -> None:
         self.ls = ls
 
-    def text_of(self, path: Path) -> str | None:
+    async def text_of(self, path: Path) -> str | None:
         doc = document(self.ls, path.as_uri())
         return doc.source if doc is not None else None
 
@@ -150,8 +150,8 @@ class EditorInterface(QuietInterface):
     def progress(self, event) -> None:
         self.reviewers(event)
 
-    async def ask_permission(self, question: str) -> bool:
-        return await ask_user(self.ls, question)
+    async def ask_permission(self, asked: PermissionAsk) -> bool:
+        return await ask_user(self.ls, asked.question)
 
 
 async def run_in_editor(ls: SkillwayServer, session, typed: str, ui: EditorInterface,
