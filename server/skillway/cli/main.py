@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     transport.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     transport.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead")
     transport.add_argument("--ws", metavar="HOST:PORT", help="listen for WebSocket clients instead")
+    commands.add_parser("acp", parents=[common], help="run the Agent Client Protocol agent (what an editor's agent panel starts)")
     commands.add_parser("doctor", parents=[common], help="show what skillway loaded and what is wrong")
 
     hooks = commands.add_parser("hooks", parents=[_common_options("group")], help="list hooks or fire an event")
@@ -218,6 +219,9 @@ def _run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> 
     if args.command == "serve":
         from skillway.cli import serve
         return serve.run(args, workspace, plugin_dirs)
+    if args.command == "acp":
+        from skillway.cli import acp
+        return acp.run(args, workspace, plugin_dirs)
     if args.command == "doctor":
         from skillway.cli import doctor
         return doctor.run(args, workspace, plugin_dirs)

@@ -191,6 +191,14 @@ class ModelClient:
 
     # --- set-up ----------------------------------------------------------------------------------
 
+    def credential_problem(self) -> str | None:
+        """Why no request could be sent (no key, no local server), or None."""
+        try:
+            self._credential()
+        except errors.ModelError as exc:
+            return exc.message
+        return None
+
     def _credential(self) -> tuple[str, dict]:
         key = self.environ.get("ANTHROPIC_API_KEY")
         token = self.environ.get("ANTHROPIC_AUTH_TOKEN")

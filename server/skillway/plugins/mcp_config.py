@@ -17,6 +17,7 @@ from skillway.core.paths import resolve_declared
 from skillway.core.problems import Problem, error, warning
 from skillway.core.secrets import SECRET_VARIABLES
 from skillway.plugins import files
+from skillway.settings.edits import local_settings, read_object, write_object
 
 MCP_FILE = ".mcp.json"
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -196,15 +197,14 @@ def record_approval(workspace: Path, name: str, answer: str) -> None:
     """A person's answer about one `.mcp.json` server, kept where Claude Code keeps it: the workspace's
     `.claude/settings.local.json` (`enabledMcpjsonServers`, `disabledMcpjsonServers`, and for
     APPROVE_ALL `enableAllProjectMcpServers`). ValueError when that file cannot be kept."""
-    path = workspace / ".claude" / "settings.local.json"
-    data = _read_object(path)
+    path = local_settings(workspace)
+    data = read_object(path)
     key = "disabledMcpjsonServers" if answer == REFUSE else "enabledMcpjsonServers"
     names = _names(data.get(key))
     data[key] = [*names, name] if name not in names else names
     if answer == APPROVE_ALL:
         data["enableAllProjectMcpServers"] = True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_object(path, data)
+    write_object(path, data)
 
 
 def _merged(high: list[McpServerSpec], low: list[McpServerSpec]) -> list[McpServerSpec]:
@@ -250,7 +250,7 @@ def save_server(path: Path, name: str, entry: dict | None, *, project: Path | No
     """Add `name` (or with `entry` None, remove it) in a Claude Code MCP file, `~/.claude.json` (under
     `projects[project]` with `project`) or a `.mcp.json`, keeping everything else; written whole, at
     once. Returns whether anything changed. A file that is not a JSON object is refused (ValueError)."""
-    data = _read_object(path)
+    data = read_object(path)
     holder = data
     if project is not None:
         holder = data.setdefault("projects", {}).setdefault(str(project), {})
@@ -261,23 +261,5 @@ def save_server(path: Path, name: str, entry: dict | None, *, project: Path | No
         del servers[name]
     else:
         servers[name] = entry
-    _write_object(path, data)
+    write_object(path, data)
     return True
-
-
-def _read_object(path: Path) -> dict:
-    """A JSON settings file to change (none yet: empty); ValueError when it is not a JSON object."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read it: {exc}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: not a JSON object; it is left as it is")
-    return data
-
-
-def _write_object(path: Path, data: dict) -> None:
-    """Written whole, at once: a reader sees the old file or the new one."""
-    temporary = path.with_name(f".{path.name}.skillway-{os.getpid()}")
-    temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
