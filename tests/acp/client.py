@@ -88,8 +88,9 @@ class RecordingClient:
         terminal_id = uuid.uuid4().hex[:8]
         self.commands_run.append([command, *(args or [])])
         variables = {**os.environ, **{v.name: v.value for v in env or []}}
-        self.terminals[terminal_id] = subprocess.Popen([command, *(args or [])], cwd=cwd, env=variables, text=True,
-                                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.terminals[terminal_id] = await asyncio.to_thread(
+            subprocess.Popen, [command, *(args or [])], cwd=cwd, env=variables, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         return CreateTerminalResponse(terminal_id=terminal_id)
 
     async def wait_for_terminal_exit(self, session_id: str, terminal_id: str, **kwargs: Any) -> WaitForTerminalExitResponse:

@@ -232,14 +232,13 @@ class SkillwayAgent:
         if not opened.started:
             await self._trust_then_start(opened)
         ui = opened.ui
-        ui.streamed = False
         for notice in opened.notices:
             ui.say(f"_skillway: {notice}_\n\n")
         opened.notices.clear()
         entry = fan_out_command(opened.session, typed)
         if entry is not None:
             ui.begin_plan(list(entry.item.fan_out))
-        ui.streamed = False
+        ui.streamed = False  # what was said so far is not the answer
         return await run_prompt(opened.session, typed, ui, RunOptions(follow_session=True))
 
     async def _answered(self, opened: AcpSession, outcome: RunOutcome) -> PromptResponse:
@@ -273,6 +272,7 @@ class SkillwayAgent:
                 opened.running.cancel()
             try:
                 await opened.session.end("other")
+                await opened.ui.close()
             except Exception:
                 log.exception("the session %s did not end cleanly", opened.session.session_id)
         self.sessions.clear()
