@@ -129,6 +129,9 @@ async def test_with_the_editors_terminal_bash_runs_there(fake, workspace, isolat
     assert client.commands_run == [["sh", "-c", "echo from-the-terminal"]]
     (result,) = fake.requests[1].body["messages"][-1]["content"]
     assert result["content"] == "from-the-terminal\n"
+    running, done = client.of_kind("tool_call_update")
+    assert (running.status, running.content[0].type) == ("in_progress", "terminal")  # shown live with its call
+    assert (done.status, done.content[0].terminal_id) == ("completed", running.content[0].terminal_id)
 
 
 async def test_in_accept_edits_mode_a_write_runs_unasked(fake, workspace):
@@ -287,3 +290,21 @@ async def test_the_editors_mcp_server_joins_the_session_and_its_tool_runs(fake, 
     (result,) = fake.requests[1].body["messages"][-1]["content"]
     assert result["content"] == [{"type": "text", "text": "found: hooks"}] or result["content"] == "found: hooks"
     assert client.of_kind("tool_call")[0].title == "docs: search"
+
+
+async def test_a_workspace_mcp_server_is_asked_about_after_trust_and_the_answer_kept(fake, workspace, tmp_path):
+    server = write_tree(tmp_path / "servers", {"docs.py": textwrap.dedent(DOCS_SERVER)})
+    write_tree(workspace, {".mcp.json": json.dumps({"mcpServers": {"docs": {
+        "command": sys.executable, "args": [str(server / "docs.py"), str(tmp_path / "pids")]}}})})
+    fake.enqueue(Reply(content=[ToolUse("mcp__docs__search", {"query": "hooks"}, id="m1")]), Reply(content=[Text("Found.")]))
+    client = RecordingClient(answers=["allow_once", "allow_once", "allow_once"])  # trust, the server, the call
+    async with connected(fake, client, workspace) as conn:
+        session = await conn.new_session(cwd=str(workspace))
+        await conn.prompt(session_id=session.session_id, prompt=text("search the docs"))
+    titles = [asked.title for asked in client.asked]
+    assert titles[0].startswith(f"Trust {workspace}")
+    assert titles[1] == (f"New MCP server found in {workspace / '.mcp.json'}: docs. "
+                         "It runs on this machine with your rights. Use it?")
+    assert json.loads((workspace / ".claude/settings.local.json").read_text()) == {"enabledMcpjsonServers": ["docs"]}
+    (result,) = fake.requests[1].body["messages"][-1]["content"]
+    assert "found: hooks" in json.dumps(result["content"])

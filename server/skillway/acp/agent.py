@@ -40,13 +40,14 @@ from acp.schema import (
 from skillway import __version__
 from skillway.acp import updates
 from skillway.acp.client_tools import ClientFiles, ClientTerminal
-from skillway.acp.interface import AcpInterface
+from skillway.acp.interface import ALLOW, ALWAYS, REJECT, AcpInterface, Choice
 from skillway.acp.prompt import client_servers, typed_text
 from skillway.app import stored
 from skillway.app.run import RunOptions, RunOutcome, Status, run_prompt
 from skillway.app.session import Session
 from skillway.model.client import ModelClient
 from skillway.model.errors import Kind
+from skillway.plugins.mcp_config import APPROVE, APPROVE_ALL, MCP_FILE, REFUSE
 from skillway.settings import data_dir, load_settings
 from skillway.ship.orchestrator import fan_out_command
 
@@ -141,17 +142,18 @@ class SkillwayAgent:
         session.mcp_config = tuple(servers)  # the editor's own servers, joined with the plugins'
         assert self.client is not None
         files = ClientFiles(self.client, session_id, self.capabilities)
-        ui = AcpInterface(self.client, session_id, session.workspace,
-                          editor=files if files.reads or files.writes else None,
-                          shell=ClientTerminal(self.client, session_id) if self.capabilities.terminal else None)
+        ui = AcpInterface(self.client, session_id, session.workspace, editor=files if files.reads or files.writes else None)
+        if self.capabilities.terminal:
+            ui.shell = ClientTerminal(self.client, session_id, on_created=ui.terminal_created)
         opened = AcpSession(session, ui, notices=[*problems, *(p.format() for p in session.settings.problems)])
         self.sessions[session_id] = opened
         return opened
 
     async def _start_unless_asking(self, opened: AcpSession) -> None:
-        """Run SessionStart now, unless the workspace waits for trust: then the first prompt asks
-        first (a permission request needs a session the client knows)."""
-        if not opened.session.waits_for_trust():
+        """Run SessionStart now, unless the workspace waits for trust or its `.mcp.json` servers for
+        approval: then the first prompt asks first (a permission request needs a session the client
+        knows)."""
+        if not opened.session.waits_for_trust() and not opened.session.pending_mcp_servers():
             await self._start(opened)
         opened.ui.send(update_available_commands(self._commands(opened.session)))
 
@@ -174,7 +176,31 @@ class SkillwayAgent:
                     reopened.hooks.context.permission_mode = session.hooks.context.permission_mode
                     opened.session = reopened
                     opened.ui.send(update_available_commands(self._commands(reopened)))
+        await self._approve_mcp_servers(opened)
         await self._start(opened)
+
+    async def _approve_mcp_servers(self, opened: AcpSession) -> None:
+        """Each `.mcp.json` server of a trusted workspace nobody has approved or refused is asked about,
+        as Claude Code asks, and the answer kept where Claude Code keeps it; no answer decides nothing
+        (the server does not start, the next session asks again)."""
+        session = opened.session
+        answers = {ALLOW: APPROVE, ALWAYS: APPROVE_ALL, REJECT: REFUSE}
+        for name in session.pending_mcp_servers():
+            chosen = await opened.ui.ask_choice(
+                f"skillway-mcp-{name}", f"New MCP server found in {session.workspace / MCP_FILE}: {name}. "
+                "It runs on this machine with your rights. Use it?",
+                [Choice(ALLOW, "Use this MCP server", "allow_once"),
+                 Choice(ALWAYS, "Use this and all future MCP servers in this project", "allow_always"),
+                 Choice(REJECT, "Continue without using this MCP server", "reject_once")])
+            if chosen is None:
+                continue
+            try:
+                session.answer_mcp_server(name, answers[chosen])
+            except ValueError as exc:  # a settings file that is not one to rewrite: told, and nothing starts
+                opened.notices.append(f"cannot keep the answer about the MCP server {name}: {exc}")
+                return
+            if answers[chosen] == APPROVE_ALL:
+                return
 
     def _commands(self, session: Session) -> list[AvailableCommand]:
         """Every plugin command and user-invocable skill, by the name that runs it, with its hint."""

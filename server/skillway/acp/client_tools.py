@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from acp import RequestError
@@ -56,17 +57,19 @@ def _write_here(path: Path, text: str) -> bool:
 
 
 class ClientTerminal:
-    """The Bash tool's Shell in a terminal of the client's: created, waited for (killed at the
-    timeout), its output read, then released."""
+    """The Bash tool's Shell in a terminal of the client's: created, shown with its tool call
+    (`on_created(call id, terminal id)`), waited for (killed at the timeout), its output read, then
+    released."""
 
-    def __init__(self, client: Client, session_id: str) -> None:
-        self.client, self.session_id = client, session_id
+    def __init__(self, client: Client, session_id: str, on_created: Callable[[str, str], None]) -> None:
+        self.client, self.session_id, self.on_created = client, session_id, on_created
 
-    async def run(self, command: str, cwd: Path, env: dict[str, str], timeout: float) -> ShellResult:
+    async def run(self, command: str, cwd: Path, env: dict[str, str], timeout: float, call_id: str) -> ShellResult:
         created = await self.client.create_terminal(
             session_id=self.session_id, command="sh", args=["-c", command], cwd=str(cwd),
             env=[EnvVariable(name=name, value=value) for name, value in env.items()], output_byte_limit=OUTPUT_LIMIT)
         terminal = created.terminal_id
+        self.on_created(call_id, terminal)
         try:
             timed_out = False
             try:

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from acp import RequestError, plan_entry, start_tool_call, update_agent_message_text, update_plan
+from acp import (
+    RequestError,
+    plan_entry,
+    start_tool_call,
+    tool_terminal_ref,
+    update_agent_message_text,
+    update_plan,
+    update_tool_call,
+)
 from acp.interfaces import Client
 from acp.schema import AllowedOutcome, PermissionOption, PlanEntryStatus, ToolCallUpdate
 
@@ -43,6 +51,7 @@ class AcpInterface(QuietInterface):
         self.editor, self.shell = editor, shell
         self.always: list[str] = []  # rules answered "always" in this session (also kept in the workspace's settings)
         self.announced: set[str] = set()  # tool call ids the client has been told of
+        self.terminals: dict[str, str] = {}  # tool call id -> the client's terminal its command ran in
         self.plan: dict[str, tuple[PlanEntryStatus, str]] = {}  # reviewer -> (status, what it said)
         self.streamed = False  # some of this turn's answer went out as it came
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
@@ -93,9 +102,17 @@ class AcpInterface(QuietInterface):
 
     def message(self, message: dict[str, Any]) -> None:
         for update in updates.live_updates(message, self.workspace):
-            if getattr(update, "session_update", "") == "tool_call":
+            kind = getattr(update, "session_update", "")
+            if kind == "tool_call":
                 self.announced.add(update.tool_call_id)
+            elif kind == "tool_call_update" and update.tool_call_id in self.terminals:  # the terminal shows its output
+                update.content = [tool_terminal_ref(self.terminals.pop(update.tool_call_id))]
             self.send(update)
+
+    def terminal_created(self, call_id: str, terminal_id: str) -> None:
+        """The command of `call_id` runs in the client's terminal `terminal_id`: shown with its call."""
+        self.terminals[call_id] = terminal_id
+        self.send(update_tool_call(call_id, status="in_progress", content=[tool_terminal_ref(terminal_id)]))
 
     def begin_plan(self, reviewers: list[str]) -> None:
         """A fan-out is about to start: one pending entry per reviewer."""
@@ -132,14 +149,18 @@ class AcpInterface(QuietInterface):
 
     async def ask_trust(self, question: str) -> bool:
         """Whether the person trusts the workspace (its hooks, its MCP servers and its settings may run)."""
-        call_id = f"skillway-trust-{self.session_id}"
+        return await self.ask_choice(f"skillway-trust-{self.session_id}", question, [
+            Choice(ALLOW, "Trust this workspace", "allow_once"), Choice(REJECT, "Not now", "reject_once")]) == ALLOW
+
+    async def ask_choice(self, call_id: str, question: str, choices: list[Choice]) -> str | None:
+        """A question of skillway's own (not a tool call's), shown as a tool call and put to the
+        person with `choices`; the option chosen, None when none was."""
         self.send(start_tool_call(call_id, question, kind="other", status="pending"))
         self.announced.add(call_id)
-        answer = await self.choose(ToolCallUpdate(tool_call_id=call_id, title=question, status="pending"),
-                                   [Choice(ALLOW, "Trust this workspace", "allow_once"),
-                                    Choice(REJECT, "Not now", "reject_once")])
-        self.send(updates.update_tool_call(call_id, status="completed" if answer == ALLOW else "failed"))
-        return answer == ALLOW
+        answer = await self.choose(ToolCallUpdate(tool_call_id=call_id, title=question, status="pending"), choices)
+        allowing = answer is not None and any(c.option_id == answer and c.kind.startswith("allow") for c in choices)
+        self.send(update_tool_call(call_id, status="completed" if allowing else "failed"))
+        return answer
 
     async def choose(self, call: ToolCallUpdate, choices: list[Choice]) -> str | None:
         """The option the person chose; None when the request was cancelled or could not be asked."""

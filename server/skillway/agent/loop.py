@@ -337,7 +337,7 @@ class AgentLoop:
             elif forked is not None:
                 output, is_error = await self._run_forked_skill(forked, tool_input, result), False
             else:
-                output, is_error = await agent_tools.run_tool(self.context, name, tool_input), False
+                output, is_error = await agent_tools.run_tool(self.context, name, tool_input, tool_id), False
         except agent_tools.ToolError as exc:
             output, is_error = str(exc), True
         if name == "Skill" and not is_error:

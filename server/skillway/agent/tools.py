@@ -47,7 +47,9 @@ class ShellResult:
 class Shell(Protocol):
     """Where the Bash tool's commands run when not here: the editor's own terminal."""
 
-    async def run(self, command: str, cwd: Path, env: dict[str, str], timeout: float) -> ShellResult: ...
+    async def run(self, command: str, cwd: Path, env: dict[str, str], timeout: float, call_id: str) -> ShellResult:
+        """Run `command` for the tool call `call_id` (the editor shows its terminal with that call)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -155,17 +157,19 @@ def inside(workspace: Path, relative: str) -> Path:
     return path
 
 
-async def _run_bash(context: ToolContext, command: str) -> ShellResult:
+async def _run_bash(context: ToolContext, command: str, call_id: str) -> ShellResult:
     if context.shell is not None:
         return await context.shell.run(command, context.workspace, {"CLAUDE_PROJECT_DIR": str(context.workspace)},
-                                       context.bash_timeout)
+                                       context.bash_timeout, call_id)
     done = await processes.run(["sh", "-c", command], cwd=context.workspace,
                                env=child_environment({"CLAUDE_PROJECT_DIR": str(context.workspace)}),
                                timeout=context.bash_timeout)
     return ShellResult(done.exit_code, done.stdout + done.stderr, done.timed_out)
 
 
-async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
+async def run_tool(context: ToolContext, name: str, tool_input: dict, call_id: str = "") -> str:
+    """Run one built-in tool call (`call_id`: its tool_use id) to its text result; ToolError when it
+    cannot."""
     if name == "Skill":
         try:
             entry = context.catalog.resolve_for_model(str(tool_input.get("skill", "")))
@@ -230,7 +234,7 @@ async def run_tool(context: ToolContext, name: str, tool_input: dict) -> str:
         await _store(context, path, text.replace(old, new) if tool_input.get("replace_all") else text.replace(old, new, 1))
         return f"edited {path.relative_to(context.workspace.resolve())}"
     if name == "Bash":
-        ran = await _run_bash(context, str(tool_input.get("command", "")))
+        ran = await _run_bash(context, str(tool_input.get("command", "")), call_id)
         if ran.timed_out:
             raise ToolError(f"the command timed out after {context.bash_timeout:g} s")
         output = ran.output[-30_000:]
