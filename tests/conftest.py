@@ -66,3 +66,22 @@ def tree(tmp_path):
         return write_tree(tmp_path / (name or f"tree{next(counter)}"), files)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL for the whole run of one test worker (skipped, saying why, without one)."""
+    from tests.postgres import PostgresServer, binaries
+
+    found = binaries()
+    if found is None:
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql); CI installs it")
+    server = PostgresServer(found)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """An empty database of its own for one test."""
+    return postgres_server.new_database()

@@ -27,7 +27,8 @@ def ledger(tmp_path):
 
 def test_a_record_reads_back_equal_with_every_field(ledger):
     full = rec(time=1234.5, input_tokens=10, output_tokens=20, cache_write_tokens=30, cache_read_tokens=40,
-               cost_usd=0.0123, first_token_ms=150.5, total_ms=900.25, outcome="error", error_kind="overloaded")
+               cost_usd=0.0123, first_token_ms=150.5, total_ms=900.25, outcome="error", error_kind="overloaded",
+               row_id="r-1", user="ada", machine="laptop", team="web-team")
     ledger.record(full)
     assert ledger.records(0) == [full]
 
@@ -67,7 +68,8 @@ def test_the_database_is_in_wal_mode_with_a_schema_version(ledger):
     ledger.record(rec())
     with sqlite3.connect(ledger.path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert [v for (v,) in conn.execute("SELECT version FROM schema_version")] == [3]
 
 
 def test_default_ledger_lives_in_the_data_folder(isolated_user_dirs):
@@ -251,9 +253,28 @@ def test_a_version_1_ledger_gains_the_attempts_column_and_keeps_its_rows(tmp_pat
     ledger.close()
 
 
+def test_a_version_2_ledger_of_the_current_release_upgrades_in_place_keeping_every_row(tmp_path):
+    path = tmp_path / "usage.db"
+    with sqlite3.connect(path) as conn:  # the schema of skillway 0.x as released: version 2
+        conn.execute("CREATE TABLE usage (id INTEGER PRIMARY KEY, time REAL NOT NULL, project TEXT NOT NULL, "
+                     "purpose TEXT NOT NULL, model TEXT NOT NULL, input_tokens INTEGER NOT NULL DEFAULT 0, "
+                     "output_tokens INTEGER NOT NULL DEFAULT 0, cache_write_tokens INTEGER NOT NULL DEFAULT 0, "
+                     "cache_read_tokens INTEGER NOT NULL DEFAULT 0, cost_usd REAL, first_token_ms REAL, total_ms REAL, "
+                     "outcome TEXT NOT NULL DEFAULT 'ok', error_kind TEXT, attempts INTEGER NOT NULL DEFAULT 1)")
+        conn.executemany("INSERT INTO usage (time, project, purpose, model, input_tokens, cost_usd) VALUES (?, 'web', 'chat', 'm', ?, ?)",
+                         [(float(n), n * 10, n / 100) for n in range(1, 501)])
+        conn.execute("PRAGMA user_version = 2")
+    ledger = UsageLedger(path)
+    ledger.record(rec(time=1000.0, row_id="new"))
+    rows = ledger.records(0)
+    ledger.close()
+    assert [(r.time, r.input_tokens, r.cost_usd) for r in rows[:500]] == [(float(n), n * 10, n / 100) for n in range(1, 501)]
+    assert len({r.row_id for r in rows}) == 501 and rows[0].row_id == "sqlite-1" and rows[-1].row_id == "new"
+
+
 def test_a_ledger_from_a_newer_skillway_is_refused(tmp_path):
     path = tmp_path / "usage.db"
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA user_version = 99")
-    with pytest.raises(LedgerError, match=r"newer skillway \(schema 99, this one knows 2\)"):
+    with pytest.raises(LedgerError, match=r"newer skillway \(schema 99, this one knows 3\)"):
         UsageLedger(path).records(0)

@@ -24,7 +24,7 @@ from skillway.hooks.outcome import HookOutcome
 from skillway.hooks.registry import HookRegistry, RegisteredHook
 from skillway.mcpclient.pool import McpPool
 from skillway.model.client import ModelClient, ModelRequest, project_name
-from skillway.model.ledger import UsageLedger
+from skillway.model.ledger import Ledger, LedgerError, UsageLedger, open_ledger
 from skillway.model.templates import render
 from skillway.plugins.catalog import Catalog
 from skillway.plugins.discovery import PluginSet, discover
@@ -236,9 +236,15 @@ class Session:
 
     @cached_property
     def model(self) -> ModelClient:
-        """The session's code API client; usage goes to the shared ledger under this project."""
+        """The session's code API client; usage goes to the shared ledger under this project (the
+        user's own file when the team ledger's setting is wrong, which is told)."""
+        try:
+            ledger: Ledger = open_ledger(self.settings)
+        except LedgerError as exc:
+            self.notices.append(f"{exc}; usage is recorded in {data_dir() / 'usage.db'} meanwhile")
+            ledger = UsageLedger.default()
         return ModelClient(self.settings, project=project_name(self.settings, self.workspace),
-                           ledger=UsageLedger.default(), notify=self.notices.append)
+                           ledger=ledger, notify=self.notices.append)
 
     def memory(self) -> Memory:
         """The session's memory (CLAUDE.md files and what they import), read on first use; its

@@ -183,12 +183,12 @@ class Repl:
 
 
 def _usage_text(session: Session) -> str:
-    from skillway.model.ledger import LedgerError, UsageLedger
+    from skillway.model.ledger import LedgerError, open_ledger
     from skillway.model.quotas import parse_window
     from skillway.model.usage_report import report_text, usage_report
 
     try:
-        with UsageLedger.default() as ledger:
+        with open_ledger(session.settings) as ledger:
             data, _, _ = usage_report(ledger, session.settings, parse_window("5h"), None, time.time())
     except LedgerError as exc:
         return f"skillway: {exc}\n"

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from skillway.app.session import Session
-from skillway.model.ledger import LedgerError, UsageLedger
+from skillway.model.ledger import LedgerError, open_ledger
 from skillway.model.quotas import parse_window
 from skillway.model.usage_report import report_html, report_text, usage_report
 
@@ -24,7 +24,7 @@ def run(args: argparse.Namespace, workspace: Path, plugin_dirs: list[Path]) -> i
     for problem in settings.problems:
         print(f"skillway: {problem.format()}", file=sys.stderr)
     try:
-        with UsageLedger.default() as ledger:
+        with open_ledger(settings) as ledger:
             data, records, states = usage_report(ledger, settings, window, args.by, time.time())
     except LedgerError as exc:
         print(f"skillway: {exc}", file=sys.stderr)

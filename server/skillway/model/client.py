@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from skillway.core.secrets import REDACTED, redact
 from skillway.model import errors
 from skillway.model.errors import Kind, ModelError
-from skillway.model.ledger import UsageRecord
+from skillway.model.ledger import UsageRecord, identity
 from skillway.model.prices import estimate_cost
 from skillway.model.quotas import check, quotas_of
 from skillway.model.ratelimits import RateLimitBook, account_key, retry_at
@@ -185,6 +185,7 @@ class ModelClient:
         self.environ = os.environ if environ is None else environ
         self.notify = notify or (lambda message: None)
         self.base_url = (settings.base_url or self.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self.user, self.machine = identity(self.environ)  # whose usage it is, in the ledger
         self._sdk = None
         self._per_purpose: dict[Purpose, AsyncAnthropic] = {}  # SDK clients with each purpose's timeout and retries
         self._warned_level: str | None = None
@@ -448,7 +449,8 @@ class ModelClient:
                 cost_usd=estimate_cost(response.model, usage.input_tokens, usage.output_tokens,
                                        usage.cache_write_tokens, usage.cache_read_tokens, self.settings.prices),
                 first_token_ms=response.first_token_ms, total_ms=(time.monotonic() - started) * 1000,
-                outcome=outcome, error_kind=error_kind, attempts=attempts))
+                outcome=outcome, error_kind=error_kind, attempts=attempts, user=self.user, machine=self.machine,
+                team=self.settings.team or ""))
         except Exception:
             log.exception("could not record usage")
 

@@ -1,24 +1,34 @@
-"""The usage ledger: one row per model request, in SQLite, shared by every editor and CLI run.
+"""The usage ledger: one row per model request, shared by every editor and CLI run. This module has
+the rows, the embedded SQLite backend and the choice of backend (`open_ledger`): a team's
+PostgreSQL (`ledgerUrl`, in ledger_postgres.py) or the SQLite file of one person.
 
-The database is in WAL mode with a busy timeout, and every write is one short transaction, so
+The SQLite database is in WAL mode with a busy timeout, and every write is one short transaction, so
 several processes (and threads) may record at once without losing a row. Each thread opens its own
-connection lazily; calls are short and synchronous, fine from an asyncio program.
+connection lazily; calls are short and synchronous, fine from an asyncio program. Every row has an
+id of its own (`row_id`), so a row sent twice (a retry, a queue flushed again) is kept once.
 """
 
 from __future__ import annotations
 
+import getpass
 import math
 import os
+import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, fields
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from skillway.settings import data_dir
 
-SCHEMA_VERSION = 2
+if TYPE_CHECKING:
+    from skillway.settings import Settings
+
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
 
 _SCHEMA = """
@@ -43,9 +53,22 @@ CREATE INDEX IF NOT EXISTS usage_time ON usage (time);
 CREATE INDEX IF NOT EXISTS usage_project_time ON usage (project, time);
 """
 
-_COLUMNS = (
+# Version 3: who spent it (user, machine, team), and an id per row so that none is kept twice.
+_VERSION_3 = """
+ALTER TABLE usage ADD COLUMN row_id TEXT;
+ALTER TABLE usage ADD COLUMN user_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE usage ADD COLUMN machine TEXT NOT NULL DEFAULT '';
+ALTER TABLE usage ADD COLUMN team TEXT NOT NULL DEFAULT '';
+UPDATE usage SET row_id = 'sqlite-' || id WHERE row_id IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS usage_row_id ON usage (row_id);
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied REAL NOT NULL);
+"""
+
+# The columns in the order of UsageRecord's fields.
+COLUMNS = (
     "time", "project", "purpose", "model", "input_tokens", "output_tokens", "cache_write_tokens",
     "cache_read_tokens", "cost_usd", "first_token_ms", "total_ms", "outcome", "error_kind", "attempts",
+    "row_id", "user_name", "machine", "team",
 )
 
 
@@ -78,6 +101,10 @@ class UsageRecord:
     outcome: str = "ok"
     error_kind: str | None = None
     attempts: int = 1  # HTTP requests the call sent: the SDK's retries are inside one row
+    row_id: str = ""  # the row's own id (one is made when it is recorded without one)
+    user: str = ""  # who sent it, from which machine, for which team (a team ledger's caps)
+    machine: str = ""
+    team: str = ""
 
     @property
     def tokens(self) -> int:
@@ -87,6 +114,60 @@ class UsageRecord:
         (`cache_read_tokens`); this is the number quotas count.
         """
         return self.input_tokens + self.cache_write_tokens + self.output_tokens
+
+
+class Ledger(Protocol):
+    """What every backend does; LedgerError for anything that goes wrong."""
+
+    def record(self, rec: UsageRecord) -> None: ...
+
+    def records(self, since: float, until: float | None = None, project: str | None = None) -> list[UsageRecord]: ...
+
+    def prune(self, before: float) -> int: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Ledger: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def open_ledger(settings: Settings | None = None) -> Ledger:
+    """The team's PostgreSQL ledger when `ledgerUrl` (or SKILLWAY_LEDGER_URL) names one, else the
+    SQLite file in the user's data folder."""
+    url = settings.ledger_url if settings is not None else None
+    if not url:
+        return UsageLedger.default()
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise LedgerError("the ledgerUrl setting must be a postgresql:// URL")
+    from skillway.model.ledger_postgres import PostgresLedger  # psycopg: loaded for a team ledger only
+
+    return PostgresLedger(url, spool=data_dir() / "ledger-spool.db")
+
+
+def identity(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
+    """(user, machine) a row is recorded under: SKILLWAY_USER and SKILLWAY_MACHINE, else the login
+    name and the host name."""
+    try:
+        user = environ.get("SKILLWAY_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        user = ""
+    return user, environ.get("SKILLWAY_MACHINE") or socket.gethostname()
+
+
+def with_row_id(rec: UsageRecord) -> UsageRecord:
+    return rec if rec.row_id else replace(rec, row_id=str(uuid.uuid4()))
+
+
+def row_values(rec: UsageRecord) -> tuple[object, ...]:
+    """The row's values in COLUMNS' order, each of its column's type."""
+    return (
+        float(rec.time), str(rec.project), str(rec.purpose), str(rec.model),
+        int(rec.input_tokens), int(rec.output_tokens), int(rec.cache_write_tokens),
+        int(rec.cache_read_tokens), _real(rec.cost_usd), _real(rec.first_token_ms),
+        _real(rec.total_ms), str(rec.outcome), None if rec.error_kind is None else str(rec.error_kind),
+        int(rec.attempts), str(rec.row_id), str(rec.user), str(rec.machine), str(rec.team),
+    )
 
 
 class UsageLedger:
@@ -181,7 +262,11 @@ class UsageLedger:
                         conn.execute(statement)
                 elif version < 2:
                     conn.execute("ALTER TABLE usage ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1")
-                # Later migrations: `if version < 3: ...` here, in order.
+                if version < 3:
+                    for statement in filter(str.strip, _VERSION_3.split(";")):
+                        conn.execute(statement)
+                # Later migrations: `if version < 4: ...` here, in order.
+                conn.execute("INSERT OR REPLACE INTO schema_version VALUES (?, ?)", (SCHEMA_VERSION, time.time()))
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
@@ -202,17 +287,18 @@ class UsageLedger:
     # -- rows ------------------------------------------------------------------------------------
 
     def record(self, rec: UsageRecord) -> None:
-        """Append one request's usage (one short transaction)."""
-        values = (
-            float(rec.time), str(rec.project), str(rec.purpose), str(rec.model),
-            int(rec.input_tokens), int(rec.output_tokens), int(rec.cache_write_tokens),
-            int(rec.cache_read_tokens), _real(rec.cost_usd), _real(rec.first_token_ms),
-            _real(rec.total_ms), str(rec.outcome), None if rec.error_kind is None else str(rec.error_kind),
-            int(rec.attempts),
-        )
-        self._execute(
-            f"INSERT INTO usage ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})", values
-        )
+        """Append one request's usage (one short transaction); a row whose id is there already is not
+        added again."""
+        self._execute(f"INSERT OR IGNORE INTO usage ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                      row_values(with_row_id(rec)))
+
+    def forget(self, row_ids: Iterable[str]) -> None:
+        """Delete the rows with these ids (a queue's rows once they were sent on)."""
+        conn = self._connection()
+        try:
+            conn.executemany("DELETE FROM usage WHERE row_id = ?", [(row_id,) for row_id in row_ids])
+        except sqlite3.Error as exc:
+            raise LedgerError(f"usage ledger {self.path}: {exc}") from exc
 
     def _execute(self, query: str, params) -> sqlite3.Cursor:
         conn = self._connection()
@@ -224,7 +310,7 @@ class UsageLedger:
     def records(self, since: float, until: float | None = None, project: str | None = None) -> list[UsageRecord]:
         """Rows with since <= time <= until (both inclusive; no upper bound when None), oldest first,
         only `project`'s when given."""
-        query = f"SELECT {', '.join(_COLUMNS)} FROM usage WHERE time >= ?"
+        query = f"SELECT {', '.join(COLUMNS)} FROM usage WHERE time >= ?"
         params: list = [float(since)]
         if until is not None:
             query += " AND time <= ?"

@@ -32,9 +32,10 @@ _LOADER_KEYS = ("pluginDirs", "$schema")
 # Settings a workspace's own file may set only once the workspace is trusted: they decide where
 # requests and credentials go (baseUrl), what code loads (pluginDirs), what tools run unasked
 # (allowedTools), and the user's own spending limits and their bookkeeping (quotas, prices, projectId).
-WAITS_FOR_TRUST = ("baseUrl", "pluginDirs", "allowedTools", "quotas", "prices", "projectId")
+WAITS_FOR_TRUST = ("baseUrl", "pluginDirs", "allowedTools", "quotas", "prices", "projectId", "ledgerUrl", "team")
 # Environment variables that set a setting (the value is JSON when it is not a plain string).
-_ENVIRONMENT = {"SKILLWAY_CONTEXT_BUDGET": "contextBudget", "ANTHROPIC_BASE_URL": "baseUrl", "SKILLWAY_PROJECT_ID": "projectId"}
+_ENVIRONMENT = {"SKILLWAY_CONTEXT_BUDGET": "contextBudget", "ANTHROPIC_BASE_URL": "baseUrl", "SKILLWAY_PROJECT_ID": "projectId",
+                "SKILLWAY_LEDGER_URL": "ledgerUrl", "SKILLWAY_TEAM": "team"}
 
 
 @dataclass

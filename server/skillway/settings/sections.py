@@ -186,6 +186,10 @@ class Settings:
     prices: Mapping[str, ModelPrice] = attrs.field(factory=dict, converter=_prices)  # family or model id
     quotas: Mapping[str, QuotaSetting] = attrs.field(factory=dict, converter=_quotas)  # "*" or project
     project_id: Text | None = None  # the ledger's project; default: the workspace folder
+    # A team's shared ledger (postgresql://...); None: the SQLite file in the data folder. Its rows
+    # carry `team`, whose caps they count against.
+    ledger_url: Text | None = None
+    team: Text | None = None
     # The editor: how long a completion waits for typing to pause, and whether to offer the
     # suggestion as a completion item too (None: only for clients without inline completion).
     completion_debounce_ms: Whole = 150
